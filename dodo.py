@@ -1,0 +1,1 @@
+from doitenv.tasks import *  # noqa: F403

@@ -1,0 +1,219 @@
+"""What each task does and when it is up to date, as plain functions doit calls.
+
+Actions report a user's mistake or a tool's failure as one TaskFailed message naming the
+file and the fix. Everything that changes the venv or a lock runs under the project's
+file lock and looks again, inside it, whether another doit process already did the work.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from doit.exceptions import TaskFailed
+
+from doitenv import clean, files, locks, runner, sync, tools
+from doitenv.filelock import exclusive
+from doitenv.interpreter import InterpreterNotFound
+from doitenv.project import DOIT_DEP_FILE, FORMAT_INPUTS, TEST_INPUTS, Project
+
+# --- venv -------------------------------------------------------------------------------
+
+
+def venv_is_ready(project: Project) -> bool:
+    try:
+        return project.venv.problem(project.interpreter()) is None
+    except (InterpreterNotFound, OSError):
+        return False  # the action says what is wrong
+
+
+def make_venv(project: Project) -> TaskFailed | None:
+    venv = project.venv
+    try:
+        interpreter = project.interpreter()
+    except InterpreterNotFound as exc:
+        return TaskFailed(f"pyproject.toml: tool.doitenv.python: {exc}")
+    with exclusive(project.lock_file):
+        problem = venv.problem(interpreter)
+        if problem is None:
+            return None
+        if venv.adoptable(interpreter):
+            print(f"doitenv: keeping {venv.path.name}/, made from {interpreter.path}")
+            venv.record(interpreter)
+            return None
+        if venv.is_running():
+            return TaskFailed(
+                f"{venv.path.name}/ must be rebuilt ({problem}), but doit runs from inside it: "
+                "run doit with a Python outside the venv"
+            )
+        print(f"doitenv: creating {venv.path.name}/ with {interpreter.path}: {problem}")
+        try:
+            venv.create(interpreter)
+        except runner.CommandFailed as failed:
+            return TaskFailed(f"{venv.path.name}/: virtualenv failed ({failed})\n{failed.output}")
+    return None
+
+
+# --- locks ------------------------------------------------------------------------------
+
+
+def lock_is_fresh(project: Project, in_file: str, lock: str) -> bool:
+    return locks.is_fresh(project.root, in_file, lock, project.venv.python_version())
+
+
+def compile_lock(project: Project, in_file: str, lock: str, layered_on: str | None) -> TaskFailed | None:
+    with exclusive(project.lock_file):
+        if lock_is_fresh(project, in_file, lock):
+            return None  # another doit process compiled it while this one waited
+        try:
+            locks.check_inputs(project.root, in_file, layered_on)
+            print(f"doitenv: pinning {in_file} into {lock} for Python {project.venv.python_version()}")
+            piptools = tools.piptools_for(project.venv)
+            locks.compile_lock(project.root, in_file, lock, project.venv.python_version(), piptools)
+        except locks.LockError as exc:
+            return TaskFailed(str(exc))
+        except runner.CommandFailed as failed:
+            return TaskFailed(f"{lock}: could not prepare pip-tools ({failed})\n{failed.output}")
+    return None
+
+
+# --- dev and prod -----------------------------------------------------------------------
+
+
+def env_is_synced(project: Project, lock: str) -> bool:
+    if project.pre_commit_hook_missing():
+        return False
+    project_table = project.config.project
+    return sync.why_unsynced(project.venv, project.root / lock, project_table) is None
+
+
+def sync_env(project: Project, lock: str) -> TaskFailed | None:
+    venv = project.venv
+    lock_path = project.root / lock
+    with exclusive(project.lock_file):
+        reason = sync.why_unsynced(venv, lock_path, project.config.project)
+        if reason is not None:
+            if venv.is_running():
+                return TaskFailed(
+                    f"doit runs from inside {venv.path.name}/, and syncing it to {lock} could "
+                    "uninstall doit itself: run doit from outside the venv (deactivate it first)"
+                )
+            print(f"doitenv: syncing {venv.path.name}/ to {lock}: {reason}")
+            try:
+                sync.sync(venv, lock_path, project.root, project.config.project)
+            except sync.SyncError as exc:
+                return TaskFailed(str(exc))
+    if project.pre_commit_hook_missing():
+        return run_in_venv(project, ["pre-commit", "install"], "pre-commit install")
+    return None
+
+
+# --- test and format --------------------------------------------------------------------
+
+
+def _env_digest(project: Project, extra: Sequence[str]) -> str:
+    """The synced environment plus `extra`: what a cached test or format run stands on."""
+    try:
+        synced = (project.venv.path / ".doitenv-synced.json").read_bytes()
+    except OSError:
+        synced = b""
+    return files.digest([synced, *extra])
+
+
+def test_arguments(args: Sequence[str]) -> list[str]:
+    """The arguments after `--`. doit drops any `key=value` among them as a doit variable,
+    but the command line in sys.argv still has them; use it when it agrees with doit's."""
+    args = list(args or ())
+    if "--" in sys.argv:
+        tail = sys.argv[sys.argv.index("--") + 1 :]
+        without_variables = [a for a in tail if a.startswith("-") or "=" not in a]
+        if without_variables == args:
+            return tail
+    return args
+
+
+def tests_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool:
+    args = test_arguments(task.pos_arg_val)
+    inputs = files.digest(
+        [
+            _env_digest(project, [*project.config.test_command, "--", *args]),
+            files.tree_digest(project.root, project.existing(TEST_INPUTS)),
+        ]
+    )
+    task.value_savers.append(lambda: {"inputs": inputs})
+    if values.get("inputs") == inputs:
+        print(
+            "doitenv: tests passed before and nothing they depend on changed "
+            "(run `doit forget test` to run them anyway)",
+            file=sys.stderr,
+        )
+        return True
+    return False
+
+
+def run_tests(project: Project, args: Sequence[str]) -> TaskFailed | None:
+    command = [*project.config.test_command, *test_arguments(args)]
+    return run_in_venv(project, command, "the tests")
+
+
+def format_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool:
+    return values.get("inputs") == _format_digest(project)
+
+
+def _format_digest(project: Project) -> str:
+    return files.digest([_env_digest(project, []), files.tree_digest(project.root, project.existing(FORMAT_INPUTS))])
+
+
+def run_format(project: Project) -> TaskFailed | dict[str, str]:
+    if project.uses_pre_commit():
+        # pre-commit exits 1 when a hook changed files; a second pass shows what is left.
+        failed = run_in_venv(project, ["pre-commit", "run", "--all-files"], "pre-commit")
+        if failed:
+            failed = run_in_venv(project, ["pre-commit", "run", "--all-files"], "pre-commit")
+    else:
+        failed = run_in_venv(project, ["ruff", "format", "."], "ruff format") or run_in_venv(
+            project, ["ruff", "check", "--fix", "."], "ruff check"
+        )
+    # Recorded after the run: the files as the formatters left them count as clean.
+    return failed or {"inputs": _format_digest(project)}
+
+
+def run_in_venv(project: Project, command: Sequence[str], what: str) -> TaskFailed | None:
+    """Run `command`, whose first word is a script installed in the venv."""
+    venv = project.venv
+    script = venv.script(command[0])
+    if script is None:
+        return TaskFailed(
+            f"{command[0]} is not installed in {venv.path.name}/: add it to "
+            f"{project.config.dev_requirements_in} and run `doit dev`"
+        )
+    environment = {"VIRTUAL_ENV": str(venv.path), "PATH": f"{venv.bin}{os.pathsep}{os.environ.get('PATH', '')}"}
+    try:
+        runner.run([str(script), *command[1:]], env=environment, cwd=str(project.root))
+    except runner.CommandFailed as failed:
+        return TaskFailed(f"{what} failed: {failed}")
+    return None
+
+
+# --- clean ------------------------------------------------------------------------------
+
+
+def clean_artifacts(project: Project, dryrun: bool = False) -> None:
+    clean.clean_artifacts(project.root, dryrun)
+
+
+def distclean(project: Project) -> TaskFailed | None:
+    venv = project.venv
+    if venv.is_running():
+        return TaskFailed(f"doit runs from inside {venv.path.name}/ and cannot delete it: deactivate it first")
+    clean.clean_artifacts(project.root)
+    with exclusive(project.lock_file):
+        if venv.path.exists():
+            print(f"removing {venv.path.name}/")
+            clean.remove(venv.path)
+    print("forgetting doit's state")
+    clean.forget_doit_state(Path(project.root, DOIT_DEP_FILE))
+    return None

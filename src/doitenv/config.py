@@ -1,0 +1,141 @@
+"""Read `[tool.doitenv]` from pyproject.toml into one frozen `Config`.
+
+Nothing else in doitenv reads pyproject.toml's settings. Every problem is
+collected and reported at once, each with its full TOML key.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on Python 3.9 and 3.10
+    import tomli as tomllib
+
+PYPROJECT = "pyproject.toml"
+DEFAULT_TEST_COMMAND = ("pytest", "tests", "--cov=src", "-v", "--cov-report=term-missing")
+BACKENDS = ("pip-tools", "uv")
+
+
+class ConfigError(Exception):
+    """pyproject.toml holds settings doitenv cannot use; `errors` lists them all."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(errors))
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    venv: str = "venv"
+    python: str | None = None  # None: the interpreter that runs doit
+    requirements_in: str = "requirements.in"
+    requirements: str = "requirements.txt"
+    dev_requirements_in: str = "requirements-dev.in"
+    dev_requirements: str = "requirements-dev.txt"
+    test_command: tuple[str, ...] = DEFAULT_TEST_COMMAND
+    # The `[project]` and `[build-system]` tables: the editable install depends on them.
+    project: dict[str, Any] | None = field(default=None, compare=False)
+
+
+# TOML key -> (Config attribute, kind). Paths are project-relative file names.
+_KEYS = {
+    "venv": ("venv", "path"),
+    "python": ("python", "str"),
+    "requirements-in": ("requirements_in", "path"),
+    "requirements": ("requirements", "path"),
+    "dev-requirements-in": ("dev_requirements_in", "path"),
+    "dev-requirements": ("dev_requirements", "path"),
+    "test-command": ("test_command", "command"),
+}
+_SOURCE_FOLDERS = ("src", "tests", ".git", ".doitenv")
+
+
+def load(root: Path) -> Config:
+    """Read the settings of the project at `root`; raise ConfigError listing every problem."""
+    path = root / PYPROJECT
+    if not path.exists():
+        return Config(root=root)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: not valid TOML ({exc}); fix the file"]) from None
+    table = data.get("tool", {}).get("doitenv", {})
+    project = None
+    if "project" in data:
+        project = {"project": data["project"], "build-system": data.get("build-system")}
+    if not isinstance(table, dict):
+        raise ConfigError([f"{path}: tool.doitenv must be a table"])
+
+    errors: list[str] = []
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        full_key = f"tool.doitenv.{key}"
+        if key not in _KEYS:
+            errors.append(f"{path}: {full_key} is not a doitenv setting (known: {', '.join(_KEYS)})")
+            continue
+        attribute, kind = _KEYS[key]
+        problem = _check(kind, value)
+        if problem:
+            errors.append(f"{path}: {full_key} {problem}")
+        else:
+            values[attribute] = _convert(kind, value)
+    if errors:
+        raise ConfigError(errors)
+    config = Config(root=root, project=project, **values)
+    errors = _check_layout(config, path)
+    if errors:
+        raise ConfigError(errors)
+    return config
+
+
+def _check(kind: str, value: Any) -> str | None:
+    if kind == "command":
+        if isinstance(value, str) and value.strip():
+            return None
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            return None
+        return f"must be a command: a string or a non-empty list of strings, not {value!r}"
+    if not isinstance(value, str) or not value.strip():
+        return f"must be a non-empty string, not {value!r}"
+    if kind == "path":
+        pure = PurePosixPath(value.replace("\\", "/"))
+        if pure.is_absolute() or ":" in value or ".." in pure.parts:
+            return f"must be a path inside the project, relative to pyproject.toml, not {value!r}"
+    return None
+
+
+def _convert(kind: str, value: Any) -> Any:
+    if kind == "command":
+        return tuple(shlex.split(value) if isinstance(value, str) else value)
+    if kind == "path":
+        # Task names and doit targets are compared as strings: keep one spelling.
+        return str(PurePosixPath(value.replace("\\", "/")))
+    return value
+
+
+def _check_layout(config: Config, path: Path) -> list[str]:
+    errors = []
+    if config.venv in (".", *_SOURCE_FOLDERS):
+        errors.append(
+            f"{path}: tool.doitenv.venv = {config.venv!r} would put the venv over the project's "
+            "own files; pick a folder of its own, such as 'venv'"
+        )
+    files = {
+        "requirements-in": config.requirements_in,
+        "requirements": config.requirements,
+        "dev-requirements-in": config.dev_requirements_in,
+        "dev-requirements": config.dev_requirements,
+    }
+    seen: dict[str, str] = {}
+    for key, name in files.items():
+        if name in seen:
+            errors.append(f"{path}: tool.doitenv.{key} and tool.doitenv.{seen[name]} both name {name!r}")
+        seen[name] = key
+    return errors

@@ -1,0 +1,69 @@
+"""Small file helpers: atomic writes, JSON records, content digests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that a reader sees the old file or the new one, never half."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def read_json(path: Path) -> Any:
+    """The JSON in `path`, or None when it is missing or unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_json(path: Path, value: Any) -> None:
+    write_atomic(path, json.dumps(value, indent=1, sort_keys=True).encode())
+
+
+def digest(parts: Iterable[bytes | str]) -> str:
+    """sha256 over `parts`, each length-prefixed so that no two sequences collide."""
+    hasher = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        hasher.update(len(data).to_bytes(8, "big"))
+        hasher.update(data)
+    return hasher.hexdigest()
+
+
+def tree_digest(root: Path, names: Iterable[str]) -> str:
+    """Digest of the content of files and folders `names` under `root`, skipping caches."""
+    parts: list[bytes | str] = []
+    for name in sorted(names):
+        top = root / name
+        if top.is_file():
+            parts += [name, top.read_bytes()]
+            continue
+        for folder, dirs, filenames in os.walk(top):
+            dirs[:] = sorted(d for d in dirs if not _is_cache(d))
+            for filename in sorted(filenames):
+                if filename.endswith((".pyc", ".pyo")):
+                    continue
+                path = Path(folder, filename)
+                parts += [path.relative_to(root).as_posix(), path.read_bytes()]
+    return digest(parts)
+
+
+def _is_cache(name: str) -> bool:
+    return name in ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache") or name.endswith(".egg-info")

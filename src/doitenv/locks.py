@@ -1,0 +1,126 @@
+"""Lock files: what a lock was compiled from, whether it is fresh, and compiling it safely.
+
+A lock's first line records a digest of its inputs: the .in file and every file it pulls
+in with -r/-c, the options that change the output, and the Python major.minor it was
+resolved for. Freshness is that digest, so it survives `git clone` and branch switches,
+where mtimes and doit's local database say nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from doitenv import files, runner
+
+HEADER = "# doitenv: inputs="
+# Options that change what a lock holds, whichever backend wrote it.
+LOCK_OPTIONS = ("strip-extras", "allow-unsafe", "no-index-urls")
+_INCLUDE = re.compile(r"^(-r|-c|--requirement|--constraint)(?:\s*=\s*|\s+|(?<=^-[rc]))(\S.*)$")
+
+
+class LockError(Exception):
+    """A lock cannot be compiled; the message names the file and the fix."""
+
+
+def includes(path: Path) -> Iterator[tuple[str, Path]]:
+    """The (`-r` or `-c`, path) lines of a requirements file, resolved against its folder."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split(" #", 1)[0].strip()
+        match = _INCLUDE.match(line)
+        if match:
+            flag = "-c" if match.group(1) in ("-c", "--constraint") else "-r"
+            yield flag, path.parent / match.group(2).strip()
+
+
+def inputs(root: Path, in_file: str) -> list[Path]:
+    """`in_file` and every file it includes, transitively, each once."""
+    seen: list[Path] = []
+    pending = [root / in_file]
+    while pending:
+        path = pending.pop(0)
+        if path in seen:
+            continue  # an include cycle: pip-compile reports it, the digest just stops
+        seen.append(path)
+        if path.is_file() and path.suffix != ".txt":
+            pending += [included for _, included in includes(path)]
+    return seen
+
+
+def inputs_digest(root: Path, in_file: str, python_version: str) -> str:
+    parts: list[bytes | str] = ["doitenv-lock-1", python_version, *LOCK_OPTIONS]
+    for path in inputs(root, in_file):
+        name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        parts.append(name)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            parts.append("<missing>")
+            continue
+        # A lock pulled in with -r counts by its pins, not by the digest line on top of it.
+        parts.append(b"".join(ln for ln in data.splitlines(True) if not ln.startswith(HEADER.encode())))
+    return files.digest(parts)
+
+
+def recorded_digest(lock: Path) -> str | None:
+    try:
+        with lock.open(encoding="utf-8") as handle:
+            first = handle.readline()
+    except OSError:
+        return None
+    return first[len(HEADER) :].strip() if first.startswith(HEADER) else None
+
+
+def is_fresh(root: Path, in_file: str, lock: str, python_version: str) -> bool:
+    return recorded_digest(root / lock) == inputs_digest(root, in_file, python_version)
+
+
+def check_inputs(root: Path, in_file: str, layered_on: str | None) -> None:
+    """Report the mistakes pip-compile would explain badly, before running it."""
+    path = root / in_file
+    if not path.is_file():
+        raise LockError(f"{in_file} is missing: create it, one requirement per line (it may be empty)")
+    if layered_on is not None:
+        included = {p.resolve() for flag, p in includes(path) if flag == "-r"}
+        if (root / layered_on).resolve() not in included:
+            raise LockError(f"{in_file} does not layer on {layered_on}: add the line '-r {layered_on}' at its top")
+
+
+def compile_lock(root: Path, in_file: str, lock: str, python_version: str, piptools: Sequence[str]) -> None:
+    """Pin `in_file` into `lock` with pip-compile. On any failure `lock` stays byte for byte."""
+    target = root / lock
+    scratch = target.with_name(f".{target.name}.doitenv-compile")
+    # pip-compile keeps the pins of the file it writes to: start it from the current lock.
+    if target.exists():
+        shutil.copyfile(target, scratch)
+    else:
+        scratch.unlink(missing_ok=True)
+    argv = [
+        *piptools,
+        "compile",
+        "--quiet",
+        "--output-file",
+        scratch.name,
+        # Locks are committed: keep this machine's index, find-links and hosts out of them.
+        "--no-emit-index-url",
+        "--no-emit-find-links",
+        "--no-emit-trusted-host",
+        # pkg[extra] in a lock breaks -r/-c layering in pip.
+        "--strip-extras",
+        "--allow-unsafe",
+        in_file,
+    ]
+    # Digest the inputs as pip-compile reads them: an edit during the run makes the lock stale.
+    header = f"{HEADER}{inputs_digest(root, in_file, python_version)}\n".encode()
+    try:
+        # The lock's header shows how to remake it: `doit <lock>`, not a temporary path.
+        runner.run(argv, capture=True, cwd=str(root), env={"CUSTOM_COMPILE_COMMAND": f"doit {lock}"})
+        body = scratch.read_bytes()
+    except runner.CommandFailed as failed:
+        details = "\n".join("  " + line for line in runner.error_lines(failed.output))
+        raise LockError(f"{in_file}: pip-compile could not pin it ({lock} is unchanged):\n{details}") from None
+    finally:
+        scratch.unlink(missing_ok=True)
+    files.write_atomic(target, header + body)

@@ -1,0 +1,52 @@
+"""One project as doitenv sees it: its settings and the paths derived from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from doitenv import interpreter
+from doitenv.config import Config
+from doitenv.venv import Venv
+
+STATE_DIR = ".doitenv"  # doitenv's and doit's state: outside the venv, which gets rebuilt
+DOIT_DEP_FILE = f"{STATE_DIR}/doit.sqlite3"
+# What a test run depends on besides the synced environment.
+TEST_INPUTS = ("src", "tests", "pyproject.toml", "setup.cfg", "tox.ini", "pytest.ini", "conftest.py")
+FORMAT_INPUTS = (*TEST_INPUTS, "dodo.py", "ruff.toml", ".ruff.toml", ".pre-commit-config.yaml")
+
+
+@dataclass(frozen=True)
+class Project:
+    config: Config
+
+    @property
+    def root(self) -> Path:
+        return self.config.root
+
+    @cached_property
+    def venv(self) -> Venv:
+        return Venv(self.root / self.config.venv)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    @property
+    def lock_file(self) -> Path:
+        """Held while anything changes the venv or the locks."""
+        return self.state_dir / "venv.lock"
+
+    def interpreter(self) -> interpreter.Interpreter:
+        return interpreter.find(self.config.python, self.root)
+
+    def existing(self, names: tuple[str, ...]) -> list[str]:
+        return [name for name in names if (self.root / name).exists()]
+
+    def uses_pre_commit(self) -> bool:
+        return (self.root / ".pre-commit-config.yaml").is_file()
+
+    def pre_commit_hook_missing(self) -> bool:
+        git = self.root / ".git"
+        return self.uses_pre_commit() and git.is_dir() and not (git / "hooks" / "pre-commit").exists()

@@ -1,0 +1,62 @@
+"""The one door to external commands: an argument list in, output or one typed error out.
+
+Never a shell string: paths with spaces, quotes or `$` must reach the tool unchanged,
+and there is no shell on the way to interpret them.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+
+
+class CommandFailed(Exception):
+    """An external command exited non-zero (or could not be started)."""
+
+    def __init__(self, argv: Sequence[str], returncode: int, output: str) -> None:
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.output = output
+        super().__init__(f"{shlex.join(self.argv)} exited with {returncode}")
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    capture: bool = False,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+) -> str:
+    """Run `argv`; return its output when `capture`, else let it print as it goes."""
+    print(f"doitenv: $ {shlex.join(argv)}", file=sys.stderr, flush=True)
+    full_env = {**os.environ, **env} if env else None
+    try:
+        completed = subprocess.run(
+            list(argv),
+            cwd=cwd,
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE if capture else None,
+            stderr=subprocess.STDOUT if capture else None,
+            text=True,
+            errors="replace",
+        )
+    except OSError as exc:
+        raise CommandFailed(argv, 127, f"cannot start {argv[0]}: {exc.strerror}") from None
+    output = completed.stdout or ""
+    if completed.returncode != 0:
+        raise CommandFailed(argv, completed.returncode, output)
+    return output
+
+
+def error_lines(output: str) -> list[str]:
+    """The lines of a tool's output that say what went wrong, without any traceback."""
+    lines = [line.rstrip() for line in output.splitlines() if line.strip()]
+    # A Python traceback after the tool's own message explains doitenv's callee, not the user's error.
+    if "Traceback (most recent call last):" in lines:
+        lines = lines[: lines.index("Traceback (most recent call last):")]
+    errors = [line for line in lines if line.lstrip().startswith(("ERROR", "error:", "Error:"))]
+    return errors or lines[-3:]

@@ -1,0 +1,148 @@
+"""doit tasks that keep a project's venv and pip-tools locks in step. In dodo.py:
+
+    from doitenv.tasks import *
+
+Settings come from `[tool.doitenv]` in pyproject.toml. Creators only describe tasks: they
+run on every `doit list`, so they read pyproject.toml once and start no process.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from doit.exceptions import InvalidTask
+
+from doitenv import actions, config
+from doitenv.project import DOIT_DEP_FILE, STATE_DIR, Project
+
+__all__ = [
+    "DOIT_CONFIG",
+    "task_venv",
+    "task_locks",
+    "task_dev",
+    "task_prod",
+    "task_test",
+    "task_format",
+    "task_distclean",
+]
+
+DOIT_CONFIG = {
+    "default_tasks": ["dev"],
+    # dbm and json lose one side's results when two doit processes share a project.
+    "backend": "sqlite3",
+    "dep_file": DOIT_DEP_FILE,
+    # Show what the tools print as they run: syncs and test runs are long.
+    "verbosity": 2,
+}
+
+
+@cache
+def _project(root: str) -> Project:
+    try:
+        project = Project(config.load(Path(root)))
+    except config.ConfigError as exc:
+        raise InvalidTask("\n".join(exc.errors)) from None
+    return project
+
+
+def _make_state_dir(state_dir: Path) -> None:
+    if not state_dir.is_dir():
+        state_dir.mkdir()
+        (state_dir / ".gitignore").write_text("# doitenv's local state: not for git\n*\n")
+
+
+# doit opens its state file (inside this folder) right after importing dodo.py, before
+# any task creator runs: the folder has to exist by then.
+_make_state_dir(Path(STATE_DIR))
+
+
+def project() -> Project:
+    """The project doit runs in (doit changes into dodo.py's folder first)."""
+    return _project(os.getcwd())
+
+
+def task_venv() -> dict[str, Any]:
+    """Create the venv; rebuild it when missing, broken or its Python changed."""
+    p = project()
+    return {
+        "actions": [(actions.make_venv, [p])],
+        "uptodate": [(actions.venv_is_ready, [p])],
+    }
+
+
+def task_locks() -> Any:
+    """Pin the .in files into lock files with pip-compile."""
+    p = project()
+    c = p.config
+    yield {
+        "basename": c.requirements,
+        "doc": f"Pin {c.requirements_in} into {c.requirements} for the venv's Python",
+        "actions": [(actions.compile_lock, [p, c.requirements_in, c.requirements, None])],
+        "task_dep": ["venv"],
+        "targets": [c.requirements],
+        "uptodate": [(actions.lock_is_fresh, [p, c.requirements_in, c.requirements])],
+    }
+    yield {
+        "basename": c.dev_requirements,
+        "doc": f"Pin {c.dev_requirements_in} (layered on {c.requirements}) into {c.dev_requirements}",
+        "actions": [(actions.compile_lock, [p, c.dev_requirements_in, c.dev_requirements, c.requirements])],
+        "task_dep": ["venv", c.requirements],
+        "targets": [c.dev_requirements],
+        "uptodate": [(actions.lock_is_fresh, [p, c.dev_requirements_in, c.dev_requirements])],
+    }
+
+
+def _sync_task(lock: str, doc: str) -> dict[str, Any]:
+    p = project()
+    return {
+        "doc": doc,
+        "actions": [(actions.sync_env, [p, lock])],
+        "task_dep": [lock],
+        "uptodate": [(actions.env_is_synced, [p, lock])],
+        "clean": [(actions.clean_artifacts, [p])],
+    }
+
+
+def task_dev() -> dict[str, Any]:
+    """Sync the venv to the dev lock and install the project editable."""
+    c = project().config
+    return _sync_task(c.dev_requirements, f"Sync the venv to {c.dev_requirements}, project editable")
+
+
+def task_prod() -> dict[str, Any]:
+    """Sync the venv to the runtime lock only."""
+    c = project().config
+    return _sync_task(c.requirements, f"Sync the venv to {c.requirements} only, project editable")
+
+
+def task_test() -> dict[str, Any]:
+    """Run the tests in the venv; arguments after -- go to the test command."""
+    p = project()
+    return {
+        "actions": [(actions.run_tests, [p])],
+        "task_dep": ["dev"],
+        "pos_arg": "args",
+        "uptodate": [(actions.tests_unchanged, [p])],
+    }
+
+
+def task_format() -> dict[str, Any]:
+    """Format and lint with pre-commit, or ruff, as pinned in the dev lock."""
+    p = project()
+    return {
+        "actions": [(actions.run_format, [p])],
+        "task_dep": ["dev"],
+        "uptodate": [(actions.format_unchanged, [p])],
+    }
+
+
+def task_distclean() -> dict[str, Any]:
+    """Remove the venv, doit's state and build artifacts (the locks stay)."""
+    p = project()
+    return {
+        "actions": [(actions.distclean, [p])],
+        "uptodate": [False],
+    }

@@ -1,0 +1,46 @@
+"""Where doitenv's own tools run from, so they never have to live in the project's venv.
+
+pip-compile resolves for the Python it runs under and cannot be told another one. When the
+venv's Python is the one running doit, pip-tools runs right here. Otherwise doitenv keeps a
+small tools venv for that interpreter in the user's cache, made once and reused.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+from doitenv import files, runner
+from doitenv.interpreter import Interpreter
+from doitenv.venv import Venv
+
+
+def cache_dir() -> Path:
+    if os.environ.get("DOITENV_CACHE_DIR"):
+        return Path(os.environ["DOITENV_CACHE_DIR"])
+    if os.name == "nt":
+        return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "doitenv" / "cache"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "doitenv"
+
+
+def running_version() -> str:
+    return f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def piptools_for(venv: Venv) -> list[str]:
+    """The argv prefix of pip-tools resolving for the venv's Python."""
+    if venv.python_version() == running_version():
+        return [sys.executable, "-m", "piptools"]
+    base = venv.config().get("base-executable") or venv.config().get("executable")
+    if not base:
+        raise RuntimeError(f"{venv.path}/pyvenv.cfg does not say which Python made it")
+    interpreter = Interpreter.at(base)
+    wanted = version("pip-tools")
+    tools = Venv(cache_dir() / "tools" / files.digest([interpreter.path, wanted])[:16])
+    if tools.problem(interpreter) is not None or not tools.script("pip-compile"):
+        print(f"doitenv: preparing pip-tools {wanted} for Python {venv.python_version()} in {tools.path}")
+        tools.create(interpreter)
+        runner.run([str(tools.python), "-m", "pip", "install", "--quiet", f"pip-tools=={wanted}"])
+    return [str(tools.python), "-m", "piptools"]

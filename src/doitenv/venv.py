@@ -1,0 +1,122 @@
+"""The project's venv: where its files are, whether it can be trusted, how it is made.
+
+A venv is checked, not trusted: its interpreter link may dangle, or the interpreter it was
+made from may have been replaced. doitenv records what it made the venv from in a small
+file inside the venv, so the record goes when the venv goes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from doitenv import files, runner
+from doitenv.interpreter import Interpreter
+
+_MADE_FROM = ".doitenv-made-from.json"
+_WINDOWS = os.name == "nt"
+
+
+class Venv:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def bin(self) -> Path:
+        return self.path / ("Scripts" if _WINDOWS else "bin")
+
+    @property
+    def python(self) -> Path:
+        return self.bin / ("python.exe" if _WINDOWS else "python")
+
+    def script(self, name: str) -> Path | None:
+        """An executable installed in the venv, or None."""
+        for candidate in (name, name + ".exe") if _WINDOWS else (name,):
+            path = self.bin / candidate
+            if path.is_file():
+                return path
+        return None
+
+    def config(self) -> dict[str, str]:
+        """pyvenv.cfg as a dict; empty when there is none."""
+        try:
+            text = (self.path / "pyvenv.cfg").read_text(encoding="utf-8")
+        except OSError:
+            return {}
+        pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line)
+        return {key.strip(): value.strip() for key, value in pairs}
+
+    def python_version(self) -> str:
+        """major.minor of the venv's Python, read from pyvenv.cfg ('' if unknown)."""
+        cfg = self.config()
+        version = cfg.get("version_info") or cfg.get("version") or ""
+        return ".".join(version.split(".")[:2])
+
+    def site_packages(self) -> list[Path]:
+        if _WINDOWS:
+            return [self.path / "Lib" / "site-packages"]
+        return sorted(self.path.glob("lib/*/site-packages"))
+
+    def installed(self) -> list[str]:
+        """Sorted `*.dist-info` names: they change exactly when the installed set changes."""
+        names: list[str] = []
+        for folder in self.site_packages():
+            try:
+                names += [n for n in os.listdir(folder) if n.endswith(".dist-info")]
+            except OSError:
+                pass
+        return sorted(names)
+
+    def is_running(self) -> bool:
+        """Is this very process running from the venv (an activated venv running doit)?"""
+        return os.path.realpath(sys.prefix) == os.path.realpath(self.path)
+
+    def problem(self, interpreter: Interpreter) -> str | None:
+        """Why the venv cannot be used as it is for `interpreter`, or None when it can."""
+        if not (self.path / "pyvenv.cfg").is_file():
+            return f"{self.path.name}/ does not exist yet"
+        if not os.path.exists(self.python):
+            return f"{self.path.name}/ is broken: its interpreter {self.python} is gone"
+        made_from = files.read_json(self.path / _MADE_FROM)
+        if made_from is None:
+            return f"{self.path.name}/ was not made by doitenv"
+        if made_from.get("interpreter") != interpreter.path:
+            return f"the interpreter changed from {made_from.get('interpreter')} to {interpreter.path}"
+        if tuple(made_from.get("signature", ())) != interpreter.signature:
+            return f"the interpreter {interpreter.path} was upgraded or replaced"
+        return None
+
+    def adoptable(self, interpreter: Interpreter) -> bool:
+        """A venv made by hand (`python -m venv`) from the right interpreter is kept."""
+        cfg = self.config()
+        made_with = cfg.get("base-executable") or cfg.get("executable")
+        return os.path.exists(self.python) and made_with is not None and os.path.realpath(made_with) == interpreter.path
+
+    def record(self, interpreter: Interpreter) -> None:
+        files.write_json(
+            self.path / _MADE_FROM,
+            {"interpreter": interpreter.path, "signature": list(interpreter.signature)},
+        )
+
+    def create(self, interpreter: Interpreter) -> None:
+        """Make the venv afresh. Until the record is written it counts as broken."""
+        if self.path.exists():
+            shutil.rmtree(self.path)
+        runner.run(
+            [
+                sys.executable,
+                "-m",
+                "virtualenv",
+                # No setuptools: pip-sync never removes it, and the venv must hold only the lock.
+                "--no-setuptools",
+                # No check against the index on every creation.
+                "--no-periodic-update",
+                "--quiet",
+                "--python",
+                interpreter.path,
+                str(self.path),
+            ]
+        )
+        self.record(interpreter)
