@@ -1,0 +1,74 @@
+"""Test-wide set-up: an offline wheelhouse and a pip environment isolated from this machine.
+
+Real wheels (pytest, pip-tools, ...) are fetched once into .cache/test-wheels before the
+suite, with the machine's normal pip settings; the tests themselves then run with no index,
+no pip configuration and only the wheelhouse to install from.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.wheels import build_tiny_wheels
+
+REPO = Path(__file__).resolve().parents[1]
+WHEEL_CACHE = Path(os.environ.get("DOITENV_TEST_WHEELS", REPO / ".cache" / "test-wheels"))
+# What test projects install: the test runner and its plugins, a build backend for the
+# editable install, a formatter, and pip-tools for tools venvs of other Pythons.
+REAL_WHEELS = ("pytest", "pytest-cov", "flit_core", "ruff", "pip-tools")
+
+
+def _fetch_real_wheels() -> None:
+    stamp = WHEEL_CACHE / (".fetched-" + "-".join(REAL_WHEELS) + f"-py{sys.version_info[0]}{sys.version_info[1]}")
+    if stamp.exists():
+        return
+    WHEEL_CACHE.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--dest", str(WHEEL_CACHE)]
+    completed = subprocess.run([*argv, *REAL_WHEELS], capture_output=True, text=True)
+    if completed.returncode != 0:
+        pytest.exit(f"could not fetch the test wheels into {WHEEL_CACHE}:\n{completed.stderr}", returncode=3)
+    stamp.touch()
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    _fetch_real_wheels()
+    house = tmp_path_factory.mktemp("wheelhouse")
+    for wheel in WHEEL_CACHE.glob("*.whl"):
+        shutil.copy(wheel, house)
+    build_tiny_wheels(house)
+    return house
+
+
+@pytest.fixture(scope="session")
+def empty_pip_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("pipconf") / "pip.conf"
+    path.write_text("")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tools_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("doitenv-cache")
+
+
+@pytest.fixture(autouse=True)
+def isolated_pip(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, empty_pip_config: Path, tools_cache: Path
+) -> None:
+    """No index, no machine pip settings: only the wheelhouse (for tests that ask for it)."""
+    for name in list(os.environ):
+        if name.startswith(("PIP_", "VIRTUALENV_", "UV_")) or name in ("VIRTUAL_ENV", "PYTHONPATH"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(empty_pip_config))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+    monkeypatch.setenv("DOITENV_CACHE_DIR", str(tools_cache))
+    if "wheelhouse" in request.fixturenames:
+        monkeypatch.setenv("PIP_FIND_LINKS", str(request.getfixturevalue("wheelhouse")))

@@ -1,0 +1,134 @@
+"""Real projects in tmp_path, driven by the real `doit` in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+PYPROJECT = """\
+[build-system]
+requires = ["flit_core>=3.9"]
+build-backend = "flit_core.buildapi"
+
+[project]
+name = "{name}"
+version = "0.1.0"
+description = "a test project"
+
+[tool.doitenv]
+test-command = "pytest tests -q -p no:cacheprovider"
+{tool}"""
+
+
+@dataclass
+class Result:
+    code: int
+    output: str
+
+    @property
+    def ran(self) -> list[str]:
+        """The external commands doitenv started, as it logged them."""
+        return re.findall(r"^doitenv: \$ (.*)$", self.output, re.MULTILINE)
+
+    def compiled(self) -> list[str]:
+        """The .in files pip-compile was run on."""
+        return [cmd.split()[-1] for cmd in self.ran if "piptools compile" in cmd]
+
+
+class TmpProject:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def write(self, name: str, text: str) -> Path:
+        target = self.path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        return target
+
+    def read(self, name: str) -> str:
+        return (self.path / name).read_text()
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "doit", *args],
+            cwd=self.path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def doit(self, *args: str, ok: bool = True) -> Result:
+        completed = subprocess.run(
+            [sys.executable, "-m", "doit", *args],
+            cwd=self.path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=600,
+        )
+        result = Result(completed.returncode, completed.stdout)
+        if ok and result.code != 0:
+            pytest.fail(f"doit {' '.join(args)} exited {result.code}:\n{result.output}")
+        if not ok and result.code == 0:
+            pytest.fail(f"doit {' '.join(args)} should have failed:\n{result.output}")
+        return result
+
+    @property
+    def python(self) -> Path:
+        return self.path / "venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+    def installed(self) -> set[str]:
+        """name==version of every distribution in the venv."""
+        out = subprocess.run(
+            [str(self.python), "-m", "pip", "list", "--format=freeze", "--exclude-editable"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return {_normalize(line) for line in out.splitlines() if line.strip()}
+
+    def pins(self, lock: str) -> set[str]:
+        return {_normalize(line) for line in self.read(lock).splitlines() if "==" in line and not line.startswith("#")}
+
+    def pip(self, *args: str) -> None:
+        subprocess.run([str(self.python), "-m", "pip", *args], check=True, capture_output=True)
+
+
+def _normalize(pin: str) -> str:
+    name, _, version = pin.strip().partition("==")
+    return f"{re.sub(r'[-_.]+', '-', name).lower()}=={version.split()[0] if version else ''}"
+
+
+ProjectFactory = Callable[..., TmpProject]
+
+
+@pytest.fixture
+def new_project(tmp_path: Path, wheelhouse: Path) -> ProjectFactory:
+    def make(
+        folder: str = "proj",
+        requirements: str = "alpha\n",
+        dev_requirements: str = "-r requirements.txt\npytest\n",
+        tool: str = "",
+        name: str = "demo",
+    ) -> TmpProject:
+        project = TmpProject(tmp_path / folder)
+        project.write("pyproject.toml", PYPROJECT.format(name=name, tool=tool))
+        project.write("dodo.py", "from doitenv.tasks import *  # noqa: F403\n")
+        project.write("requirements.in", requirements)
+        project.write("requirements-dev.in", dev_requirements)
+        project.write(f"src/{name}/__init__.py", '"""A test project."""\n\n\ndef answer():\n    return 42\n')
+        project.write(
+            f"tests/test_{name}.py",
+            f"from {name} import answer\n\n\ndef test_answer():\n    assert answer() == 42\n\n\n"
+            "def test_other():\n    assert True\n",
+        )
+        return project
+
+    return make

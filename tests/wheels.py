@@ -1,0 +1,51 @@
+"""Tiny wheels written by hand, so that tests resolve and install real packages offline."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zipfile
+from pathlib import Path
+
+WHEEL = "Wheel-Version: 1.0\nGenerator: doitenv-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+
+
+def build_wheel(dest: Path, name: str, version: str, requires: tuple[str, ...] = (), extras: tuple[str, ...] = ()) -> Path:
+    module = name.replace("-", "_")
+    dist_info = f"{module}-{version}.dist-info"
+    metadata = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    metadata += [f"Provides-Extra: {extra}" for extra in extras]
+    metadata += [f"Requires-Dist: {requirement}" for requirement in requires]
+    contents = {
+        f"{module}/__init__.py": f"__version__ = {version!r}\n",
+        f"{dist_info}/METADATA": "\n".join(metadata) + "\n",
+        f"{dist_info}/WHEEL": WHEEL,
+    }
+    record_lines = []
+    for path, text in contents.items():
+        data = text.encode()
+        sha = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record_lines.append(f"{path},sha256={sha},{len(data)}")
+    record_lines.append(f"{dist_info}/RECORD,,")
+    contents[f"{dist_info}/RECORD"] = "\n".join(record_lines) + "\n"
+    wheel = dest / f"{module}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in contents.items():
+            archive.writestr(path, text)
+    return wheel
+
+
+# name, version, requirements, extras
+TINY = [
+    ("alpha", "1.0", ("beta",), ()),
+    ("beta", "1.0", (), ()),
+    ("beta", "2.0", (), ()),
+    ("gamma", "1.0", ('beta; extra == "fast"',), ("fast",)),
+    ("delta", "1.0", (), ()),
+    ("needs-old-beta", "1.0", ("beta<2",), ()),
+]
+
+
+def build_tiny_wheels(dest: Path) -> None:
+    for name, version, requires, extras in TINY:
+        build_wheel(dest, name, version, requires, extras)
