@@ -10,10 +10,12 @@ from pathlib import Path
 WHEEL = "Wheel-Version: 1.0\nGenerator: doitenv-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
 
 
-def build_wheel(dest: Path, name: str, version: str, requires: tuple[str, ...] = (), extras: tuple[str, ...] = ()) -> Path:
+def build_wheel(
+    dest: Path, name: str, version: str, requires: tuple[str, ...] = (), extras: tuple[str, ...] = ()
+) -> Path:
     module = name.replace("-", "_")
     dist_info = f"{module}-{version}.dist-info"
-    metadata = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    metadata = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
     metadata += [f"Provides-Extra: {extra}" for extra in extras]
     metadata += [f"Requires-Dist: {requirement}" for requirement in requires]
     contents = {

@@ -54,9 +54,16 @@ def run(
 
 def error_lines(output: str) -> list[str]:
     """The lines of a tool's output that say what went wrong, without any traceback."""
-    lines = [line.rstrip() for line in output.splitlines() if line.strip()]
-    # A Python traceback after the tool's own message explains doitenv's callee, not the user's error.
-    if "Traceback (most recent call last):" in lines:
-        lines = lines[: lines.index("Traceback (most recent call last):")]
-    errors = [line for line in lines if line.lstrip().startswith(("ERROR", "error:", "Error:"))]
-    return errors or lines[-3:]
+    lines = [line.rstrip() for line in output.splitlines() if line.strip() and not line.startswith("WARNING")]
+    marker = "Traceback (most recent call last):"
+    if marker in lines:
+        first = lines.index(marker)
+        before = lines[:first]
+        if any(line.lstrip().startswith("ERROR") for line in before):
+            # The tool said what was wrong; the traceback after it is about the tool itself.
+            lines = before
+        else:
+            # A crash with nothing said first: its last line holds the message, minus the class path.
+            lines = [lines[-1].split(": ", 1)[-1]]
+    errors = [line.strip() for line in lines if line.lstrip().startswith(("ERROR", "error:", "Error:"))]
+    return errors or [line.strip() for line in lines[-3:]]

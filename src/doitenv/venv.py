@@ -39,6 +39,23 @@ class Venv:
                 return path
         return None
 
+    def command(self, name: str) -> list[str] | None:
+        """The argv prefix that runs the venv's script `name`, or None when it is not installed.
+
+        pip writes a /bin/sh trampoline instead of a plain shebang when the venv's path has
+        spaces, and that trampoline expands `$` in the path. A Python script is therefore
+        handed to the venv's interpreter directly; native executables (ruff) run as they are.
+        """
+        script = self.script(name)
+        if script is None:
+            return None
+        if not _WINDOWS:
+            with script.open("rb") as handle:
+                head = handle.read(256)
+            if head.startswith(b"#!") and b"python" in head:
+                return [str(self.python), str(script)]
+        return [str(script)]
+
     def config(self) -> dict[str, str]:
         """pyvenv.cfg as a dict; empty when there is none."""
         try:

@@ -77,7 +77,14 @@ def test_locks_are_portable(new_project: ProjectFactory) -> None:
     for lock in ("requirements.txt", "requirements-dev.txt"):
         text = project.read(lock)
         assert "gamma==1.0" in text and "[fast]" not in text
-        for machine_specific in ("--find-links", "--index-url", "--extra-index-url", "file:", str(project.path), "/tmp"):
+        for machine_specific in (
+            "--find-links",
+            "--index-url",
+            "--extra-index-url",
+            "file:",
+            str(project.path),
+            "/tmp",
+        ):
             assert machine_specific not in text, (lock, machine_specific, text)
         assert f"doit {lock}" in text  # the header says how to remake it
 

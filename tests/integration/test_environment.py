@@ -1,0 +1,105 @@
+"""`dev` and `prod` follow the venv's own record, not doit's task history."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from doitenv import interpreter
+from tests.integration.conftest import ProjectFactory
+
+
+def _synced(result) -> bool:  # type: ignore[no-untyped-def]
+    return any("piptools sync" in cmd for cmd in result.ran)
+
+
+def test_dev_prod_dev_syncs_every_time(new_project: ProjectFactory) -> None:
+    project = new_project()
+    project.doit("dev")
+    prod = project.doit("prod")
+    assert _synced(prod)
+    assert project.installed() == project.pins("requirements.txt") | {
+        p for p in project.installed() if p.startswith("pip==")
+    }
+    assert _synced(project.doit("dev"))
+    assert "pytest==" in " ".join(project.installed())
+    assert not _synced(project.doit("dev"))
+
+
+def test_hand_made_changes_are_put_back(new_project: ProjectFactory) -> None:
+    project = new_project()
+    project.doit("dev")
+    wanted = project.installed()
+    project.pip("install", "delta")
+    project.pip("uninstall", "--yes", "beta")
+    result = project.doit("dev")
+    assert "installed or removed by hand" in result.output
+    assert project.installed() == wanted
+
+
+def test_deleting_the_venv_rebuilds_what_it_needs_and_nothing_more(new_project: ProjectFactory) -> None:
+    project = new_project()
+    project.doit("dev")
+    locks = (project.read("requirements.txt"), project.read("requirements-dev.txt"))
+    shutil.rmtree(project.path / "venv")
+    result = project.doit("dev")
+    assert "does not exist yet" in result.output
+    assert result.compiled() == []
+    assert _synced(result)
+    assert (project.read("requirements.txt"), project.read("requirements-dev.txt")) == locks
+
+
+def test_a_broken_venv_is_rebuilt_and_the_output_says_why(new_project: ProjectFactory) -> None:
+    project = new_project()
+    project.doit("dev")
+    project.python.unlink()
+    project.python.symlink_to(project.path / "no-such-python")
+    result = project.doit("dev")
+    assert "is broken" in result.output
+    assert project.installed() >= project.pins("requirements-dev.txt")
+
+
+def test_a_venv_made_by_hand_from_the_same_python_is_kept(new_project: ProjectFactory) -> None:
+    project = new_project()
+    project.doit("venv")
+    (project.path / "venv" / ".doitenv-made-from.json").unlink()
+    marker = project.path / "venv" / "kept.txt"
+    marker.write_text("still here")
+    result = project.doit("venv")
+    assert "keeping venv/" in result.output and result.ran == []
+    assert marker.exists()
+
+
+def test_an_interpreter_change_rebuilds_the_venv_and_relocks_for_it(new_project: ProjectFactory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pythons = {v: _real_python(v) for v in ("3.11", "3.12")}
+    link = tmp_path / "python-of-the-day"
+    link.symlink_to(pythons["3.11"] or sys.executable)
+    project = new_project(tool=f'python = "{link}"\n')
+    project.doit("dev")
+    assert _venv_version(project).startswith("3.11")
+
+    if not pythons["3.12"]:
+        return
+    link.unlink()
+    link.symlink_to(pythons["3.12"])
+    result = project.doit("dev")
+    assert "the interpreter changed" in result.output
+    assert result.compiled() == ["requirements.in", "requirements-dev.in"]  # resolved for 3.12 now
+    assert "with Python 3.12" in project.read("requirements.txt")
+    assert _venv_version(project).startswith("3.12")
+    assert project.installed() >= project.pins("requirements-dev.txt")
+    assert project.doit("dev").ran == []
+
+
+def _real_python(version: str) -> str | None:
+    try:
+        return interpreter.find(version, Path.cwd()).path
+    except interpreter.InterpreterNotFound:
+        return None
+
+
+def _venv_version(project) -> str:  # type: ignore[no-untyped-def]
+    argv = [str(project.python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
+    return subprocess.run(argv, capture_output=True, text=True, check=True).stdout.strip()

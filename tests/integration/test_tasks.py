@@ -1,0 +1,99 @@
+"""`test`, `format`, `clean` and `distclean` on real projects."""
+
+from __future__ import annotations
+
+from tests.integration.conftest import ProjectFactory
+
+
+def test_test_runs_in_the_venv_passes_arguments_and_caches_only_a_pass(new_project: ProjectFactory) -> None:
+    project = new_project()
+    first = project.doit("test", "--", "-k", "answer", "-o", "console_output_style=classic")
+    assert "1 passed, 1 deselected" in first.output
+    # Nothing changed: not run again, and the output says so.
+    cached = project.doit("test", "--", "-k", "answer", "-o", "console_output_style=classic")
+    assert "tests passed before and nothing they depend on changed" in cached.output
+    assert cached.ran == []
+    # Other arguments are another run.
+    assert "2 passed" in project.doit("test").output
+
+    project.write(
+        "tests/test_demo.py", project.read("tests/test_demo.py") + "\n\ndef test_broken():\n    assert False\n"
+    )
+    failed = project.doit("test", ok=False)
+    assert "the tests failed" in failed.output
+    assert "1 failed" in project.doit("test", ok=False).output  # a failure is never cached
+
+    (project.path / "tests" / "test_demo.py").touch()
+    project.write("tests/test_demo.py", project.read("tests/test_demo.py").replace("assert False", "assert True"))
+    assert "3 passed" in project.doit("test").output
+    project.write("src/demo/__init__.py", project.read("src/demo/__init__.py") + "\n")
+    assert "3 passed" in project.doit("test").output  # a source edit reruns the tests
+
+
+def test_the_default_test_command_runs_with_coverage(new_project: ProjectFactory) -> None:
+    project = new_project(dev_requirements="-r requirements.txt\npytest\npytest-cov\n")
+    pyproject = project.read("pyproject.toml").replace('test-command = "pytest tests -q -p no:cacheprovider"\n', "")
+    project.write("pyproject.toml", pyproject)
+    output = project.doit("test").output
+    assert "2 passed" in output and "Missing" in output  # --cov-report=term-missing
+
+
+def test_a_test_command_missing_from_the_venv_is_named(new_project: ProjectFactory) -> None:
+    project = new_project(dev_requirements="-r requirements.txt\n")
+    result = project.doit("test", ok=False)
+    assert "pytest is not installed in venv/: add it to requirements-dev.in" in result.output
+
+
+def test_format_runs_ruff_and_leaves_clean_files_alone(new_project: ProjectFactory) -> None:
+    project = new_project(dev_requirements="-r requirements.txt\npytest\nruff\n")
+    project.write("src/demo/ugly.py", "import os\nx = [1,2,\n  3]\n")
+    first = project.doit("format")
+    assert project.read("src/demo/ugly.py") == "x = [1, 2, 3]\n"  # formatted, unused import fixed
+    assert any("ruff format" in cmd for cmd in first.ran)
+    assert project.doit("format").ran == []
+    project.write("src/demo/ugly.py", "y = {1:2}\n")
+    project.doit("format")
+    assert project.read("src/demo/ugly.py") == "y = {1: 2}\n"
+
+
+def test_clean_removes_artifacts_but_not_locks_or_venv(new_project: ProjectFactory) -> None:
+    project = new_project()
+    project.doit("dev")
+    junk = [
+        ".coverage",
+        "src/demo/__pycache__/x.pyc",
+        "tests/old.pyc",
+        "build/lib/x",
+        "dist/demo.whl",
+        "src/demo.egg-info/PKG-INFO",
+        "notes/.ipynb_checkpoints/n.ipynb",
+        ".pytest_cache/v",
+    ]
+    for name in junk:
+        project.write(name, "")
+    venv_cache = list((project.path / "venv").rglob("__pycache__"))
+    assert venv_cache
+
+    dry = project.doit("clean", "-n")
+    assert "would remove .coverage" in dry.output and (project.path / ".coverage").exists()
+    project.doit("clean")
+    assert [name for name in junk if (project.path / name).exists()] == []
+    assert all(path.exists() for path in venv_cache)
+    assert project.doit("dev").ran == []  # venv and locks untouched
+
+
+def test_distclean_removes_venv_and_state_and_dev_comes_back(new_project: ProjectFactory) -> None:
+    project = new_project()
+    project.doit("test")
+    project.doit("distclean")
+    assert not (project.path / "venv").exists()
+    assert (project.path / "requirements.txt").exists() and (project.path / "requirements-dev.txt").exists()
+    result = project.doit("test")
+    assert "2 passed" in result.output  # doit's state was forgotten: the tests run again
+    assert result.compiled() == []
+
+
+def test_paths_with_spaces_quotes_and_dollars_work(new_project: ProjectFactory) -> None:
+    project = new_project(folder="my project 'q' $HOME é")
+    assert "2 passed" in project.doit("test").output
+    assert project.doit("dev").ran == []
