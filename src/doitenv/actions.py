@@ -96,10 +96,11 @@ def sync_env(project: Project, lock: str) -> TaskFailed | None:
     with exclusive(project.lock_file):
         reason = sync.why_unsynced(venv, lock_path, project.config.project)
         if reason is not None:
-            if venv.is_running():
+            # doit running from this very venv survives a sync only if the lock keeps it.
+            if venv.is_running() and not {"doit", "pip-tools"} <= sync.pinned_names(lock_path):
                 return TaskFailed(
-                    f"doit runs from inside {venv.path.name}/, and syncing it to {lock} could "
-                    "uninstall doit itself: run doit from outside the venv (deactivate it first)"
+                    f"doit runs from inside {venv.path.name}/, and syncing it to {lock} would uninstall "
+                    f"doit itself: run doit from outside the venv, or add doit and pip-tools to {lock}'s .in file"
                 )
             print(f"doitenv: syncing {venv.path.name}/ to {lock}: {reason}")
             try:

@@ -9,6 +9,7 @@ written after it ends: an interrupted sync leaves the venv marked unsynced.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,15 @@ def wanted_state(venv: Venv, lock: Path, project: dict[str, Any] | None) -> dict
         "lock_digest": files.digest([lock.read_bytes()]) if lock.exists() else None,
         "project_digest": files.digest([json.dumps(project, sort_keys=True, default=str)]),
     }
+
+
+def pinned_names(lock: Path) -> set[str]:
+    """The normalized names of the packages `lock` pins."""
+    names = set()
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        if "==" in line and not line.lstrip().startswith(("#", "-")):
+            names.add(re.sub(r"[-_.]+", "-", line.split("==")[0].split("[")[0].strip()).lower())
+    return names
 
 
 def why_unsynced(venv: Venv, lock: Path, project: dict[str, Any] | None) -> str | None:

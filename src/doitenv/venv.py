@@ -107,9 +107,11 @@ class Venv:
 
     def adoptable(self, interpreter: Interpreter) -> bool:
         """A venv made by hand (`python -m venv`) from the right interpreter is kept."""
+        if not os.path.exists(self.python):
+            return False
         cfg = self.config()
-        made_with = cfg.get("base-executable") or cfg.get("executable")
-        return os.path.exists(self.python) and made_with is not None and os.path.realpath(made_with) == interpreter.path
+        made_with = cfg.get("base-executable") or cfg.get("executable") or str(self.python)
+        return interpreter.path in (os.path.realpath(made_with), os.path.realpath(self.python))
 
     def record(self, interpreter: Interpreter) -> None:
         files.write_json(

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from doitenv.config import DEFAULT_TEST_COMMAND, Config, ConfigError, load
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "pyproject.toml").write_text(text)
+    return tmp_path
+
+
+def test_defaults_follow_the_reference_workflow(tmp_path: Path) -> None:
+    config = load(write(tmp_path, "[project]\nname = 'x'\n"))
+    assert config == Config(root=tmp_path)
+    assert (config.venv, config.requirements_in, config.requirements) == ("venv", "requirements.in", "requirements.txt")
+    assert config.test_command == DEFAULT_TEST_COMMAND
+    assert config.project is not None and config.project["project"] == {"name": "x"}
+
+
+def test_no_pyproject_means_defaults_and_no_project(tmp_path: Path) -> None:
+    config = load(tmp_path)
+    assert config.project is None and config.venv == "venv"
+
+
+def test_settings_are_read_and_converted(tmp_path: Path) -> None:
+    text = """[tool.doitenv]
+venv = ".venv"
+python = "3.12"
+requirements-in = "deps\\\\base.in"
+test-command = "pytest -x 'a b'"
+"""
+    config = load(write(tmp_path, text))
+    assert config.venv == ".venv" and config.python == "3.12"
+    assert config.requirements_in == "deps/base.in"  # one spelling for task names and targets
+    assert config.test_command == ("pytest", "-x", "a b")
+
+
+def test_every_problem_is_reported_at_once_with_its_full_key(tmp_path: Path) -> None:
+    text = '[tool.doitenv]\nvenv = 3\ncolour = "red"\ntest-command = []\nrequirements = "/etc/x.txt"\n'
+    with pytest.raises(ConfigError) as caught:
+        load(write(tmp_path, text))
+    errors = caught.value.errors
+    assert len(errors) == 4
+    assert any("tool.doitenv.venv must be a non-empty string, not 3" in e for e in errors)
+    assert any("tool.doitenv.colour is not a doitenv setting" in e for e in errors)
+    assert any("tool.doitenv.test-command must be a command" in e for e in errors)
+    assert any("tool.doitenv.requirements must be a path inside the project" in e for e in errors)
+    assert all(e.startswith(str(tmp_path / "pyproject.toml")) for e in errors)
+
+
+@pytest.mark.parametrize("venv", ["src", "tests", ".", "../elsewhere", "C:/venv"])
+def test_the_venv_may_not_sit_on_the_project_or_outside_it(tmp_path: Path, venv: str) -> None:
+    with pytest.raises(ConfigError, match="tool.doitenv.venv"):
+        load(write(tmp_path, f'[tool.doitenv]\nvenv = "{venv}"\n'))
+
+
+def test_two_settings_naming_one_file_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="both name 'requirements.txt'"):
+        load(write(tmp_path, '[tool.doitenv]\ndev-requirements = "requirements.txt"\n'))
+
+
+def test_invalid_toml_names_the_file_and_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"pyproject.toml: not valid TOML .*line 2"):
+        load(write(tmp_path, "[tool.doitenv]\nvenv = \n"))

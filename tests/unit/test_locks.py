@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from doitenv import locks
+
+
+def files(tmp_path: Path, **contents: str) -> Path:
+    for name, text in contents.items():
+        (tmp_path / name.replace("__", ".")).write_text(text)
+    return tmp_path
+
+
+def test_includes_understands_every_spelling(tmp_path: Path) -> None:
+    text = "-r a.txt\n-rb.txt\n--requirement=c.txt\n--constraint d.txt  # why\n-c e.txt\nrequests\n-e .\n"
+    root = files(tmp_path, x__in=text)
+    assert list(locks.includes(root / "x.in")) == [
+        ("-r", root / "a.txt"),
+        ("-r", root / "b.txt"),
+        ("-r", root / "c.txt"),
+        ("-c", root / "d.txt"),
+        ("-c", root / "e.txt"),
+    ]
+
+
+def test_inputs_follow_includes_transitively_and_survive_cycles(tmp_path: Path) -> None:
+    root = files(tmp_path, a__in="-r b.in\n", b__in="-c a.in\n-r missing.in\n")
+    assert locks.inputs(root, "a.in") == [root / "a.in", root / "b.in", root / "missing.in"]
+
+
+def test_digest_follows_content_not_mtime(tmp_path: Path) -> None:
+    root = files(tmp_path, requirements__in="alpha\n")
+    before = locks.inputs_digest(root, "requirements.in", "3.11")
+    os.utime(root / "requirements.in", (1, 1))
+    assert locks.inputs_digest(root, "requirements.in", "3.11") == before
+    assert locks.inputs_digest(root, "requirements.in", "3.12") != before
+    (root / "requirements.in").write_text("alpha\nbeta\n")
+    assert locks.inputs_digest(root, "requirements.in", "3.11") != before
+
+
+def test_an_included_lock_counts_by_its_pins_not_its_digest_line(tmp_path: Path) -> None:
+    root = files(tmp_path, dev__in="-r requirements.txt\n", requirements__txt=f"{locks.HEADER}aaa\nalpha==1.0\n")
+    before = locks.inputs_digest(root, "dev.in", "3.11")
+    (root / "requirements.txt").write_text(f"{locks.HEADER}bbb\nalpha==1.0\n")
+    assert locks.inputs_digest(root, "dev.in", "3.11") == before
+    (root / "requirements.txt").write_text(f"{locks.HEADER}bbb\nalpha==2.0\n")
+    assert locks.inputs_digest(root, "dev.in", "3.11") != before
+
+
+def test_a_lock_is_fresh_only_with_the_matching_header(tmp_path: Path) -> None:
+    root = files(tmp_path, requirements__in="alpha\n")
+    assert not locks.is_fresh(root, "requirements.in", "requirements.txt", "3.11")  # no lock at all
+    digest = locks.inputs_digest(root, "requirements.in", "3.11")
+    (root / "requirements.txt").write_text(f"{locks.HEADER}{digest}\nalpha==1.0\n")
+    assert locks.is_fresh(root, "requirements.in", "requirements.txt", "3.11")
+    assert not locks.is_fresh(root, "requirements.in", "requirements.txt", "3.12")
+
+
+def test_check_inputs_names_the_file_and_the_fix(tmp_path: Path) -> None:
+    root = files(tmp_path, dev__in="pytest\n")
+    with pytest.raises(locks.LockError, match="req.in is missing: create it"):
+        locks.check_inputs(root, "req.in", None)
+    with pytest.raises(locks.LockError, match="add the line '-r requirements.txt'"):
+        locks.check_inputs(root, "dev.in", "requirements.txt")
+    (root / "dev.in").write_text("-r requirements.txt\npytest\n")
+    locks.check_inputs(root, "dev.in", "requirements.txt")

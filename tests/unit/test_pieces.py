@@ -1,0 +1,84 @@
+"""Pure functions: error extraction, artifact discovery, test arguments, task dicts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from doitenv import actions, clean, interpreter, runner, tasks
+
+
+def test_error_lines_keep_the_tools_message_and_drop_the_traceback() -> None:
+    output = "WARNING: x\nERROR: Cannot install a==1 and a==2\nTraceback (most recent call last):\n  File x\nBoom: y\n"
+    assert runner.error_lines(output) == ["ERROR: Cannot install a==1 and a==2"]
+
+
+def test_error_lines_of_a_bare_crash_give_its_message() -> None:
+    crash = "pip._internal.exceptions.InstallationError: Invalid requirement: 'a['"
+    output = f"Traceback (most recent call last):\n  File x\n{crash}\n"
+    assert runner.error_lines(output) == ["Invalid requirement: 'a['"]
+
+
+def test_run_takes_an_argument_list_and_raises_one_typed_error(tmp_path: Path) -> None:
+    odd = tmp_path / "a b 'c' $d"
+    odd.mkdir()
+    out = runner.run([sys.executable, "-c", "import os; print(os.getcwd())"], capture=True, cwd=str(odd))
+    assert out.strip() == str(odd)
+    with pytest.raises(runner.CommandFailed) as caught:
+        runner.run([sys.executable, "-c", "raise SystemExit(3)"], capture=True)
+    assert caught.value.returncode == 3
+    with pytest.raises(runner.CommandFailed, match="exited with 127"):
+        runner.run([str(tmp_path / "no-such-tool")])
+
+
+def test_artifacts_skip_venvs_and_git(tmp_path: Path) -> None:
+    for name in [
+        "a/__pycache__/m.pyc",
+        "b.pyo",
+        ".coverage",
+        "venv/lib/__pycache__/x.pyc",
+        ".git/x.pyc",
+        "build/x",
+        "sub/build/keep",
+        "x.egg-info/PKG-INFO",
+    ]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("")
+    found = sorted(p.relative_to(tmp_path).as_posix() for p in clean.artifacts(tmp_path))
+    assert found == [".coverage", "a/__pycache__", "b.pyo", "build", "x.egg-info"]
+
+
+def test_test_arguments_recover_key_value_tokens_doit_took_as_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["doit", "test", "--", "-o", "a=b", "-k", "x"])
+    assert actions.test_arguments(["-o", "-k", "x"]) == ["-o", "a=b", "-k", "x"]
+    # When sys.argv is not doit's command line (doit run in-process), doit's list stands.
+    assert actions.test_arguments(["-x"]) == ["-x"]
+    assert actions.test_arguments(None) == []  # type: ignore[arg-type]
+
+
+def test_pyenv_versions_resolve_to_real_binaries_not_shims() -> None:
+    try:
+        found = interpreter.find("3.11", Path.cwd())
+    except interpreter.InterpreterNotFound:
+        pytest.skip("no Python 3.11 here")
+    assert "shims" not in found.path and Path(found.path).is_file()
+
+
+def test_task_graph_as_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.doitenv]\nrequirements = 'locks/run.txt'\n")
+    monkeypatch.chdir(tmp_path)
+    lock_tasks = {t["basename"]: t for t in tasks.task_locks()}
+    assert set(lock_tasks) == {"locks/run.txt", "requirements-dev.txt"}
+    assert lock_tasks["locks/run.txt"]["targets"] == ["locks/run.txt"]
+    assert lock_tasks["requirements-dev.txt"]["task_dep"] == ["venv", "locks/run.txt"]
+    assert tasks.task_dev()["task_dep"] == ["requirements-dev.txt"]
+    assert tasks.task_prod()["task_dep"] == ["locks/run.txt"]
+    assert tasks.task_test()["task_dep"] == ["dev"] and tasks.task_test()["pos_arg"] == "args"
+    assert tasks.task_format()["task_dep"] == ["dev"]
+    assert "clean" not in lock_tasks["locks/run.txt"]  # `doit clean` must never delete a lock
+    assert tasks.DOIT_CONFIG["default_tasks"] == ["dev"] and tasks.DOIT_CONFIG["backend"] == "sqlite3"
+    docs = [f.__doc__.splitlines()[0] for f in (tasks.task_venv, tasks.task_test, tasks.task_format)]
+    assert len(set(docs)) == len(docs)
