@@ -20,8 +20,8 @@ from tests.wheels import build_tiny_wheels
 REPO = Path(__file__).resolve().parents[1]
 WHEEL_CACHE = Path(os.environ.get("DOITENV_TEST_WHEELS", REPO / ".cache" / "test-wheels"))
 # What test projects install: the test runner and its plugins, a build backend for the
-# editable install, a formatter, and pip-tools for tools venvs of other Pythons.
-REAL_WHEELS = ("pytest", "pytest-cov", "flit_core", "ruff", "pip-tools")
+# editable install, formatters, and pip-tools for tools venvs of other Pythons.
+REAL_WHEELS = ("pytest", "pytest-cov", "flit_core", "ruff", "pip-tools", "pre-commit")
 
 
 def _fetch_real_wheels() -> None:

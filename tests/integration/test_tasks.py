@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
+import pytest
+
 from tests.integration.conftest import ProjectFactory
 
 
@@ -97,3 +102,37 @@ def test_paths_with_spaces_quotes_and_dollars_work(new_project: ProjectFactory) 
     project = new_project(folder="my project 'q' $HOME é")
     assert "2 passed" in project.doit("test").output
     assert project.doit("dev").ran == []
+
+
+PRE_COMMIT_CONFIG = """\
+repos:
+  - repo: local
+    hooks:
+      - id: ruff-format
+        name: ruff format
+        entry: ruff format
+        language: system
+        types: [python]
+"""
+
+
+def test_pre_commit_is_installed_by_dev_and_runs_format(
+    new_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(tmp_path / "pre-commit-home"))
+    project = new_project(dev_requirements="-r requirements.txt\npytest\nruff\npre-commit\n")
+    project.write(".pre-commit-config.yaml", PRE_COMMIT_CONFIG)
+    project.write("src/demo/ugly.py", "x = [1,2,\n  3]\n")
+    subprocess.run(["git", "init", "-q"], cwd=project.path, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=project.path, check=True)
+
+    project.doit("dev")
+    hook = project.path / ".git" / "hooks" / "pre-commit"
+    assert hook.exists()
+    hook.unlink()
+    again = project.doit("dev")
+    assert hook.exists() and not any("piptools sync" in cmd for cmd in again.ran)
+
+    project.doit("format")
+    assert project.read("src/demo/ugly.py") == "x = [1, 2, 3]\n"
+    assert project.doit("format").ran == []
