@@ -70,5 +70,12 @@ def isolated_pip(
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_DISABLE_PIP_VERSION_CHECK", "1")
     monkeypatch.setenv("DOITENV_CACHE_DIR", str(tools_cache))
+    # uv reads no pip configuration: offline, it takes packages only from find-links and
+    # its cache, which is a fresh one for the session.
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tools_cache / "uv"))
+    monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")
     if "wheelhouse" in request.fixturenames:
-        monkeypatch.setenv("PIP_FIND_LINKS", str(request.getfixturevalue("wheelhouse")))
+        house = str(request.getfixturevalue("wheelhouse"))
+        monkeypatch.setenv("PIP_FIND_LINKS", house)
+        monkeypatch.setenv("UV_FIND_LINKS", house)

@@ -16,6 +16,7 @@ from typing import Any
 from doit.exceptions import TaskFailed
 
 from doitenv import clean, files, locks, runner, sync, tools
+from doitenv.backends import BackendMissing, PipTools
 from doitenv.filelock import exclusive
 from doitenv.interpreter import InterpreterNotFound
 from doitenv.project import DOIT_DEP_FILE, FORMAT_INPUTS, TEST_INPUTS, Project
@@ -25,7 +26,7 @@ from doitenv.project import DOIT_DEP_FILE, FORMAT_INPUTS, TEST_INPUTS, Project
 
 def venv_is_ready(project: Project) -> bool:
     try:
-        return project.venv.problem(project.interpreter()) is None
+        return project.venv.problem(project.interpreter(), project.config.backend) is None
     except (InterpreterNotFound, OSError):
         return False  # the action says what is wrong
 
@@ -34,15 +35,18 @@ def make_venv(project: Project) -> TaskFailed | None:
     venv = project.venv
     try:
         interpreter = project.interpreter()
+        backend = project.backend
     except InterpreterNotFound as exc:
         return TaskFailed(f"pyproject.toml: tool.doitenv.python: {exc}")
+    except BackendMissing as exc:
+        return TaskFailed(f"pyproject.toml: {exc}")
     with exclusive(project.lock_file):
-        problem = venv.problem(interpreter)
+        problem = venv.problem(interpreter, backend.name)
         if problem is None:
             return None
         if venv.adoptable(interpreter):
             print(f"doitenv: keeping {venv.path.name}/, made from {interpreter.path}")
-            venv.record(interpreter)
+            venv.record(interpreter, backend.name)
             return None
         if venv.is_running():
             return TaskFailed(
@@ -51,9 +55,9 @@ def make_venv(project: Project) -> TaskFailed | None:
             )
         print(f"doitenv: creating {venv.path.name}/ with {interpreter.path}: {problem}")
         try:
-            venv.create(interpreter)
+            venv.create(interpreter, backend.create_venv(interpreter.path, venv), backend.name)
         except runner.CommandFailed as failed:
-            return TaskFailed(f"{venv.path.name}/: virtualenv failed ({failed})\n{failed.output}")
+            return TaskFailed(f"{venv.path.name}/: could not create it ({failed})")
     return None
 
 
@@ -70,10 +74,18 @@ def compile_lock(project: Project, in_file: str, lock: str, layered_on: str | No
             return None  # another doit process compiled it while this one waited
         try:
             locks.check_inputs(project.root, in_file, layered_on)
-            print(f"doitenv: pinning {in_file} into {lock} for Python {project.venv.python_version()}")
-            piptools = tools.piptools_for(project.venv)
-            locks.compile_lock(project.root, in_file, lock, project.venv.python_version(), piptools)
-        except locks.LockError as exc:
+            venv = project.venv
+            print(f"doitenv: pinning {in_file} into {lock} for Python {venv.python_version()}")
+            backend = project.backend
+            tool = tools.piptools_for(venv) if isinstance(backend, PipTools) else []
+            locks.compile_lock(
+                project.root,
+                in_file,
+                lock,
+                venv.python_version(),
+                lambda out: backend.compile(tool, venv, in_file, out),
+            )
+        except (locks.LockError, BackendMissing) as exc:
             return TaskFailed(str(exc))
         except runner.CommandFailed as failed:
             return TaskFailed(f"{lock}: could not prepare pip-tools ({failed})\n{failed.output}")
@@ -104,8 +116,8 @@ def sync_env(project: Project, lock: str) -> TaskFailed | None:
                 )
             print(f"doitenv: syncing {venv.path.name}/ to {lock}: {reason}")
             try:
-                sync.sync(venv, lock_path, project.root, project.config.project)
-            except sync.SyncError as exc:
+                sync.sync(venv, lock_path, project.root, project.config.project, project.backend)
+            except (sync.SyncError, BackendMissing) as exc:
                 return TaskFailed(str(exc))
     if project.pre_commit_hook_missing():
         return run_in_venv(project, ["pre-commit", "install"], "pre-commit install")

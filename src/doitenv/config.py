@@ -40,6 +40,7 @@ class Config:
     dev_requirements_in: str = "requirements-dev.in"
     dev_requirements: str = "requirements-dev.txt"
     test_command: tuple[str, ...] = DEFAULT_TEST_COMMAND
+    backend: str = "pip-tools"
     # The `[project]` and `[build-system]` tables: the editable install depends on them.
     project: dict[str, Any] | None = field(default=None, compare=False)
 
@@ -53,6 +54,7 @@ _KEYS = {
     "dev-requirements-in": ("dev_requirements_in", "path"),
     "dev-requirements": ("dev_requirements", "path"),
     "test-command": ("test_command", "command"),
+    "backend": ("backend", "backend"),
 }
 _SOURCE_FOLDERS = ("src", "tests", ".git", ".doitenv")
 
@@ -104,6 +106,8 @@ def _check(kind: str, value: Any) -> str | None:
         return f"must be a command: a string or a non-empty list of strings, not {value!r}"
     if not isinstance(value, str) or not value.strip():
         return f"must be a non-empty string, not {value!r}"
+    if kind == "backend" and value not in BACKENDS:
+        return f"must be one of {', '.join(map(repr, BACKENDS))}, not {value!r}"
     if kind == "path":
         pure = PurePosixPath(value.replace("\\", "/"))
         if pure.is_absolute() or ":" in value or ".." in pure.parts:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from doitenv import files, runner
@@ -88,39 +88,27 @@ def check_inputs(root: Path, in_file: str, layered_on: str | None) -> None:
             raise LockError(f"{in_file} does not layer on {layered_on}: add the line '-r {layered_on}' at its top")
 
 
-def compile_lock(root: Path, in_file: str, lock: str, python_version: str, piptools: Sequence[str]) -> None:
-    """Pin `in_file` into `lock` with pip-compile. On any failure `lock` stays byte for byte."""
+def compile_lock(
+    root: Path, in_file: str, lock: str, python_version: str, compile_argv: Callable[[str], list[str]]
+) -> None:
+    """Pin `in_file` into `lock` with `compile_argv(output)`. On any failure `lock` stays byte for byte."""
     target = root / lock
     scratch = target.with_name(f".{target.name}.doitenv-compile")
-    # pip-compile keeps the pins of the file it writes to: start it from the current lock.
+    # The resolver keeps the pins of the file it writes to: start it from the current lock.
     if target.exists():
         shutil.copyfile(target, scratch)
     else:
         scratch.unlink(missing_ok=True)
-    argv = [
-        *piptools,
-        "compile",
-        "--quiet",
-        "--output-file",
-        scratch.name,
-        # Locks are committed: keep this machine's index, find-links and hosts out of them.
-        "--no-emit-index-url",
-        "--no-emit-find-links",
-        "--no-emit-trusted-host",
-        # pkg[extra] in a lock breaks -r/-c layering in pip.
-        "--strip-extras",
-        "--allow-unsafe",
-        in_file,
-    ]
-    # Digest the inputs as pip-compile reads them: an edit during the run makes the lock stale.
+    # Digest the inputs as the resolver reads them: an edit during the run makes the lock stale.
     header = f"{HEADER}{inputs_digest(root, in_file, python_version)}\n".encode()
+    # The lock's header shows how to remake it: `doit <lock>`, not a temporary path.
+    remake = {"CUSTOM_COMPILE_COMMAND": f"doit {lock}", "UV_CUSTOM_COMPILE_COMMAND": f"doit {lock}"}
     try:
-        # The lock's header shows how to remake it: `doit <lock>`, not a temporary path.
-        runner.run(argv, capture=True, cwd=str(root), env={"CUSTOM_COMPILE_COMMAND": f"doit {lock}"})
+        runner.run(compile_argv(scratch.name), capture=True, cwd=str(root), env=remake)
         body = scratch.read_bytes()
     except runner.CommandFailed as failed:
         details = "\n".join("  " + line for line in runner.error_lines(failed.output))
-        raise LockError(f"{in_file}: pip-compile could not pin it ({lock} is unchanged):\n{details}") from None
+        raise LockError(f"{in_file}: could not pin it ({lock} is unchanged):\n{details}") from None
     finally:
         scratch.unlink(missing_ok=True)
     files.write_atomic(target, header + body)

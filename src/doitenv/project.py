@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from doitenv import interpreter
+from doitenv import backends, interpreter
 from doitenv.config import Config
 from doitenv.venv import Venv
 
@@ -37,6 +37,11 @@ class Project:
     def lock_file(self) -> Path:
         """Held while anything changes the venv or the locks."""
         return self.state_dir / "venv.lock"
+
+    @cached_property
+    def backend(self) -> backends.PipTools | backends.Uv:
+        """Raises backends.BackendMissing when uv is asked for and not installed."""
+        return backends.get(self.config.backend)
 
     def interpreter(self) -> interpreter.Interpreter:
         return interpreter.find(self.config.python, self.root)

@@ -65,5 +65,10 @@ def error_lines(output: str) -> list[str]:
         else:
             # A crash with nothing said first: its last line holds the message, minus the class path.
             lines = [lines[-1].split(": ", 1)[-1]]
-    errors = [line.strip() for line in lines if line.lstrip().startswith(("ERROR", "error:", "Error:"))]
+    errors = []
+    for line in lines:
+        if line.lstrip().startswith(("ERROR", "error:", "Error:")):
+            errors.append(line.strip())
+        elif errors and line.lstrip().startswith(("cause:", "hint:", "╰─▶")):
+            errors.append(line.strip())  # uv explains its error on the lines after it
     return errors or [line.strip() for line in lines[-3:]]

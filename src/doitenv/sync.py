@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 from doitenv import files, runner
+from doitenv.backends import PipTools, Uv
 from doitenv.venv import Venv
 
 _SYNCED = ".doitenv-synced.json"
@@ -58,19 +58,15 @@ def why_unsynced(venv: Venv, lock: Path, project: dict[str, Any] | None) -> str 
     return None
 
 
-def sync(venv: Venv, lock: Path, root: Path, project: dict[str, Any] | None) -> None:
-    """pip-sync `venv` to `lock`, then install the project editable when it declares one."""
+def sync(venv: Venv, lock: Path, root: Path, project: dict[str, Any] | None, backend: PipTools | Uv) -> None:
+    """Sync `venv` to `lock`, then install the project editable when it declares one."""
     record = venv.path / _SYNCED
     record.unlink(missing_ok=True)
     wanted = wanted_state(venv, lock, project)
-    argv = [sys.executable, "-m", "piptools", "sync", "--python-executable", str(venv.python), str(lock)]
     try:
-        runner.run(argv, cwd=str(root))
+        runner.run(backend.sync(venv, lock), cwd=str(root))
         if project is not None:
-            runner.run(
-                [str(venv.python), "-m", "pip", "install", "--quiet", "--no-deps", "--editable", "."],
-                cwd=str(root),
-            )
+            runner.run(backend.install_editable(venv), cwd=str(root))
     except runner.CommandFailed as failed:
         raise SyncError(
             f"{lock.name}: could not sync {venv.path.name}/ ({failed}); "

@@ -13,6 +13,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from doitenv import files, runner
+from doitenv.backends import PipTools
 from doitenv.interpreter import Interpreter
 from doitenv.venv import Venv
 
@@ -39,8 +40,9 @@ def piptools_for(venv: Venv) -> list[str]:
     interpreter = Interpreter.at(base)
     wanted = version("pip-tools")
     tools = Venv(cache_dir() / "tools" / files.digest([interpreter.path, wanted])[:16])
-    if tools.problem(interpreter) is not None or not tools.script("pip-compile"):
+    backend = PipTools()
+    if tools.problem(interpreter, backend.name) is not None or not tools.script("pip-compile"):
         print(f"doitenv: preparing pip-tools {wanted} for Python {venv.python_version()} in {tools.path}")
-        tools.create(interpreter)
+        tools.create(interpreter, backend.create_venv(interpreter.path, tools), backend.name)
         runner.run([str(tools.python), "-m", "pip", "install", "--quiet", f"pip-tools=={wanted}"])
     return [str(tools.python), "-m", "piptools"]

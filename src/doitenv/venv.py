@@ -90,7 +90,7 @@ class Venv:
         """Is this very process running from the venv (an activated venv running doit)?"""
         return os.path.realpath(sys.prefix) == os.path.realpath(self.path)
 
-    def problem(self, interpreter: Interpreter) -> str | None:
+    def problem(self, interpreter: Interpreter, backend: str) -> str | None:
         """Why the venv cannot be used as it is for `interpreter`, or None when it can."""
         if not (self.path / "pyvenv.cfg").is_file():
             return f"{self.path.name}/ does not exist yet"
@@ -103,39 +103,25 @@ class Venv:
             return f"the interpreter changed from {made_from.get('interpreter')} to {interpreter.path}"
         if tuple(made_from.get("signature", ())) != interpreter.signature:
             return f"the interpreter {interpreter.path} was upgraded or replaced"
+        if made_from.get("backend", "pip-tools") != backend:
+            return f"it was made for the {made_from.get('backend')} backend, not {backend}"
         return None
 
     def adoptable(self, interpreter: Interpreter) -> bool:
         """A venv made by hand (`python -m venv`) from the right interpreter is kept."""
-        if not os.path.exists(self.python):
+        if (self.path / _MADE_FROM).exists() or not os.path.exists(self.python):
             return False
         cfg = self.config()
         made_with = cfg.get("base-executable") or cfg.get("executable") or str(self.python)
         return interpreter.path in (os.path.realpath(made_with), os.path.realpath(self.python))
 
-    def record(self, interpreter: Interpreter) -> None:
-        files.write_json(
-            self.path / _MADE_FROM,
-            {"interpreter": interpreter.path, "signature": list(interpreter.signature)},
-        )
+    def record(self, interpreter: Interpreter, backend: str) -> None:
+        record = {"interpreter": interpreter.path, "signature": list(interpreter.signature), "backend": backend}
+        files.write_json(self.path / _MADE_FROM, record)
 
-    def create(self, interpreter: Interpreter) -> None:
-        """Make the venv afresh. Until the record is written it counts as broken."""
+    def create(self, interpreter: Interpreter, argv: list[str], backend: str) -> None:
+        """Make the venv afresh with `argv`. Until the record is written it counts as broken."""
         if self.path.exists():
             shutil.rmtree(self.path)
-        runner.run(
-            [
-                sys.executable,
-                "-m",
-                "virtualenv",
-                # No setuptools: pip-sync never removes it, and the venv must hold only the lock.
-                "--no-setuptools",
-                # No check against the index on every creation.
-                "--no-periodic-update",
-                "--quiet",
-                "--python",
-                interpreter.path,
-                str(self.path),
-            ]
-        )
-        self.record(interpreter)
+        runner.run(argv)
+        self.record(interpreter, backend)

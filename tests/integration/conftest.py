@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -38,8 +39,11 @@ class Result:
         return re.findall(r"^doitenv: \$ (.*)$", self.output, re.MULTILINE)
 
     def compiled(self) -> list[str]:
-        """The .in files pip-compile was run on."""
-        return [cmd.split()[-1] for cmd in self.ran if "piptools compile" in cmd]
+        """The .in files a resolver was run on (pip-compile or uv pip compile)."""
+        return [cmd.split()[-1] for cmd in self.ran if " compile " in cmd]
+
+    def synced(self) -> bool:
+        return any(" sync " in cmd for cmd in self.ran)
 
 
 class TmpProject:
@@ -84,21 +88,34 @@ class TmpProject:
     def python(self) -> Path:
         return self.path / "venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
-    def installed(self) -> set[str]:
-        """name==version of every distribution in the venv."""
-        out = subprocess.run(
-            [str(self.python), "-m", "pip", "list", "--format=freeze", "--exclude-editable"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        return {_normalize(line) for line in out.splitlines() if line.strip()}
+    def installed(self, editable: bool = False) -> set[str]:
+        """name==version of every distribution in the venv (read by the venv's own Python,
+        which works whether or not the venv has pip)."""
+        code = (
+            "import importlib.metadata as m, json, sys\n"
+            "out = []\n"
+            "for d in m.distributions():\n"
+            "    url = json.loads(d.read_text('direct_url.json') or '{}')\n"
+            "    if url.get('dir_info', {}).get('editable') and sys.argv[1] == '0':\n"
+            "        continue\n"
+            "    out.append(d.metadata['Name'] + '==' + d.version)\n"
+            "print(json.dumps(out))\n"
+        )
+        argv = [str(self.python), "-c", code, "1" if editable else "0"]
+        out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+        return {_normalize(line) for line in json.loads(out)}
 
     def pins(self, lock: str) -> set[str]:
         return {_normalize(line) for line in self.read(lock).splitlines() if "==" in line and not line.startswith("#")}
 
     def pip(self, *args: str) -> None:
-        subprocess.run([str(self.python), "-m", "pip", *args], check=True, capture_output=True)
+        """pip, or uv pip in a venv that has no pip (made by the uv backend)."""
+        if (self.path / "venv" / "bin" / "pip").exists():
+            subprocess.run([str(self.python), "-m", "pip", *args], check=True, capture_output=True)
+        else:
+            args = tuple(a for a in args if a != "--yes")
+            uv = [sys.executable, "-m", "uv", "pip", *args[:1], "--python", str(self.python), *args[1:]]
+            subprocess.run(uv, check=True, capture_output=True)
 
 
 def _normalize(pin: str) -> str:
@@ -109,6 +126,12 @@ def _normalize(pin: str) -> str:
 ProjectFactory = Callable[..., TmpProject]
 
 
+@pytest.fixture(params=["pip-tools", "uv"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Run a test once with each backend."""
+    return str(request.param)
+
+
 @pytest.fixture
 def new_project(tmp_path: Path, wheelhouse: Path) -> ProjectFactory:
     def make(
@@ -117,8 +140,10 @@ def new_project(tmp_path: Path, wheelhouse: Path) -> ProjectFactory:
         dev_requirements: str = "-r requirements.txt\npytest\n",
         tool: str = "",
         name: str = "demo",
+        backend: str = "pip-tools",
     ) -> TmpProject:
         project = TmpProject(tmp_path / folder)
+        tool += f'backend = "{backend}"\n'
         project.write("pyproject.toml", PYPROJECT.format(name=name, tool=tool))
         project.write("dodo.py", "from doitenv.tasks import *  # noqa: F403\n")
         project.write("requirements.in", requirements)

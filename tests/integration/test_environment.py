@@ -12,11 +12,11 @@ from tests.integration.conftest import ProjectFactory
 
 
 def _synced(result) -> bool:  # type: ignore[no-untyped-def]
-    return any("piptools sync" in cmd for cmd in result.ran)
+    return bool(result.synced())
 
 
-def test_dev_prod_dev_syncs_every_time(new_project: ProjectFactory) -> None:
-    project = new_project()
+def test_dev_prod_dev_syncs_every_time(new_project: ProjectFactory, backend: str) -> None:
+    project = new_project(backend=backend)
     project.doit("dev")
     prod = project.doit("prod")
     assert _synced(prod)
@@ -28,8 +28,8 @@ def test_dev_prod_dev_syncs_every_time(new_project: ProjectFactory) -> None:
     assert not _synced(project.doit("dev"))
 
 
-def test_hand_made_changes_are_put_back(new_project: ProjectFactory) -> None:
-    project = new_project()
+def test_hand_made_changes_are_put_back(new_project: ProjectFactory, backend: str) -> None:
+    project = new_project(backend=backend)
     project.doit("dev")
     wanted = project.installed()
     project.pip("install", "delta")
@@ -39,8 +39,8 @@ def test_hand_made_changes_are_put_back(new_project: ProjectFactory) -> None:
     assert project.installed() == wanted
 
 
-def test_deleting_the_venv_rebuilds_what_it_needs_and_nothing_more(new_project: ProjectFactory) -> None:
-    project = new_project()
+def test_deleting_the_venv_rebuilds_what_it_needs_and_nothing_more(new_project: ProjectFactory, backend: str) -> None:
+    project = new_project(backend=backend)
     project.doit("dev")
     locks = (project.read("requirements.txt"), project.read("requirements-dev.txt"))
     shutil.rmtree(project.path / "venv")

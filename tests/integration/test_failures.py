@@ -8,13 +8,13 @@ from doitenv.filelock import exclusive
 from tests.integration.conftest import ProjectFactory
 
 
-def test_a_failed_compile_leaves_the_lock_byte_for_byte(new_project: ProjectFactory) -> None:
-    project = new_project()
+def test_a_failed_compile_leaves_the_lock_byte_for_byte(new_project: ProjectFactory, backend: str) -> None:
+    project = new_project(backend=backend)
     project.doit("dev")
     before = (project.path / "requirements.txt").read_bytes()
     project.write("requirements.in", "alpha\nno-such-package\n")
     result = project.doit("dev", ok=False)
-    assert "requirements.in: pip-compile could not pin it (requirements.txt is unchanged)" in result.output
+    assert "requirements.in: could not pin it (requirements.txt is unchanged)" in result.output
     assert "no-such-package" in result.output
     assert "Traceback" not in result.output
     assert (project.path / "requirements.txt").read_bytes() == before
@@ -24,8 +24,10 @@ def test_a_failed_compile_leaves_the_lock_byte_for_byte(new_project: ProjectFact
     assert project.doit("dev").compiled() == []  # back as it was: the old lock is fresh again
 
 
-def test_a_failed_sync_marks_the_venv_unsynced_and_the_next_run_syncs(new_project: ProjectFactory) -> None:
-    project = new_project()
+def test_a_failed_sync_marks_the_venv_unsynced_and_the_next_run_syncs(
+    new_project: ProjectFactory, backend: str
+) -> None:
+    project = new_project(backend=backend)
     project.doit("dev")
     good = project.read("requirements-dev.txt")
     # A lock edited by hand into something pip cannot install; its digest line still matches.
@@ -36,7 +38,7 @@ def test_a_failed_sync_marks_the_venv_unsynced_and_the_next_run_syncs(new_projec
 
     project.write("requirements-dev.txt", good)
     again = project.doit("dev")
-    assert any("piptools sync" in cmd for cmd in again.ran)
+    assert again.synced()
     assert project.installed() >= project.pins("requirements-dev.txt")
 
 
@@ -87,7 +89,7 @@ def test_four_doit_dev_at_once_lose_nothing(new_project: ProjectFactory) -> None
         runs = [project.start("dev") for _ in range(4)]
         outputs = [run.communicate(timeout=600)[0] for run in runs]
         assert [run.returncode for run in runs] == [0] * 4, "\n".join(outputs)
-        compiles = sum(output.count("piptools compile") for output in outputs)
+        compiles = sum(output.count(" compile ") for output in outputs)
         assert compiles <= 2  # each lock compiled once; the others found it fresh
         assert project.doit("dev").ran == []
         assert project.installed() >= project.pins("requirements-dev.txt")
