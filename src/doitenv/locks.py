@@ -50,18 +50,22 @@ def inputs(root: Path, in_file: str) -> list[Path]:
 
 
 def inputs_digest(root: Path, in_file: str, python_version: str) -> str:
-    parts: list[bytes | str] = ["doitenv-lock-1", python_version, *LOCK_OPTIONS]
+    parts: list[bytes | str] = ["doitenv-lock-2", python_version, *LOCK_OPTIONS]
     for path in inputs(root, in_file):
         name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
         parts.append(name)
         try:
-            data = path.read_bytes()
+            parts.append("\n".join(_requirement_lines(path.read_text(encoding="utf-8"))))
         except OSError:
             parts.append("<missing>")
-            continue
-        # A lock pulled in with -r counts by its pins, not by the digest line on top of it.
-        parts.append(b"".join(ln for ln in data.splitlines(True) if not ln.startswith(HEADER.encode())))
     return files.digest(parts)
+
+
+def _requirement_lines(text: str) -> list[str]:
+    """What a resolver reads from a requirements file: no comments, no blank lines. So an
+    included lock counts by its pins, not by its digest line or its `# via` annotations."""
+    lines = (line.split(" #", 1)[0].strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 def recorded_digest(lock: Path) -> str | None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,10 +42,10 @@ def test_digest_follows_content_not_mtime(tmp_path: Path) -> None:
     assert locks.inputs_digest(root, "requirements.in", "3.11") != before
 
 
-def test_an_included_lock_counts_by_its_pins_not_its_digest_line(tmp_path: Path) -> None:
+def test_an_included_lock_counts_by_its_pins_not_its_comments(tmp_path: Path) -> None:
     root = files(tmp_path, dev__in="-r requirements.txt\n", requirements__txt=f"{locks.HEADER}aaa\nalpha==1.0\n")
     before = locks.inputs_digest(root, "dev.in", "3.11")
-    (root / "requirements.txt").write_text(f"{locks.HEADER}bbb\nalpha==1.0\n")
+    (root / "requirements.txt").write_text(f"{locks.HEADER}bbb\n\nalpha==1.0  # via -r requirements.in\n# more\n")
     assert locks.inputs_digest(root, "dev.in", "3.11") == before
     (root / "requirements.txt").write_text(f"{locks.HEADER}bbb\nalpha==2.0\n")
     assert locks.inputs_digest(root, "dev.in", "3.11") != before
@@ -67,3 +68,12 @@ def test_check_inputs_names_the_file_and_the_fix(tmp_path: Path) -> None:
         locks.check_inputs(root, "dev.in", "requirements.txt")
     (root / "dev.in").write_text("-r requirements.txt\npytest\n")
     locks.check_inputs(root, "dev.in", "requirements.txt")
+
+
+def test_this_repositorys_own_locks_are_fresh() -> None:
+    """doitenv dogfoods itself: its committed locks were made by `doit` and match their inputs."""
+    if sys.version_info[:2] != (3, 11):
+        pytest.skip("the repository's locks are resolved for Python 3.11")
+    root = Path(__file__).resolve().parents[2]
+    assert locks.is_fresh(root, "requirements.in", "requirements.txt", "3.11")
+    assert locks.is_fresh(root, "requirements-dev.in", "requirements-dev.txt", "3.11")
