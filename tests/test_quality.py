@@ -13,8 +13,8 @@ from tests.conftest import REPO
 @pytest.mark.parametrize(
     "argv",
     [
-        ["ruff", "check", "src", "tests", "bootstrap.py"],
-        ["ruff", "format", "--check", "src", "tests", "bootstrap.py"],
+        ["ruff", "check", "src", "tests", "bench", "bootstrap.py"],
+        ["ruff", "format", "--check", "src", "tests", "bench", "bootstrap.py"],
         ["mypy", "src"],
     ],
     ids=["ruff-check", "ruff-format", "mypy"],

@@ -1,3 +1,19 @@
-"""doitenv: a doit task graph that keeps a Python project's venv and pip-tools locks in step."""
+"""doitenv: a doit task graph that keeps a Python project's venv and pip-tools locks in step.
+
+`from doitenv.tasks import *` in dodo.py brings the built-in tasks; `in_venv` and `requires`
+write a project's own tasks (see doitenv.api).
+"""
+
+from typing import Any
 
 __version__ = "0.1.0"
+__all__ = ["in_venv", "requires"]
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use: `import doitenv` alone should not import doit.
+    if name in __all__:
+        from doitenv import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'doitenv' has no attribute {name!r}")

@@ -65,7 +65,8 @@ def make_venv(project: Project) -> TaskFailed | None:
 
 
 def lock_is_fresh(project: Project, in_file: str, lock: str) -> bool:
-    return locks.is_fresh(project.root, in_file, lock, project.venv.python_version())
+    options = locks.lock_options(project.config.hashes)
+    return locks.is_fresh(project.root, in_file, lock, project.venv.python_version(), options)
 
 
 def compile_lock(project: Project, in_file: str, lock: str, layered_on: str | None) -> TaskFailed | None:
@@ -78,13 +79,12 @@ def compile_lock(project: Project, in_file: str, lock: str, layered_on: str | No
             print(f"doitenv: pinning {in_file} into {lock} for Python {venv.python_version()}")
             backend = project.backend
             tool = tools.piptools_for(venv) if isinstance(backend, PipTools) else []
-            locks.compile_lock(
-                project.root,
-                in_file,
-                lock,
-                venv.python_version(),
-                lambda out: backend.compile(tool, venv, in_file, out),
-            )
+            options = locks.lock_options(project.config.hashes)
+
+            def compile_argv(output: str) -> list[str]:
+                return backend.compile(tool, venv, in_file, output, project.config.hashes)
+
+            locks.compile_lock(project.root, in_file, lock, venv.python_version(), options, compile_argv)
         except (locks.LockError, BackendMissing) as exc:
             return TaskFailed(str(exc))
         except runner.CommandFailed as failed:
@@ -136,7 +136,7 @@ def _env_digest(project: Project, extra: Sequence[str]) -> str:
     return files.digest([synced, *extra])
 
 
-def test_arguments(args: Sequence[str]) -> list[str]:
+def arguments_after_dashes(args: Sequence[str]) -> list[str]:
     """The arguments after `--`. doit drops any `key=value` among them as a doit variable,
     but the command line in sys.argv still has them; use it when it agrees with doit's."""
     args = list(args or ())
@@ -149,7 +149,7 @@ def test_arguments(args: Sequence[str]) -> list[str]:
 
 
 def tests_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool:
-    args = test_arguments(task.pos_arg_val)
+    args = arguments_after_dashes(task.pos_arg_val)
     inputs = files.digest(
         [
             _env_digest(project, [*project.config.test_command, "--", *args]),
@@ -168,7 +168,7 @@ def tests_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool
 
 
 def run_tests(project: Project, args: Sequence[str]) -> TaskFailed | None:
-    command = [*project.config.test_command, *test_arguments(args)]
+    command = [*project.config.test_command, *arguments_after_dashes(args)]
     return run_in_venv(project, command, "the tests")
 
 
@@ -180,19 +180,26 @@ def _format_digest(project: Project) -> str:
     return files.digest([_env_digest(project, []), files.tree_digest(project.root, project.existing(FORMAT_INPUTS))])
 
 
+# Format, fix what lint can fix, then format what the fixes left (a removed import leaves a
+# blank line behind).
+RUFF_STEPS = (("ruff", "format", "."), ("ruff", "check", "--fix", "."), ("ruff", "format", "."))
+# pre-commit exits 1 when a hook changed files; the second pass shows whether any problem is left.
+PRE_COMMIT_STEPS = (("pre-commit", "run", "--all-files"),)
+
+
+def format_steps(project: Project) -> tuple[tuple[str, ...], ...]:
+    if project.config.format_commands is not None:
+        return project.config.format_commands
+    return PRE_COMMIT_STEPS if project.uses_pre_commit() else RUFF_STEPS
+
+
 def run_format(project: Project) -> TaskFailed | dict[str, str]:
-    if project.uses_pre_commit():
-        # pre-commit exits 1 when a hook changed files; a second pass shows what is left.
-        failed = run_in_venv(project, ["pre-commit", "run", "--all-files"], "pre-commit")
-        if failed:
-            failed = run_in_venv(project, ["pre-commit", "run", "--all-files"], "pre-commit")
-    else:
-        # Format, fix what lint can fix, then format what the fixes left (a removed import
-        # leaves a blank line behind).
-        steps = (["ruff", "format", "."], ["ruff", "check", "--fix", "."], ["ruff", "format", "."])
-        failed = None
-        for step in steps:
-            failed = failed or run_in_venv(project, step, " ".join(step[:2]))
+    steps = format_steps(project)
+    failed = None
+    for step in steps:
+        failed = failed or run_in_venv(project, step, " ".join(step[:2]))
+    if failed and steps == PRE_COMMIT_STEPS:
+        failed = run_in_venv(project, PRE_COMMIT_STEPS[0], "pre-commit")
     # Recorded after the run: the files as the formatters left them count as clean.
     return failed or {"inputs": _format_digest(project)}
 

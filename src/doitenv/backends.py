@@ -32,9 +32,10 @@ class PipTools:
             str(venv.path),
         ]  # fmt: skip
 
-    def compile(self, tool: list[str], venv: Venv, in_file: str, output: str) -> list[str]:
+    def compile(self, tool: list[str], venv: Venv, in_file: str, output: str, hashes: bool) -> list[str]:
         return [
             *tool, "compile",
+            *(["--generate-hashes"] if hashes else []),
             "--quiet",
             "--output-file", output,
             # Locks are committed: keep this machine's index, find-links and hosts out of them.
@@ -64,9 +65,10 @@ class Uv:
         # No seed packages: uv needs no pip inside the venv, and uv pip sync would keep them.
         return [self.uv, "venv", "--quiet", "--no-project", "--python", python, str(venv.path)]
 
-    def compile(self, tool: list[str], venv: Venv, in_file: str, output: str) -> list[str]:
+    def compile(self, tool: list[str], venv: Venv, in_file: str, output: str, hashes: bool) -> list[str]:
         return [
             self.uv, "pip", "compile",
+            *(["--generate-hashes"] if hashes else []),
             "--quiet",
             "--python", str(venv.python),
             "--output-file", output,

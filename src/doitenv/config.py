@@ -41,6 +41,9 @@ class Config:
     dev_requirements: str = "requirements-dev.txt"
     test_command: tuple[str, ...] = DEFAULT_TEST_COMMAND
     backend: str = "pip-tools"
+    hashes: bool = False  # --generate-hashes: every sync runs in pip's hash-checking mode
+    # None: pre-commit when configured, else ruff. A tuple of commands replaces both.
+    format_commands: tuple[tuple[str, ...], ...] | None = None
     # The `[project]` and `[build-system]` tables: the editable install depends on them.
     project: dict[str, Any] | None = field(default=None, compare=False)
 
@@ -55,6 +58,8 @@ _KEYS = {
     "dev-requirements": ("dev_requirements", "path"),
     "test-command": ("test_command", "command"),
     "backend": ("backend", "backend"),
+    "format-commands": ("format_commands", "commands"),
+    "hashes": ("hashes", "bool"),
 }
 _SOURCE_FOLDERS = ("src", "tests", ".git", ".doitenv")
 
@@ -99,11 +104,13 @@ def load(root: Path) -> Config:
 
 def _check(kind: str, value: Any) -> str | None:
     if kind == "command":
-        if isinstance(value, str) and value.strip():
+        return None if _is_command(value) else f"must be a command: a string or a list of strings, not {value!r}"
+    if kind == "bool":
+        return None if isinstance(value, bool) else f"must be true or false, not {value!r}"
+    if kind == "commands":
+        if isinstance(value, list) and value and all(_is_command(v) for v in value):
             return None
-        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-            return None
-        return f"must be a command: a string or a non-empty list of strings, not {value!r}"
+        return f"must be a list of commands (each a string or a list of strings), not {value!r}"
     if not isinstance(value, str) or not value.strip():
         return f"must be a non-empty string, not {value!r}"
     if kind == "backend" and value not in BACKENDS:
@@ -115,9 +122,19 @@ def _check(kind: str, value: Any) -> str | None:
     return None
 
 
+def _is_command(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip())
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+
+
 def _convert(kind: str, value: Any) -> Any:
     if kind == "command":
         return tuple(shlex.split(value) if isinstance(value, str) else value)
+    if kind == "bool":
+        return None if isinstance(value, bool) else f"must be true or false, not {value!r}"
+    if kind == "commands":
+        return tuple(_convert("command", command) for command in value)
     if kind == "path":
         # Task names and doit targets are compared as strings: keep one spelling.
         return str(PurePosixPath(value.replace("\\", "/")))

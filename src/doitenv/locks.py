@@ -18,6 +18,12 @@ from doitenv import files, runner
 HEADER = "# doitenv: inputs="
 # Options that change what a lock holds, whichever backend wrote it.
 LOCK_OPTIONS = ("strip-extras", "allow-unsafe", "no-index-urls")
+
+
+def lock_options(hashes: bool) -> tuple[str, ...]:
+    return (*LOCK_OPTIONS, "hashes") if hashes else LOCK_OPTIONS
+
+
 _INCLUDE = re.compile(r"^(-r|-c|--requirement|--constraint)(?:\s*=\s*|\s+|(?<=^-[rc]))(\S.*)$")
 
 
@@ -49,8 +55,8 @@ def inputs(root: Path, in_file: str) -> list[Path]:
     return seen
 
 
-def inputs_digest(root: Path, in_file: str, python_version: str) -> str:
-    parts: list[bytes | str] = ["doitenv-lock-2", python_version, *LOCK_OPTIONS]
+def inputs_digest(root: Path, in_file: str, python_version: str, options: tuple[str, ...] = LOCK_OPTIONS) -> str:
+    parts: list[bytes | str] = ["doitenv-lock-2", python_version, *options]
     for path in inputs(root, in_file):
         name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
         parts.append(name)
@@ -77,8 +83,8 @@ def recorded_digest(lock: Path) -> str | None:
     return first[len(HEADER) :].strip() if first.startswith(HEADER) else None
 
 
-def is_fresh(root: Path, in_file: str, lock: str, python_version: str) -> bool:
-    return recorded_digest(root / lock) == inputs_digest(root, in_file, python_version)
+def is_fresh(root: Path, in_file: str, lock: str, python_version: str, options: tuple[str, ...] = LOCK_OPTIONS) -> bool:
+    return recorded_digest(root / lock) == inputs_digest(root, in_file, python_version, options)
 
 
 def check_inputs(root: Path, in_file: str, layered_on: str | None) -> None:
@@ -93,7 +99,12 @@ def check_inputs(root: Path, in_file: str, layered_on: str | None) -> None:
 
 
 def compile_lock(
-    root: Path, in_file: str, lock: str, python_version: str, compile_argv: Callable[[str], list[str]]
+    root: Path,
+    in_file: str,
+    lock: str,
+    python_version: str,
+    options: tuple[str, ...],
+    compile_argv: Callable[[str], list[str]],
 ) -> None:
     """Pin `in_file` into `lock` with `compile_argv(output)`. On any failure `lock` stays byte for byte."""
     target = root / lock
@@ -104,7 +115,7 @@ def compile_lock(
     else:
         scratch.unlink(missing_ok=True)
     # Digest the inputs as the resolver reads them: an edit during the run makes the lock stale.
-    header = f"{HEADER}{inputs_digest(root, in_file, python_version)}\n".encode()
+    header = f"{HEADER}{inputs_digest(root, in_file, python_version, options)}\n".encode()
     # The lock's header shows how to remake it: `doit <lock>`, not a temporary path.
     remake = {"CUSTOM_COMPILE_COMMAND": f"doit {lock}", "UV_CUSTOM_COMPILE_COMMAND": f"doit {lock}"}
     try:

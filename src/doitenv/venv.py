@@ -108,12 +108,19 @@ class Venv:
         return None
 
     def adoptable(self, interpreter: Interpreter) -> bool:
-        """A venv made by hand (`python -m venv`) from the right interpreter is kept."""
+        """A venv made by hand with `python -m venv` from the right interpreter is kept.
+
+        One made by virtualenv or uv without doitenv's record may be doitenv's own, cut off
+        before it was finished: that one is made again.
+        """
         if (self.path / _MADE_FROM).exists() or not os.path.exists(self.python):
             return False
         cfg = self.config()
+        if "virtualenv" in cfg or "uv" in cfg:
+            return False
+        has_pip = any(name.startswith("pip-") for name in self.installed())
         made_with = cfg.get("base-executable") or cfg.get("executable") or str(self.python)
-        return interpreter.path in (os.path.realpath(made_with), os.path.realpath(self.python))
+        return has_pip and interpreter.path in (os.path.realpath(made_with), os.path.realpath(self.python))
 
     def record(self, interpreter: Interpreter, backend: str) -> None:
         record = {"interpreter": interpreter.path, "signature": list(interpreter.signature), "backend": backend}

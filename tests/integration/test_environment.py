@@ -63,13 +63,20 @@ def test_a_broken_venv_is_rebuilt_and_the_output_says_why(new_project: ProjectFa
 
 def test_a_venv_made_by_hand_from_the_same_python_is_kept(new_project: ProjectFactory) -> None:
     project = new_project()
-    project.doit("venv")
-    (project.path / "venv" / ".doitenv-made-from.json").unlink()
+    subprocess.run([interpreter.running_base(), "-m", "venv", str(project.path / "venv")], check=True)
     marker = project.path / "venv" / "kept.txt"
     marker.write_text("still here")
     result = project.doit("venv")
     assert "keeping venv/" in result.output and result.ran == []
     assert marker.exists()
+
+
+def test_a_venv_whose_creation_was_cut_off_is_made_again(new_project: ProjectFactory) -> None:
+    project = new_project()
+    project.doit("venv")
+    (project.path / "venv" / ".doitenv-made-from.json").unlink()  # as if killed before the end
+    result = project.doit("venv")
+    assert "was not made by doitenv" in result.output and len(result.ran) == 1
 
 
 def test_an_interpreter_change_rebuilds_the_venv_and_relocks_for_it(new_project: ProjectFactory, tmp_path) -> None:  # type: ignore[no-untyped-def]

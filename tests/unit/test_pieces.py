@@ -51,12 +51,12 @@ def test_artifacts_skip_venvs_and_git(tmp_path: Path) -> None:
     assert found == [".coverage", "a/__pycache__", "b.pyo", "build", "x.egg-info"]
 
 
-def test_test_arguments_recover_key_value_tokens_doit_took_as_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_arguments_after_dashes_recover_key_value_tokens_doit_took_as_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "argv", ["doit", "test", "--", "-o", "a=b", "-k", "x"])
-    assert actions.test_arguments(["-o", "-k", "x"]) == ["-o", "a=b", "-k", "x"]
+    assert actions.arguments_after_dashes(["-o", "-k", "x"]) == ["-o", "a=b", "-k", "x"]
     # When sys.argv is not doit's command line (doit run in-process), doit's list stands.
-    assert actions.test_arguments(["-x"]) == ["-x"]
-    assert actions.test_arguments(None) == []  # type: ignore[arg-type]
+    assert actions.arguments_after_dashes(["-x"]) == ["-x"]
+    assert actions.arguments_after_dashes(None) == []  # type: ignore[arg-type]
 
 
 def test_pyenv_versions_resolve_to_real_binaries_not_shims() -> None:
