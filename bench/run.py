@@ -58,9 +58,13 @@ class Row:
         return statistics.median(self.seconds)
 
 
+# As on a user's machine: Python may cache bytecode (some shells and CI set this off).
+ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run(argv: list[str], cwd: Path) -> tuple[float, str]:
     start = time.perf_counter()
-    completed = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
+    completed = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=ENV)
     elapsed = time.perf_counter() - start
     if completed.returncode != 0:
         sys.exit(f"bench: {' '.join(argv)} failed in {cwd}:\n{completed.stdout}\n{completed.stderr}")
@@ -193,7 +197,7 @@ def report(rows: list[Row], repeat: int) -> str:
         "",
         "Made by `venv/bin/python bench/run.py` (see bench/run.py for the scenarios), on "
         f"{platform.platform()}, {os.cpu_count()} cores; {versions()}.",
-        f"Medians of {repeat} runs (no-op rows: {repeat * 3}). Caches (pip, uv, virtualenv) warm.",
+        f"Medians of {repeat} runs (no-op rows: {repeat * 3}). Caches (pip, uv, virtualenv, bytecode) warm.",
         "",
         "| scenario | system | median s | vs Makefile | vs `doit list` | note |",
         "| --- | --- | ---: | ---: | ---: | --- |",

@@ -18,7 +18,7 @@ from doit.exceptions import TaskFailed
 from doitenv import clean, files, locks, runner, sync, tools
 from doitenv.backends import BackendMissing, PipTools
 from doitenv.filelock import exclusive
-from doitenv.interpreter import InterpreterNotFound
+from doitenv.interpreter import InterpreterNotFound, check_supported
 from doitenv.project import DOIT_DEP_FILE, FORMAT_INPUTS, TEST_INPUTS, Project
 
 # --- venv -------------------------------------------------------------------------------
@@ -55,9 +55,12 @@ def make_venv(project: Project) -> TaskFailed | None:
             )
         print(f"doitenv: creating {venv.path.name}/ with {interpreter.path}: {problem}")
         try:
+            check_supported(interpreter.path)
             venv.create(interpreter, backend.create_venv(interpreter.path, venv), backend.name)
         except runner.CommandFailed as failed:
             return TaskFailed(f"{venv.path.name}/: could not create it ({failed})")
+        except InterpreterNotFound as exc:
+            return TaskFailed(f"pyproject.toml: tool.doitenv.python: {exc}")
     return None
 
 

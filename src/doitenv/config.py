@@ -131,8 +131,6 @@ def _is_command(value: Any) -> bool:
 def _convert(kind: str, value: Any) -> Any:
     if kind == "command":
         return tuple(shlex.split(value) if isinstance(value, str) else value)
-    if kind == "bool":
-        return None if isinstance(value, bool) else f"must be true or false, not {value!r}"
     if kind == "commands":
         return tuple(_convert("command", command) for command in value)
     if kind == "path":

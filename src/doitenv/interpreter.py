@@ -13,7 +13,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from doitenv import runner
+
 _VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
+
+
+OLDEST_SUPPORTED = (3, 9)
 
 
 class InterpreterNotFound(Exception):
@@ -30,6 +35,18 @@ class Interpreter:
         real = os.path.realpath(path)
         stat = os.stat(real)
         return cls(real, (stat.st_size, stat.st_mtime_ns))
+
+
+def check_supported(path: str) -> None:
+    """Refuse an interpreter older than doitenv supports. Starts it: only when making a venv."""
+    probe = "import sys; print('%d.%d' % sys.version_info[:2])"
+    try:
+        version = runner.run([path, "-c", probe], capture=True, quiet=True).strip()
+    except runner.CommandFailed as failed:
+        raise InterpreterNotFound(f"{path} does not run: {failed.output.strip()}") from None
+    if tuple(int(part) for part in version.split(".")) < OLDEST_SUPPORTED:
+        oldest = ".".join(map(str, OLDEST_SUPPORTED))
+        raise InterpreterNotFound(f"Python {version} is older than doitenv supports ({oldest} or newer): {path}")
 
 
 def running_base() -> str:

@@ -29,9 +29,12 @@ def run(
     capture: bool = False,
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
+    quiet: bool = False,
 ) -> str:
-    """Run `argv`; return its output when `capture`, else let it print as it goes."""
-    print(f"doitenv: $ {shlex.join(argv)}", file=sys.stderr, flush=True)
+    """Run `argv`; return its output when `capture`, else let it print as it goes.
+    Each command is logged first, unless `quiet` (a probe the user need not see)."""
+    if not quiet:
+        print(f"doitenv: $ {shlex.join(argv)}", file=sys.stderr, flush=True)
     full_env = {**os.environ, **env} if env else None
     try:
         completed = subprocess.run(
@@ -63,9 +66,11 @@ def error_lines(output: str) -> list[str]:
             # The tool said what was wrong; the traceback after it is about the tool itself.
             lines = before
         else:
-            # A crash with nothing said first: its last line holds the message, minus the class path.
-            lines = [lines[-1].split(": ", 1)[-1]]
-    errors = []
+            # A crash with nothing said first: the message is the last unindented line (it may
+            # go on over indented lines), without the exception's class path.
+            last = max(i for i, line in enumerate(lines) if not line.startswith(" "))
+            return [lines[last].split(": ", 1)[-1], *lines[last + 1 :]]
+    errors: list[str] = []
     for line in lines:
         if line.lstrip().startswith(("ERROR", "error:", "Error:")):
             errors.append(line.strip())

@@ -31,19 +31,29 @@ venv = ".venv"
 python = "3.12"
 requirements-in = "deps\\\\base.in"
 test-command = "pytest -x 'a b'"
+hashes = true
+backend = "uv"
+format-commands = ["black .", ["ruff", "check", "--fix", "."]]
 """
     config = load(write(tmp_path, text))
     assert config.venv == ".venv" and config.python == "3.12"
     assert config.requirements_in == "deps/base.in"  # one spelling for task names and targets
     assert config.test_command == ("pytest", "-x", "a b")
+    assert config.hashes is True and config.backend == "uv"
+    assert config.format_commands == (("black", "."), ("ruff", "check", "--fix", "."))
 
 
 def test_every_problem_is_reported_at_once_with_its_full_key(tmp_path: Path) -> None:
-    text = '[tool.doitenv]\nvenv = 3\ncolour = "red"\ntest-command = []\nrequirements = "/etc/x.txt"\n'
+    text = (
+        '[tool.doitenv]\nvenv = 3\ncolour = "red"\ntest-command = []\nrequirements = "/etc/x.txt"\n'
+        'hashes = "yes"\nbackend = "conda"\n'
+    )
     with pytest.raises(ConfigError) as caught:
         load(write(tmp_path, text))
     errors = caught.value.errors
-    assert len(errors) == 4
+    assert len(errors) == 6
+    assert any("tool.doitenv.hashes must be true or false, not 'yes'" in e for e in errors)
+    assert any("tool.doitenv.backend must be one of 'pip-tools', 'uv', not 'conda'" in e for e in errors)
     assert any("tool.doitenv.venv must be a non-empty string, not 3" in e for e in errors)
     assert any("tool.doitenv.colour is not a doitenv setting" in e for e in errors)
     assert any("tool.doitenv.test-command must be a command" in e for e in errors)

@@ -51,7 +51,9 @@ def test_artifacts_skip_venvs_and_git(tmp_path: Path) -> None:
     assert found == [".coverage", "a/__pycache__", "b.pyo", "build", "x.egg-info"]
 
 
-def test_arguments_after_dashes_recover_key_value_tokens_doit_took_as_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_arguments_after_dashes_recover_key_value_tokens_doit_took_as_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(sys, "argv", ["doit", "test", "--", "-o", "a=b", "-k", "x"])
     assert actions.arguments_after_dashes(["-o", "-k", "x"]) == ["-o", "a=b", "-k", "x"]
     # When sys.argv is not doit's command line (doit run in-process), doit's list stands.

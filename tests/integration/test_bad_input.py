@@ -1,0 +1,87 @@
+"""Bad input: one clear message naming the file, non-zero exit, no traceback, nothing changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from doitenv import interpreter
+from tests.integration.conftest import ProjectFactory, TmpProject
+
+# file to write, its content, what the message must say
+CASES = [
+    ("requirements.in", "alpha\nno-such-package\n", "no-such-package"),
+    ("requirements.in", "beta==1.0\nbeta>=2.0\n", "beta"),
+    ("requirements.in", "alpha\nneeds-old-beta\nbeta>=2\n", "beta"),  # only a transitive conflict
+    ("requirements.in", "beta[\n", "Invalid requirement"),
+    ("requirements.in", "beta>=>2\n", "beta>=>2"),
+    ("requirements.in", "alpha\n--frobnicate\n", "frobnicate"),
+    ("requirements.in", "-r nowhere.in\nalpha\n", "nowhere.in"),
+    ("requirements-dev.in", "pytest\n", "does not layer on requirements.txt"),
+]
+
+
+def _snapshot(project: TmpProject) -> tuple[bytes, bytes, set[str]]:
+    return (
+        (project.path / "requirements.txt").read_bytes(),
+        (project.path / "requirements-dev.txt").read_bytes(),
+        project.installed(),
+    )
+
+
+def test_each_bad_requirement_file_is_reported_and_changes_nothing(new_project: ProjectFactory) -> None:
+    project = new_project()
+    project.doit("dev")
+    before = _snapshot(project)
+    originals = {name: project.read(name) for name in ("requirements.in", "requirements-dev.in")}
+    for name, content, expected in CASES:
+        project.write(name, content)
+        result = project.doit("dev", ok=False)
+        assert name in result.output.split("TaskFailed")[-1], (content, result.output)
+        assert expected in result.output, (content, result.output)
+        assert "Traceback" not in result.output, (content, result.output)
+        assert _snapshot(project) == before, content
+        project.write(name, originals[name])
+    assert project.doit("dev").ran == []  # and everything is as fresh as before
+
+
+def test_an_include_cycle_is_reported(new_project: ProjectFactory) -> None:
+    project = new_project(requirements="-r more.in\nalpha\n")
+    project.write("more.in", "-r requirements.in\nbeta\n")
+    result = project.doit("requirements.txt", ok=False)
+    assert "recursively references itself" in result.output
+    assert not (project.path / "requirements.txt").exists()
+
+
+def test_an_interpreter_older_than_supported_is_refused(new_project: ProjectFactory) -> None:
+    try:
+        old = interpreter.find("3.8", Path.cwd())
+    except interpreter.InterpreterNotFound:
+        pytest.skip("no Python 3.8 on this machine")
+    project = new_project(tool=f'python = "{old.path}"\n')
+    result = project.doit("venv", ok=False)
+    assert "Python 3.8 is older than doitenv supports (3.9 or newer)" in result.output
+    assert not (project.path / "venv").exists()
+
+
+def test_hashes_make_every_sync_check_them(new_project: ProjectFactory) -> None:
+    project = new_project(tool="hashes = true\n")
+    project.doit("dev")
+    for lock in ("requirements.txt", "requirements-dev.txt"):
+        assert "--hash=sha256:" in project.read(lock)
+    # Tamper with one hash: the sync fails and nothing of the lock gets installed.
+    project.pip("uninstall", "--yes", "alpha")
+    lock = project.read("requirements-dev.txt")
+    start = lock.index("--hash=sha256:", lock.index("alpha==")) + len("--hash=sha256:")
+    project.write("requirements-dev.txt", lock[:start] + "0" * 64 + lock[start + 64 :])
+    result = project.doit("dev", ok=False)
+    assert "could not sync venv/" in result.output
+    assert "alpha==1.0" not in project.installed()
+
+
+def test_index_credentials_never_reach_a_lock_or_the_output(new_project: ProjectFactory) -> None:
+    project = new_project(requirements="--extra-index-url https://user:s3cret@example.invalid/simple\nalpha\n")
+    result = project.doit("requirements.txt")
+    assert "s3cret" not in result.output
+    assert "s3cret" not in project.read("requirements.txt")
