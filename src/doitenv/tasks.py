@@ -48,15 +48,25 @@ def _project(root: str) -> Project:
     return project
 
 
-def _make_state_dir(state_dir: Path) -> None:
+def _prepare_state(state_dir: Path, dep_file: Path) -> None:
+    """doit opens its state file right after importing dodo.py, before any task creator
+    runs: the folder must exist by then, and the file must be one sqlite3 can open."""
     if not state_dir.is_dir():
         state_dir.mkdir()
         (state_dir / ".gitignore").write_text("# doitenv's local state: not for git\n*\n")
+    try:
+        with dep_file.open("rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return
+    if head and head != b"SQLite format 3\x00":
+        # Only a cache of what ran: the locks and the venv carry their own state.
+        aside = dep_file.with_name(dep_file.name + ".damaged")
+        os.replace(dep_file, aside)
+        print(f"doitenv: {dep_file} was not a doit state file; moved it to {aside.name} and starting afresh")
 
 
-# doit opens its state file (inside this folder) right after importing dodo.py, before
-# any task creator runs: the folder has to exist by then.
-_make_state_dir(Path(STATE_DIR))
+_prepare_state(Path(STATE_DIR), Path(DOIT_DEP_FILE))
 
 
 def project() -> Project:

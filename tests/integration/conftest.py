@@ -68,7 +68,8 @@ class TmpProject:
             text=True,
         )
 
-    def doit(self, *args: str, ok: bool = True) -> Result:
+    def doit(self, *args: str, ok: bool | None = True) -> Result:
+        """Run doit; `ok` says whether it must succeed (True), fail (False) or either (None)."""
         completed = subprocess.run(
             [sys.executable, "-m", "doit", *args],
             cwd=self.path,
@@ -80,7 +81,7 @@ class TmpProject:
         result = Result(completed.returncode, completed.stdout)
         if ok and result.code != 0:
             pytest.fail(f"doit {' '.join(args)} exited {result.code}:\n{result.output}")
-        if not ok and result.code == 0:
+        if ok is False and result.code == 0:
             pytest.fail(f"doit {' '.join(args)} should have failed:\n{result.output}")
         return result
 

@@ -1,0 +1,1 @@
+from tests.integration.conftest import backend, new_project  # noqa: F401  (shared fixtures)

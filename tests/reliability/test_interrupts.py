@@ -1,0 +1,70 @@
+"""Kill doit in every phase of a cold `doit test`; the next run must finish the job.
+
+The signal goes to doit's whole process group, as a Ctrl-C in a terminal (SIGINT) or a
+crash of the session (SIGKILL) would: the tool doit was running dies with it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.integration.conftest import ProjectFactory
+
+# The log line doitenv prints right before starting each phase's tool.
+PHASES = {
+    "venv creation": "-m virtualenv",
+    "compile": "piptools compile",
+    "sync": "piptools sync",
+    "editable install": "--editable",
+    "test": "bin/pytest",
+}
+
+
+def _start_and_kill(path: os.PathLike[str], marker: str, sig: signal.Signals) -> str:
+    doit = subprocess.Popen(
+        [sys.executable, "-m", "doit", "test"],
+        cwd=path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    assert doit.stdout is not None
+    seen = []
+    for line in doit.stdout:
+        seen.append(line)
+        if line.startswith("doitenv: $ ") and marker in line:
+            time.sleep(0.3)  # let the tool get going
+            os.killpg(doit.pid, sig)
+            break
+    else:
+        pytest.fail(f"never reached {marker!r}:\n{''.join(seen)}")
+    doit.communicate(timeout=120)
+    return "".join(seen)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+@pytest.mark.parametrize("phase", list(PHASES))
+def test_the_next_run_recovers_from_a_kill(new_project: ProjectFactory, phase: str, sig: signal.Signals) -> None:
+    project = new_project()
+    if phase == "test":  # a test run long enough to be cut off in the middle
+        project.write("tests/test_slow.py", "import time\n\n\ndef test_slow():\n    time.sleep(3)\n")
+    _start_and_kill(project.path, PHASES[phase], sig)
+
+    result = project.doit("test")
+    assert ("3 passed" if phase == "test" else "2 passed") in result.output
+    for lock in ("requirements.txt", "requirements-dev.txt"):
+        text = project.read(lock)
+        assert text.startswith("# doitenv: inputs=") and "pytest==" in project.read("requirements-dev.txt"), text
+    assert project.installed() == project.pins("requirements-dev.txt") | {
+        pin for pin in project.installed() if pin.startswith("pip==")
+    }
+    assert project.installed(editable=True) - project.installed() == {"demo==0.1.0"}
+    assert project.doit("dev").ran == []
+    assert not list(project.path.glob(".requirements*.doitenv-compile"))
