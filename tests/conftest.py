@@ -20,8 +20,9 @@ from tests.wheels import build_tiny_wheels
 REPO = Path(__file__).resolve().parents[1]
 WHEEL_CACHE = Path(os.environ.get("DOITENV_TEST_WHEELS", REPO / ".cache" / "test-wheels"))
 # What test projects install: the test runner and its plugins, a build backend for the
-# editable install, formatters, and pip-tools for tools venvs of other Pythons.
-REAL_WHEELS = ("pytest", "pytest-cov", "flit_core", "ruff", "pip-tools", "pre-commit")
+# editable install, formatters, pip-tools for tools venvs of other Pythons, and what a
+# project needs to run doitenv from inside its own venv (doitenv's wheel is built here too).
+REAL_WHEELS = ("pytest", "pytest-cov", "flit_core", "ruff", "pip-tools", "pre-commit", "doit", "virtualenv")
 
 
 def _fetch_real_wheels() -> None:
@@ -43,6 +44,8 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for wheel in WHEEL_CACHE.glob("*.whl"):
         shutil.copy(wheel, house)
     build_tiny_wheels(house)
+    argv = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-index", "--find-links", str(house)]
+    subprocess.run([*argv, "--wheel-dir", str(house), str(REPO)], check=True, capture_output=True)
     return house
 
 

@@ -1,0 +1,35 @@
+"""doit run from inside the project's own venv (an activated venv) never removes itself."""
+
+from __future__ import annotations
+
+import subprocess
+
+from tests.integration.conftest import ProjectFactory, TmpProject
+
+
+def _inside(project: TmpProject, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(project.python), "-m", "doit", *args], cwd=project.path, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_a_lock_that_keeps_doit_syncs_from_inside(new_project: ProjectFactory) -> None:
+    project = new_project(dev_requirements="-r requirements.txt\npytest\ndoitenv\n")
+    project.doit("dev")  # from outside, once
+    project.write("requirements-dev.in", "-r requirements.txt\npytest\ndoitenv\ndelta\n")
+    inside = _inside(project, "dev")
+    assert inside.returncode == 0, inside.stdout + inside.stderr
+    assert "delta==1.0" in project.installed()
+    again = _inside(project, "dev")
+    assert again.returncode == 0 and "doitenv: $" not in again.stderr + again.stdout
+
+
+def test_a_lock_without_doit_is_not_synced_from_inside(new_project: ProjectFactory) -> None:
+    project = new_project()
+    project.doit("dev")
+    project.pip("install", "doitenv")  # doit and doitenv by hand, not in the lock
+    inside = _inside(project, "dev")
+    output = inside.stdout + inside.stderr
+    assert inside.returncode != 0
+    assert "doit runs from inside venv/, and syncing it to requirements-dev.txt would uninstall doit itself" in output
+    assert {"doit", "doitenv"} <= {pin.split("==")[0] for pin in project.installed()}
