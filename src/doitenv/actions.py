@@ -72,9 +72,12 @@ def lock_is_fresh(project: Project, in_file: str, lock: str) -> bool:
     return locks.is_fresh(project.root, in_file, lock, project.venv.python_version(), options)
 
 
-def compile_lock(project: Project, in_file: str, lock: str, layered_on: str | None) -> TaskFailed | None:
+def compile_lock(
+    project: Project, in_file: str, lock: str, layered_on: str | None, upgrade: Sequence[str] = ()
+) -> TaskFailed | None:
+    """Pin `in_file` into `lock`; `upgrade` (--upgrade, --upgrade-package X) compiles even a fresh lock."""
     with exclusive(project.lock_file):
-        if lock_is_fresh(project, in_file, lock):
+        if not upgrade and lock_is_fresh(project, in_file, lock):
             return None  # another doit process compiled it while this one waited
         try:
             locks.check_inputs(project.root, in_file, layered_on)
@@ -85,7 +88,7 @@ def compile_lock(project: Project, in_file: str, lock: str, layered_on: str | No
             options = locks.lock_options(project.config.hashes)
 
             def compile_argv(output: str) -> list[str]:
-                return backend.compile(tool, venv, in_file, output, project.config.hashes)
+                return backend.compile(tool, venv, in_file, output, project.config.hashes, upgrade)
 
             locks.compile_lock(project.root, in_file, lock, venv.python_version(), options, compile_argv)
         except (locks.LockError, BackendMissing) as exc:
@@ -112,7 +115,7 @@ def sync_env(project: Project, lock: str) -> TaskFailed | None:
         reason = sync.why_unsynced(venv, lock_path, project.config.project)
         if reason is not None:
             # doit running from this very venv survives a sync only if the lock keeps it.
-            if venv.is_running() and not {"doit", "pip-tools"} <= sync.pinned_names(lock_path):
+            if venv.is_running() and not {"doit", "pip-tools"} <= set(locks.pins(lock_path)):
                 return TaskFailed(
                     f"doit runs from inside {venv.path.name}/, and syncing it to {lock} would uninstall "
                     f"doit itself: run doit from outside the venv, or add doit and pip-tools to {lock}'s .in file"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from doitenv.venv import Venv
@@ -32,10 +33,13 @@ class PipTools:
             str(venv.path),
         ]  # fmt: skip
 
-    def compile(self, tool: list[str], venv: Venv, in_file: str, output: str, hashes: bool) -> list[str]:
+    def compile(
+        self, tool: list[str], venv: Venv, in_file: str, output: str, hashes: bool, upgrade: Sequence[str]
+    ) -> list[str]:
         return [
             *tool, "compile",
             *(["--generate-hashes"] if hashes else []),
+            *upgrade,
             "--quiet",
             "--output-file", output,
             # Locks are committed: keep this machine's index, find-links and hosts out of them.
@@ -65,10 +69,13 @@ class Uv:
         # No seed packages: uv needs no pip inside the venv, and uv pip sync would keep them.
         return [self.uv, "venv", "--quiet", "--no-project", "--python", python, str(venv.path)]
 
-    def compile(self, tool: list[str], venv: Venv, in_file: str, output: str, hashes: bool) -> list[str]:
+    def compile(
+        self, tool: list[str], venv: Venv, in_file: str, output: str, hashes: bool, upgrade: Sequence[str]
+    ) -> list[str]:
         return [
             self.uv, "pip", "compile",
             *(["--generate-hashes"] if hashes else []),
+            *upgrade,
             "--quiet",
             "--python", str(venv.python),
             "--output-file", output,

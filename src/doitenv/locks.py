@@ -74,17 +74,36 @@ def _requirement_lines(text: str) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
-def recorded_digest(lock: Path) -> str | None:
+def pins(lock: Path) -> dict[str, str]:
+    """{normalized name: version} of the packages a lock pins (empty when there is no lock)."""
+    try:
+        text = lock.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    found = {}
+    for line in _requirement_lines(text):
+        name, sep, version = line.partition("==")
+        if sep and not name.startswith("-"):
+            found[re.sub(r"[-_.]+", "-", name.split("[")[0].strip()).lower()] = version.split()[0].rstrip("\\")
+    return found
+
+
+def recorded(lock: Path) -> tuple[str, str] | None:
+    """(digest, python major.minor) from a lock's first line, or None when it has none."""
     try:
         with lock.open(encoding="utf-8") as handle:
             first = handle.readline()
     except OSError:
         return None
-    return first[len(HEADER) :].strip() if first.startswith(HEADER) else None
+    if not first.startswith(HEADER):
+        return None
+    digest, _, python = first[len(HEADER) :].strip().partition(" python=")
+    return digest, python
 
 
 def is_fresh(root: Path, in_file: str, lock: str, python_version: str, options: tuple[str, ...] = LOCK_OPTIONS) -> bool:
-    return recorded_digest(root / lock) == inputs_digest(root, in_file, python_version, options)
+    found = recorded(root / lock)
+    return found is not None and found[0] == inputs_digest(root, in_file, python_version, options)
 
 
 def check_inputs(root: Path, in_file: str, layered_on: str | None) -> None:
@@ -115,7 +134,7 @@ def compile_lock(
     else:
         scratch.unlink(missing_ok=True)
     # Digest the inputs as the resolver reads them: an edit during the run makes the lock stale.
-    header = f"{HEADER}{inputs_digest(root, in_file, python_version, options)}\n".encode()
+    header = f"{HEADER}{inputs_digest(root, in_file, python_version, options)} python={python_version}\n".encode()
     # The lock's header shows how to remake it: `doit <lock>`, not a temporary path.
     remake = {"CUSTOM_COMPILE_COMMAND": f"doit {lock}", "UV_CUSTOM_COMPILE_COMMAND": f"doit {lock}"}
     try:

@@ -9,7 +9,6 @@ written after it ends: an interrupted sync leaves the venv marked unsynced.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +31,10 @@ def wanted_state(venv: Venv, lock: Path, project: dict[str, Any] | None) -> dict
     }
 
 
-def pinned_names(lock: Path) -> set[str]:
-    """The normalized names of the packages `lock` pins."""
-    names = set()
-    for line in lock.read_text(encoding="utf-8").splitlines():
-        if "==" in line and not line.lstrip().startswith(("#", "-")):
-            names.add(re.sub(r"[-_.]+", "-", line.split("==")[0].split("[")[0].strip()).lower())
-    return names
+def held_lock(venv: Venv) -> str | None:
+    """The file name of the lock the venv was last synced to, if any."""
+    record = files.read_json(venv.path / _SYNCED)
+    return record.get("lock") if isinstance(record, dict) else None
 
 
 def why_unsynced(venv: Venv, lock: Path, project: dict[str, Any] | None) -> str | None:

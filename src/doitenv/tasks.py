@@ -15,7 +15,7 @@ from typing import Any
 
 from doit.exceptions import InvalidTask
 
-from doitenv import actions, config
+from doitenv import actions, config, maintenance
 from doitenv.project import DOIT_DEP_FILE, STATE_DIR, Project
 
 __all__ = [
@@ -27,6 +27,8 @@ __all__ = [
     "task_test",
     "task_format",
     "task_distclean",
+    "task_check",
+    "task_upgrade",
 ]
 
 DOIT_CONFIG = {
@@ -154,5 +156,29 @@ def task_distclean() -> dict[str, Any]:
     p = project()
     return {
         "actions": [(actions.distclean, [p])],
+        "uptodate": [False],
+    }
+
+
+def task_check() -> dict[str, Any]:
+    """Check that locks are fresh and agree and the venv is synced (for CI; changes nothing)."""
+    return {"actions": [(maintenance.check, [project()])], "uptodate": [False]}
+
+
+def task_upgrade() -> dict[str, Any]:
+    """Move both locks to the newest allowed versions (--package NAME for some), then sync dev."""
+    return {
+        "actions": [(maintenance.upgrade, [project()])],
+        "task_dep": ["venv"],
+        "params": [
+            {
+                "name": "package",
+                "long": "package",
+                "short": "P",
+                "type": list,
+                "default": [],
+                "help": "upgrade only this package (NAME or NAME==VERSION); repeat for more",
+            }
+        ],
         "uptodate": [False],
     }

@@ -1,0 +1,80 @@
+"""`doit check` (is everything in step? for CI) and `doit upgrade` (move pins on purpose)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from doit.exceptions import TaskFailed
+
+from doitenv import actions, locks, sync
+from doitenv.project import Project
+
+
+def check(project: Project) -> TaskFailed | None:
+    """Report every way the locks and the venv are out of step, each with the command that
+    fixes it. Reads files only: no network, no process."""
+    config = project.config
+    venv = project.venv
+    options = locks.lock_options(config.hashes)
+    problems = []
+    for in_file, lock in (
+        (config.requirements_in, config.requirements),
+        (config.dev_requirements_in, config.dev_requirements),
+    ):
+        found = locks.recorded(project.root / lock)
+        if found is None:
+            problems.append(f"{lock} is missing or was not written by doitenv: run `doit {lock}`")
+            continue
+        # Without a venv, check the lock against the Python it was resolved for.
+        python = venv.python_version() or found[1]
+        if not locks.is_fresh(project.root, in_file, lock, python, options):
+            problems.append(f"{lock} is stale for {in_file} and Python {python}: run `doit {lock}`")
+
+    runtime = locks.pins(project.root / config.requirements)
+    dev = locks.pins(project.root / config.dev_requirements)
+    for name in sorted(runtime.keys() & dev.keys()):
+        if runtime[name] != dev[name]:
+            problems.append(
+                f"{config.dev_requirements} pins {name}=={dev[name]} but {config.requirements} pins "
+                f"{name}=={runtime[name]}: run `doit {config.dev_requirements}`"
+            )
+
+    if (venv.path / "pyvenv.cfg").exists():
+        runtime_held = sync.held_lock(venv) == Path(config.requirements).name
+        target = config.requirements if runtime_held else config.dev_requirements
+        reason = sync.why_unsynced(venv, project.root / target, config.project)
+        if reason is not None:
+            task = "prod" if target == config.requirements else "dev"
+            problems.append(f"{venv.path.name}/ is out of step: {reason}: run `doit {task}`")
+
+    if problems:
+        return TaskFailed("\n".join(problems))
+    print("doitenv: locks fresh, layers agree, venv in step")
+    return None
+
+
+def upgrade(project: Project, package: Sequence[str]) -> TaskFailed | None:
+    """Re-resolve both locks (only `package` when given), show what moved, then sync dev."""
+    config = project.config
+    flags = [flag for name in package for flag in ("--upgrade-package", name)] or ["--upgrade"]
+    layers = (
+        (config.requirements_in, config.requirements, None),
+        (config.dev_requirements_in, config.dev_requirements, config.requirements),
+    )
+    before = {lock: locks.pins(project.root / lock) for _, lock, _ in layers}
+    for in_file, lock, layered_on in layers:
+        failed = actions.compile_lock(project, in_file, lock, layered_on, flags)
+        if failed:
+            return failed
+    moved = 0
+    for _, lock, _ in layers:
+        after = locks.pins(project.root / lock)
+        for name in sorted(before[lock].keys() | after.keys()):
+            old, new = before[lock].get(name, "-"), after.get(name, "-")
+            if old != new:
+                print(f"doitenv: {lock}: {name} {old} -> {new}")
+                moved += 1
+    if not moved:
+        print("doitenv: nothing moved: every pin was already the newest allowed")
+    return actions.sync_env(project, config.dev_requirements)

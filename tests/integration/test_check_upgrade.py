@@ -1,0 +1,53 @@
+"""`doit check` for CI and `doit upgrade` to move pins on purpose."""
+
+from __future__ import annotations
+
+import shutil
+
+from tests.integration.conftest import ProjectFactory
+
+
+def test_check_passes_when_in_step_and_names_each_problem_with_its_fix(new_project: ProjectFactory) -> None:
+    project = new_project()
+    project.doit("dev")
+    ok = project.doit("check")
+    assert "locks fresh, layers agree, venv in step" in ok.output and ok.ran == []
+
+    shutil.rmtree(project.path / "venv")  # CI: a fresh clone has no venv
+    assert project.doit("check").ran == []
+    project.doit("dev")
+
+    project.write("requirements.in", "alpha\ndelta\n")
+    lock = project.read("requirements-dev.txt")
+    project.write("requirements-dev.txt", lock.replace("beta==2.0", "beta==1.0"))
+    project.pip("install", "gamma")
+    result = project.doit("check", ok=False)
+    problems = result.output.split("TaskFailed - taskid:check\n", 1)[1].strip().splitlines()
+    assert problems == [
+        "requirements.txt is stale for requirements.in and Python 3.11: run `doit requirements.txt`",
+        "requirements-dev.txt pins beta==1.0 but requirements.txt pins beta==2.0: run `doit requirements-dev.txt`",
+        "venv/ is out of step: requirements-dev.txt changed since the last sync: run `doit dev`",
+    ]
+    assert result.ran == []
+
+
+def test_upgrade_moves_pins_on_purpose_in_both_layers(new_project: ProjectFactory) -> None:
+    project = new_project(requirements="beta<2\n")
+    project.doit("dev")
+    assert "beta==1.0" in project.pins("requirements-dev.txt")
+
+    project.write("requirements.in", "beta\n")
+    project.doit("dev")
+    assert "beta==1.0" in project.pins("requirements.txt")  # a plain compile keeps existing pins
+
+    result = project.doit("upgrade", "--package", "beta")
+    assert "doitenv: requirements.txt: beta 1.0 -> 2.0" in result.output
+    assert "doitenv: requirements-dev.txt: beta 1.0 -> 2.0" in result.output
+    assert "beta==2.0" in project.installed()
+
+    back = project.doit("upgrade", "--package=beta==1.0")  # a bare NAME==VERSION is a doit variable
+    assert "doitenv: requirements.txt: beta 2.0 -> 1.0" in back.output
+    everything = project.doit("upgrade")
+    assert "beta 1.0 -> 2.0" in everything.output
+    assert "nothing moved" in project.doit("upgrade").output
+    assert project.doit("check").ran == []
