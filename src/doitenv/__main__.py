@@ -1,0 +1,5 @@
+import sys
+
+from doitenv.cli import main
+
+sys.exit(main())

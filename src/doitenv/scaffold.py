@@ -1,0 +1,133 @@
+"""`doitenv init`: the reference workflow's page of manual set-up steps, as one command.
+
+After it, `doit dev` and `doit test` pass. Files that exist are kept unless forced.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from doitenv import runner
+
+GITIGNORE = """\
+# Python
+__pycache__/
+*.py[cod]
+*.egg-info/
+build/
+dist/
+.eggs/
+# environments and tools
+venv/
+.venv/
+.doitenv/
+.pytest_cache/
+.coverage
+htmlcov/
+.mypy_cache/
+.ruff_cache/
+.ipynb_checkpoints/
+# editors and systems
+.idea/
+.vscode/
+.DS_Store
+"""
+
+PYPROJECT = """\
+[build-system]
+requires = ["flit_core>=3.9"]
+build-backend = "flit_core.buildapi"
+
+[project]
+name = "{name}"
+version = "0.1.0"
+description = "{name}"
+requires-python = ">=3.9"
+dependencies = []
+
+# doitenv's settings, all optional; these are the defaults.
+# [tool.doitenv]
+# venv = "venv"
+# python = "3.12"                 # default: the Python that runs doit
+# requirements-in = "requirements.in"
+# requirements = "requirements.txt"
+# dev-requirements-in = "requirements-dev.in"
+# dev-requirements = "requirements-dev.txt"
+# test-command = "pytest tests --cov=src -v --cov-report=term-missing"
+# backend = "pip-tools"           # or "uv"
+# hashes = false
+"""
+
+REQUIREMENTS_IN = "# What the project needs at run time, one requirement per line; `doit` pins it.\n"
+REQUIREMENTS_DEV_IN = """\
+# What development needs on top of the runtime pins.
+-r requirements.txt
+pytest
+pytest-cov
+ruff
+pre-commit
+"""
+DODO = "from doitenv.tasks import *  # noqa: F403\n"
+# Hooks that run the formatters pinned in the dev lock: nothing is fetched from a git host.
+PRE_COMMIT = """\
+repos:
+  - repo: local
+    hooks:
+      - id: ruff-format
+        name: ruff format
+        entry: ruff format
+        language: system
+        types: [python]
+      - id: ruff-check
+        name: ruff check
+        entry: ruff check --fix
+        language: system
+        types: [python]
+"""
+
+
+def package_name(folder: Path) -> str:
+    """A Python package name from a folder name: 'My Data-Project' -> 'my_data_project'."""
+    name = re.sub(r"\W+", "_", folder.resolve().name).strip("_").lower()
+    if not name or name[0].isdigit():
+        name = f"project_{name}"
+    return name
+
+
+def files_for(package: str) -> dict[str, str]:
+    return {
+        ".gitignore": GITIGNORE,
+        "pyproject.toml": PYPROJECT.format(name=package),
+        "requirements.in": REQUIREMENTS_IN,
+        "requirements-dev.in": REQUIREMENTS_DEV_IN,
+        "dodo.py": DODO,
+        ".pre-commit-config.yaml": PRE_COMMIT,
+        f"src/{package}/__init__.py": f'"""{package}."""\n\n__version__ = "0.1.0"\n',
+        f"tests/test_{package}.py": f"import {package}\n\n\ndef test_version():\n"
+        f'    assert {package}.__version__ == "0.1.0"\n',
+    }
+
+
+def init(folder: Path, name: str | None = None, force: bool = False) -> list[str]:
+    """Write the project files into `folder`; return the ones kept as they were."""
+    package = name or package_name(folder)
+    if not package.isidentifier():
+        raise ValueError(f"{package!r} is not a valid Python package name: pass one with --name")
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = []
+    for relative, text in files_for(package).items():
+        path = folder / relative
+        if path.exists() and not force:
+            kept.append(relative)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {relative}")
+    if not (folder / ".git").exists():
+        if shutil.which("git"):
+            runner.run(["git", "init", "--quiet", str(folder)])
+        else:
+            print("git is not installed: skipped `git init`")
+    return kept

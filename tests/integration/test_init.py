@@ -1,0 +1,49 @@
+"""`doitenv init`: a ready project in one command, after which `doit dev` and `doit test` pass."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import TmpProject
+
+
+def _init(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "doitenv", "init", *args], capture_output=True, text=True)
+
+
+def test_init_makes_a_project_whose_dev_and_test_pass(
+    tmp_path: Path, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(tmp_path / "pre-commit-home"))
+    folder = tmp_path / "My Data-Project"
+    made = _init(str(folder))
+    assert made.returncode == 0, made.stderr
+    assert (folder / "src" / "my_data_project" / "__init__.py").exists()
+    assert (folder / ".git").is_dir()
+    project = TmpProject(folder)
+    project.doit("dev")
+    assert (folder / ".git" / "hooks" / "pre-commit").exists()
+    output = project.doit("test").output
+    assert "1 passed" in output and "Missing" in output  # the default test command, with coverage
+    subprocess.run(["git", "add", "-A"], cwd=folder, check=True)
+    project.doit("format")  # pre-commit with the hooks pinned in the dev lock
+
+
+def test_init_keeps_existing_files_unless_forced(tmp_path: Path) -> None:
+    (tmp_path / "requirements.in").write_text("mine\n")
+    kept = _init(str(tmp_path), "--name", "pkg")
+    assert "kept as they were (use --force to overwrite): requirements.in" in kept.stdout
+    assert (tmp_path / "requirements.in").read_text() == "mine\n"
+    assert (tmp_path / "src" / "pkg" / "__init__.py").exists()
+    _init(str(tmp_path), "--name", "pkg", "--force")
+    assert (tmp_path / "requirements.in").read_text() != "mine\n"
+
+
+def test_init_refuses_a_name_that_is_no_package_name(tmp_path: Path) -> None:
+    refused = _init(str(tmp_path), "--name", "no-dashes")
+    assert refused.returncode == 2
+    assert "'no-dashes' is not a valid Python package name: pass one with --name" in refused.stderr
