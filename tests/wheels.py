@@ -7,11 +7,16 @@ import hashlib
 import zipfile
 from pathlib import Path
 
-WHEEL = "Wheel-Version: 1.0\nGenerator: doitenv-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+WHEEL = "Wheel-Version: 1.0\nGenerator: doitenv-tests\nRoot-Is-Purelib: true\nTag: {tag}\n"
 
 
 def build_wheel(
-    dest: Path, name: str, version: str, requires: tuple[str, ...] = (), extras: tuple[str, ...] = ()
+    dest: Path,
+    name: str,
+    version: str,
+    requires: tuple[str, ...] = (),
+    extras: tuple[str, ...] = (),
+    tag: str = "py3-none-any",
 ) -> Path:
     module = name.replace("-", "_")
     dist_info = f"{module}-{version}.dist-info"
@@ -21,7 +26,7 @@ def build_wheel(
     contents = {
         f"{module}/__init__.py": f"__version__ = {version!r}\n",
         f"{dist_info}/METADATA": "\n".join(metadata) + "\n",
-        f"{dist_info}/WHEEL": WHEEL,
+        f"{dist_info}/WHEEL": WHEEL.format(tag=tag),
     }
     record_lines = []
     for path, text in contents.items():
@@ -30,7 +35,7 @@ def build_wheel(
         record_lines.append(f"{path},sha256={sha},{len(data)}")
     record_lines.append(f"{dist_info}/RECORD,,")
     contents[f"{dist_info}/RECORD"] = "\n".join(record_lines) + "\n"
-    wheel = dest / f"{module}-{version}-py3-none-any.whl"
+    wheel = dest / f"{module}-{version}-{tag}.whl"
     with zipfile.ZipFile(wheel, "w") as archive:
         for path, text in contents.items():
             archive.writestr(path, text)
@@ -46,8 +51,11 @@ TINY = [
     ("delta", "1.0", (), ()),
     ("needs-old-beta", "1.0", ("beta<2",), ()),
 ]
+# Installs on CPython 3.11 only: a lock resolved there that another interpreter cannot install.
+ONLY_311 = ("only311", "1.0", (), (), "cp311-none-any")
 
 
 def build_tiny_wheels(dest: Path) -> None:
     for name, version, requires, extras in TINY:
         build_wheel(dest, name, version, requires, extras)
+    build_wheel(dest, *ONLY_311)

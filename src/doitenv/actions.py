@@ -154,23 +154,34 @@ def arguments_after_dashes(args: Sequence[str]) -> list[str]:
     return args
 
 
-def tests_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool:
-    args = arguments_after_dashes(task.pos_arg_val)
-    inputs = files.digest(
+def _test_digest(project: Project, args: Sequence[str]) -> str:
+    return files.digest(
         [
             _env_digest(project, [*project.config.test_command, "--", *args]),
             files.tree_digest(project.root, project.existing(TEST_INPUTS)),
         ]
     )
+
+
+def tests_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool:
+    # Digested before the run (`dev` has synced by now): an edit during the run is a change.
+    inputs = _test_digest(project, arguments_after_dashes(task.pos_arg_val))
     task.value_savers.append(lambda: {"inputs": inputs})
-    if values.get("inputs") == inputs:
+    return _say_if_passed_before(values.get("inputs") == inputs)
+
+
+def matrix_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool:
+    # The entry makes its own venv, so its digest is taken after the run (run_matrix_entry).
+    return _say_if_passed_before(values.get("inputs") == _test_digest(project, []))
+
+
+def _say_if_passed_before(unchanged: bool) -> bool:
+    if unchanged:
         print(
-            "doitenv: tests passed before and nothing they depend on changed "
-            "(run `doit forget test` to run them anyway)",
+            "doitenv: tests passed before and nothing they depend on changed (`doit forget TASK` runs them anyway)",
             file=sys.stderr,
         )
-        return True
-    return False
+    return unchanged
 
 
 def run_tests(project: Project, args: Sequence[str]) -> TaskFailed | None:
@@ -227,6 +238,15 @@ def run_in_venv(project: Project, command: Sequence[str], what: str) -> TaskFail
     return None
 
 
+def run_matrix_entry(project: Project) -> TaskFailed | dict[str, str]:
+    """One interpreter of the matrix: its venv, synced to the dev lock, then the tests."""
+    dev_lock = project.config.dev_requirements
+    failed = make_venv(project) or sync_env(project, dev_lock) or run_tests(project, [])
+    if failed:
+        return TaskFailed(f"Python {project.config.python} ({project.venv.path.name}/): {failed.message}")
+    return {"inputs": _test_digest(project, [])}
+
+
 # --- clean ------------------------------------------------------------------------------
 
 
@@ -235,14 +255,14 @@ def clean_artifacts(project: Project, dryrun: bool = False) -> None:
 
 
 def distclean(project: Project) -> TaskFailed | None:
-    venv = project.venv
-    if venv.is_running():
-        return TaskFailed(f"doit runs from inside {venv.path.name}/ and cannot delete it: deactivate it first")
+    if project.venv.is_running():
+        return TaskFailed(f"doit runs from inside {project.venv.path.name}/ and cannot delete it: deactivate it first")
     clean.clean_artifacts(project.root)
-    with exclusive(project.lock_file):
-        if venv.path.exists():
-            print(f"removing {venv.path.name}/")
-            clean.remove(venv.path)
+    for each in (project, *(project.for_python(version) for version in project.config.pythons)):
+        with exclusive(each.lock_file):
+            if each.venv.path.exists():
+                print(f"removing {each.venv.path.relative_to(project.root)}/")
+                clean.remove(each.venv.path)
     print("forgetting doit's state")
     clean.forget_doit_state(Path(project.root, DOIT_DEP_FILE))
     return None

@@ -42,6 +42,7 @@ class Config:
     test_command: tuple[str, ...] = DEFAULT_TEST_COMMAND
     backend: str = "pip-tools"
     hashes: bool = False  # --generate-hashes: every sync runs in pip's hash-checking mode
+    pythons: tuple[str, ...] = ()  # more interpreters to test on, each with a venv of its own
     # None: pre-commit when configured, else ruff. A tuple of commands replaces both.
     format_commands: tuple[tuple[str, ...], ...] | None = None
     # The `[project]` and `[build-system]` tables: the editable install depends on them.
@@ -60,6 +61,7 @@ _KEYS = {
     "backend": ("backend", "backend"),
     "format-commands": ("format_commands", "commands"),
     "hashes": ("hashes", "bool"),
+    "pythons": ("pythons", "strings"),
 }
 _SOURCE_FOLDERS = ("src", "tests", ".git", ".doitenv")
 
@@ -107,6 +109,10 @@ def _check(kind: str, value: Any) -> str | None:
         return None if _is_command(value) else f"must be a command: a string or a list of strings, not {value!r}"
     if kind == "bool":
         return None if isinstance(value, bool) else f"must be true or false, not {value!r}"
+    if kind == "strings":
+        if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+            return None
+        return f"must be a list of strings, not {value!r}"
     if kind == "commands":
         if isinstance(value, list) and value and all(_is_command(v) for v in value):
             return None
@@ -133,6 +139,8 @@ def _convert(kind: str, value: Any) -> Any:
         return tuple(shlex.split(value) if isinstance(value, str) else value)
     if kind == "commands":
         return tuple(_convert("command", command) for command in value)
+    if kind == "strings":
+        return tuple(value)
     if kind == "path":
         # Task names and doit targets are compared as strings: keep one spelling.
         return str(PurePosixPath(value.replace("\\", "/")))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -35,8 +35,12 @@ class Project:
 
     @property
     def lock_file(self) -> Path:
-        """Held while anything changes the venv or the locks."""
-        return self.state_dir / "venv.lock"
+        """Held while anything changes this venv or the locks."""
+        return self.state_dir / f"{Path(self.config.venv).name}.lock"
+
+    def for_python(self, version: str) -> Project:
+        """The same project with a venv of its own for another interpreter (the test matrix)."""
+        return Project(replace(self.config, venv=f"{STATE_DIR}/py{version}", python=version))
 
     @cached_property
     def backend(self) -> backends.PipTools | backends.Uv:

@@ -29,6 +29,7 @@ __all__ = [
     "task_distclean",
     "task_check",
     "task_upgrade",
+    "task_matrix",
 ]
 
 DOIT_CONFIG = {
@@ -182,3 +183,17 @@ def task_upgrade() -> dict[str, Any]:
         ],
         "uptodate": [False],
     }
+
+
+def task_matrix() -> Any:
+    """Run the tests on each Python of tool.doitenv.pythons, a venv each (doit -n N for parallel)."""
+    p = project()
+    for version in p.config.pythons:
+        entry = p.for_python(version)
+        yield {
+            "name": version,
+            "doc": f"Run the tests on Python {version}, in {entry.config.venv}/",
+            "actions": [(actions.run_matrix_entry, [entry])],
+            "task_dep": [p.config.dev_requirements],
+            "uptodate": [(actions.matrix_unchanged, [entry])],
+        }
