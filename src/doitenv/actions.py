@@ -67,22 +67,23 @@ def make_venv(project: Project) -> TaskFailed | None:
 # --- locks ------------------------------------------------------------------------------
 
 
-def lock_is_fresh(project: Project, in_file: str, lock: str) -> bool:
+def lock_is_fresh(project: Project, lock: str) -> bool:
+    in_file, text = project.lock_input(lock)
     options = locks.lock_options(project.config.hashes)
-    return locks.is_fresh(project.root, in_file, lock, project.venv.python_version(), options)
+    return locks.is_fresh(project.root, in_file, lock, project.venv.python_version(), options, text)
 
 
-def compile_lock(
-    project: Project, in_file: str, lock: str, layered_on: str | None, upgrade: Sequence[str] = ()
-) -> TaskFailed | None:
-    """Pin `in_file` into `lock`; `upgrade` (--upgrade, --upgrade-package X) compiles even a fresh lock."""
+def compile_lock(project: Project, lock: str, layered_on: str | None, upgrade: Sequence[str] = ()) -> TaskFailed | None:
+    """Pin `lock`'s requirements; `upgrade` (--upgrade, --upgrade-package X) compiles even a fresh lock."""
+    in_file, text = project.lock_input(lock)
     with exclusive(project.lock_file):
-        if not upgrade and lock_is_fresh(project, in_file, lock):
+        if not upgrade and lock_is_fresh(project, lock):
             return None  # another doit process compiled it while this one waited
         try:
-            locks.check_inputs(project.root, in_file, layered_on)
+            locks.check_inputs(project.root, in_file, layered_on, text)
             venv = project.venv
-            print(f"doitenv: pinning {in_file} into {lock} for Python {venv.python_version()}")
+            source = in_file if text is None else "pyproject.toml's sources"
+            print(f"doitenv: pinning {source} into {lock} for Python {venv.python_version()}")
             backend = project.backend
             tool = tools.piptools_for(venv) if isinstance(backend, PipTools) else []
             options = locks.lock_options(project.config.hashes)
@@ -90,7 +91,7 @@ def compile_lock(
             def compile_argv(output: str) -> list[str]:
                 return backend.compile(tool, venv, in_file, output, project.config.hashes, upgrade)
 
-            locks.compile_lock(project.root, in_file, lock, venv.python_version(), options, compile_argv)
+            locks.compile_lock(project.root, in_file, lock, venv.python_version(), options, compile_argv, text)
         except (locks.LockError, BackendMissing) as exc:
             return TaskFailed(str(exc))
         except runner.CommandFailed as failed:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from doitenv import sources
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised only on Python 3.9 and 3.10
@@ -43,6 +45,10 @@ class Config:
     backend: str = "pip-tools"
     hashes: bool = False  # --generate-hashes: every sync runs in pip's hash-checking mode
     pythons: tuple[str, ...] = ()  # more interpreters to test on, each with a venv of its own
+    # Where each lock's requirements come from (see sources.py); None: the .in file alone.
+    requirements_from: tuple[str, ...] | None = None
+    dev_requirements_from: tuple[str, ...] | None = None
+    pyproject: dict[str, Any] = field(default_factory=dict, compare=False)
     # None: pre-commit when configured, else ruff. A tuple of commands replaces both.
     format_commands: tuple[tuple[str, ...], ...] | None = None
     # The `[project]` and `[build-system]` tables: the editable install depends on them.
@@ -62,6 +68,8 @@ _KEYS = {
     "format-commands": ("format_commands", "commands"),
     "hashes": ("hashes", "bool"),
     "pythons": ("pythons", "strings"),
+    "requirements-from": ("requirements_from", "sources"),
+    "dev-requirements-from": ("dev_requirements_from", "sources"),
 }
 _SOURCE_FOLDERS = ("src", "tests", ".git", ".doitenv")
 
@@ -90,29 +98,36 @@ def load(root: Path) -> Config:
             errors.append(f"{path}: {full_key} is not a doitenv setting (known: {', '.join(_KEYS)})")
             continue
         attribute, kind = _KEYS[key]
-        problem = _check(kind, value)
+        problem = _check(kind, value, data)
         if problem:
             errors.append(f"{path}: {full_key} {problem}")
         else:
             values[attribute] = _convert(kind, value)
     if errors:
         raise ConfigError(errors)
-    config = Config(root=root, project=project, **values)
+    config = Config(root=root, project=project, pyproject=data, **values)
     errors = _check_layout(config, path)
     if errors:
         raise ConfigError(errors)
     return config
 
 
-def _check(kind: str, value: Any) -> str | None:
+def _check(kind: str, value: Any, data: dict[str, Any]) -> str | None:
     if kind == "command":
         return None if _is_command(value) else f"must be a command: a string or a list of strings, not {value!r}"
     if kind == "bool":
         return None if isinstance(value, bool) else f"must be true or false, not {value!r}"
+    if kind in ("strings", "sources"):
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            return f"must be a list of strings, not {value!r}"
+    if kind == "sources":
+        for source in value:
+            problem = sources.problem(source, data) if sources.is_table(source) else _check("path", source, data)
+            if problem:
+                return f"{problem} ({source!r})" if not sources.is_table(source) else problem
+        return None
     if kind == "strings":
-        if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
-            return None
-        return f"must be a list of strings, not {value!r}"
+        return None
     if kind == "commands":
         if isinstance(value, list) and value and all(_is_command(v) for v in value):
             return None
@@ -139,7 +154,7 @@ def _convert(kind: str, value: Any) -> Any:
         return tuple(shlex.split(value) if isinstance(value, str) else value)
     if kind == "commands":
         return tuple(_convert("command", command) for command in value)
-    if kind == "strings":
+    if kind in ("strings", "sources"):
         return tuple(value)
     if kind == "path":
         # Task names and doit targets are compared as strings: keep one spelling.

@@ -31,9 +31,10 @@ class LockError(Exception):
     """A lock cannot be compiled; the message names the file and the fix."""
 
 
-def includes(path: Path) -> Iterator[tuple[str, Path]]:
-    """The (`-r` or `-c`, path) lines of a requirements file, resolved against its folder."""
-    for line in path.read_text(encoding="utf-8").splitlines():
+def includes(path: Path, text: str | None = None) -> Iterator[tuple[str, Path]]:
+    """The (`-r` or `-c`, path) lines of a requirements file (`text`, when it is not on disk
+    yet), resolved against its folder."""
+    for line in (path.read_text(encoding="utf-8") if text is None else text).splitlines():
         line = line.split(" #", 1)[0].strip()
         match = _INCLUDE.match(line)
         if match:
@@ -41,27 +42,34 @@ def includes(path: Path) -> Iterator[tuple[str, Path]]:
             yield flag, path.parent / match.group(2).strip()
 
 
-def inputs(root: Path, in_file: str) -> list[Path]:
-    """`in_file` and every file it includes, transitively, each once."""
+def inputs(root: Path, in_file: str, text: str | None = None) -> list[Path]:
+    """`in_file` (whose content is `text` when given) and every file it includes,
+    transitively, each once."""
+    top = root / in_file
     seen: list[Path] = []
-    pending = [root / in_file]
+    pending = [top]
     while pending:
         path = pending.pop(0)
         if path in seen:
             continue  # an include cycle: pip-compile reports it, the digest just stops
         seen.append(path)
-        if path.is_file() and path.suffix != ".txt":
+        if path == top and text is not None:
+            pending += [included for _, included in includes(path, text)]
+        elif path.is_file() and path.suffix != ".txt":
             pending += [included for _, included in includes(path)]
     return seen
 
 
-def inputs_digest(root: Path, in_file: str, python_version: str, options: tuple[str, ...] = LOCK_OPTIONS) -> str:
+def inputs_digest(
+    root: Path, in_file: str, python_version: str, options: tuple[str, ...] = LOCK_OPTIONS, text: str | None = None
+) -> str:
     parts: list[bytes | str] = ["doitenv-lock-2", python_version, *options]
-    for path in inputs(root, in_file):
+    for path in inputs(root, in_file, text):
         name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
         parts.append(name)
         try:
-            parts.append("\n".join(_requirement_lines(path.read_text(encoding="utf-8"))))
+            content = text if text is not None and path == root / in_file else path.read_text(encoding="utf-8")
+            parts.append("\n".join(_requirement_lines(content)))
         except OSError:
             parts.append("<missing>")
     return files.digest(parts)
@@ -101,20 +109,34 @@ def recorded(lock: Path) -> tuple[str, str] | None:
     return digest, python
 
 
-def is_fresh(root: Path, in_file: str, lock: str, python_version: str, options: tuple[str, ...] = LOCK_OPTIONS) -> bool:
+def is_fresh(
+    root: Path,
+    in_file: str,
+    lock: str,
+    python_version: str,
+    options: tuple[str, ...] = LOCK_OPTIONS,
+    text: str | None = None,
+) -> bool:
     found = recorded(root / lock)
-    return found is not None and found[0] == inputs_digest(root, in_file, python_version, options)
+    return found is not None and found[0] == inputs_digest(root, in_file, python_version, options, text)
 
 
-def check_inputs(root: Path, in_file: str, layered_on: str | None) -> None:
-    """Report the mistakes pip-compile would explain badly, before running it."""
+def check_inputs(root: Path, in_file: str, layered_on: str | None, text: str | None = None) -> None:
+    """Report the mistakes pip-compile would explain badly, before running it. With `text`,
+    in_file is made from pyproject.toml's sources, and the files it names must exist."""
     path = root / in_file
-    if not path.is_file():
+    if text is None and not path.is_file():
         raise LockError(f"{in_file} is missing: create it, one requirement per line (it may be empty)")
-    if layered_on is not None:
-        included = {p.resolve() for flag, p in includes(path) if flag == "-r"}
-        if (root / layered_on).resolve() not in included:
-            raise LockError(f"{in_file} does not layer on {layered_on}: add the line '-r {layered_on}' at its top")
+    listed = list(includes(path, text))
+    if text is not None:
+        for _, included in listed:
+            if not included.is_file() and included != root / (layered_on or ""):
+                name = included.relative_to(root).as_posix()
+                raise LockError(f"{name} is missing: create it, or take it out of tool.doitenv's sources")
+    if layered_on is not None and (root / layered_on).resolve() not in {p.resolve() for f, p in listed if f == "-r"}:
+        if text is not None:
+            raise LockError(f"the dev sources in pyproject.toml do not layer on {layered_on}: add {layered_on!r}")
+        raise LockError(f"{in_file} does not layer on {layered_on}: add the line '-r {layered_on}' at its top")
 
 
 def compile_lock(
@@ -124,8 +146,10 @@ def compile_lock(
     python_version: str,
     options: tuple[str, ...],
     compile_argv: Callable[[str], list[str]],
+    text: str | None = None,
 ) -> None:
-    """Pin `in_file` into `lock` with `compile_argv(output)`. On any failure `lock` stays byte for byte."""
+    """Pin `in_file` into `lock` with `compile_argv(output)`. On any failure `lock` stays byte
+    for byte. With `text`, in_file is written for the resolver and removed after it."""
     target = root / lock
     scratch = target.with_name(f".{target.name}.doitenv-compile")
     # The resolver keeps the pins of the file it writes to: start it from the current lock.
@@ -134,15 +158,25 @@ def compile_lock(
     else:
         scratch.unlink(missing_ok=True)
     # Digest the inputs as the resolver reads them: an edit during the run makes the lock stale.
-    header = f"{HEADER}{inputs_digest(root, in_file, python_version, options)} python={python_version}\n".encode()
+    digest = inputs_digest(root, in_file, python_version, options, text)
+    header = f"{HEADER}{digest} python={python_version}\n".encode()
     # The lock's header shows how to remake it: `doit <lock>`, not a temporary path.
     remake = {"CUSTOM_COMPILE_COMMAND": f"doit {lock}", "UV_CUSTOM_COMPILE_COMMAND": f"doit {lock}"}
+    generated = root / in_file if text is not None else None
     try:
+        if generated is not None:
+            generated.write_text(text or "", encoding="utf-8")
         runner.run(compile_argv(scratch.name), capture=True, cwd=str(root), env=remake)
         body = scratch.read_bytes()
     except runner.CommandFailed as failed:
         details = "\n".join("  " + line for line in runner.error_lines(failed.output))
-        raise LockError(f"{in_file}: could not pin it ({lock} is unchanged):\n{details}") from None
+        source = "pyproject.toml" if generated else in_file
+        raise LockError(f"{source}: could not pin it ({lock} is unchanged):\n{details}") from None
     finally:
         scratch.unlink(missing_ok=True)
+        if generated is not None:
+            generated.unlink(missing_ok=True)
+    if generated is not None:
+        # Annotations name the file the resolver read; the user wrote pyproject.toml.
+        body = body.replace(f"-r {in_file}".encode(), b"pyproject.toml")
     files.write_atomic(target, header + body)

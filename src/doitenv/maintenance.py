@@ -18,18 +18,17 @@ def check(project: Project) -> TaskFailed | None:
     venv = project.venv
     options = locks.lock_options(config.hashes)
     problems = []
-    for in_file, lock in (
-        (config.requirements_in, config.requirements),
-        (config.dev_requirements_in, config.dev_requirements),
-    ):
+    for lock in (config.requirements, config.dev_requirements):
+        in_file, text = project.lock_input(lock)
         found = locks.recorded(project.root / lock)
         if found is None:
             problems.append(f"{lock} is missing or was not written by doitenv: run `doit {lock}`")
             continue
         # Without a venv, check the lock against the Python it was resolved for.
         python = venv.python_version() or found[1]
-        if not locks.is_fresh(project.root, in_file, lock, python, options):
-            problems.append(f"{lock} is stale for {in_file} and Python {python}: run `doit {lock}`")
+        if not locks.is_fresh(project.root, in_file, lock, python, options, text):
+            source = in_file if text is None else "pyproject.toml's sources"
+            problems.append(f"{lock} is stale for {source} and Python {python}: run `doit {lock}`")
 
     runtime = locks.pins(project.root / config.requirements)
     dev = locks.pins(project.root / config.dev_requirements)
@@ -58,17 +57,14 @@ def upgrade(project: Project, package: Sequence[str]) -> TaskFailed | None:
     """Re-resolve both locks (only `package` when given), show what moved, then sync dev."""
     config = project.config
     flags = [flag for name in package for flag in ("--upgrade-package", name)] or ["--upgrade"]
-    layers = (
-        (config.requirements_in, config.requirements, None),
-        (config.dev_requirements_in, config.dev_requirements, config.requirements),
-    )
-    before = {lock: locks.pins(project.root / lock) for _, lock, _ in layers}
-    for in_file, lock, layered_on in layers:
-        failed = actions.compile_lock(project, in_file, lock, layered_on, flags)
+    layers = ((config.requirements, None), (config.dev_requirements, config.requirements))
+    before = {lock: locks.pins(project.root / lock) for lock, _ in layers}
+    for lock, layered_on in layers:
+        failed = actions.compile_lock(project, lock, layered_on, flags)
         if failed:
             return failed
     moved = 0
-    for _, lock, _ in layers:
+    for lock, _ in layers:
         after = locks.pins(project.root / lock)
         for name in sorted(before[lock].keys() | after.keys()):
             old, new = before[lock].get(name, "-"), after.get(name, "-")

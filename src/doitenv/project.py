@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
-from doitenv import backends, interpreter
+from doitenv import backends, interpreter, sources
 from doitenv.config import Config
 from doitenv.venv import Venv
 
@@ -46,6 +46,16 @@ class Project:
     def backend(self) -> backends.PipTools | backends.Uv:
         """Raises backends.BackendMissing when uv is asked for and not installed."""
         return backends.get(self.config.backend)
+
+    def lock_input(self, lock: str) -> tuple[str, str | None]:
+        """(the file the resolver reads for `lock`, its generated text or None).
+        The text is None when that file is the user's own .in file."""
+        config = self.config
+        runtime = lock == config.requirements
+        chosen = config.requirements_from if runtime else config.dev_requirements_from
+        if chosen is None:
+            return (config.requirements_in if runtime else config.dev_requirements_in), None
+        return f".{Path(lock).name}{sources.GENERATED_SUFFIX}", sources.input_text(chosen, config.pyproject)
 
     def interpreter(self) -> interpreter.Interpreter:
         return interpreter.find(self.config.python, self.root)

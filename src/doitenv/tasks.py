@@ -93,18 +93,18 @@ def task_locks() -> Any:
     yield {
         "basename": c.requirements,
         "doc": f"Pin {c.requirements_in} into {c.requirements} for the venv's Python",
-        "actions": [(actions.compile_lock, [p, c.requirements_in, c.requirements, None])],
+        "actions": [(actions.compile_lock, [p, c.requirements, None])],
         "task_dep": ["venv"],
         "targets": [c.requirements],
-        "uptodate": [(actions.lock_is_fresh, [p, c.requirements_in, c.requirements])],
+        "uptodate": [(actions.lock_is_fresh, [p, c.requirements])],
     }
     yield {
         "basename": c.dev_requirements,
         "doc": f"Pin {c.dev_requirements_in} (layered on {c.requirements}) into {c.dev_requirements}",
-        "actions": [(actions.compile_lock, [p, c.dev_requirements_in, c.dev_requirements, c.requirements])],
+        "actions": [(actions.compile_lock, [p, c.dev_requirements, c.requirements])],
         "task_dep": ["venv", c.requirements],
         "targets": [c.dev_requirements],
-        "uptodate": [(actions.lock_is_fresh, [p, c.dev_requirements_in, c.dev_requirements])],
+        "uptodate": [(actions.lock_is_fresh, [p, c.dev_requirements])],
     }
 
 

@@ -1,0 +1,69 @@
+"""Where a lock's requirements come from: requirements files, or tables of pyproject.toml.
+
+A source is a path to a requirements file (`requirements.in`, or the runtime lock for the dev
+layer), `project` ([project.dependencies]), `extra:NAME` ([project.optional-dependencies]) or
+`group:NAME` ([dependency-groups], PEP 735). Several sources are joined into one input that
+the resolver reads; its text is what the lock's digest covers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TABLE_PREFIXES = ("extra:", "group:")
+# A generated input lives beside the lock while it is compiled; the lock names pyproject.toml.
+GENERATED_SUFFIX = ".doitenv-in"
+
+
+def is_table(source: str) -> bool:
+    return source == "project" or source.startswith(TABLE_PREFIXES)
+
+
+def problem(source: str, pyproject: dict[str, Any]) -> str | None:
+    """Why `source` cannot be read from `pyproject`, or None."""
+    if not is_table(source):
+        return None
+    try:
+        requirements(source, pyproject)
+    except KeyError as missing:
+        return f"names {source!r}, but pyproject.toml has no {missing.args[0]}"
+    return None
+
+
+def requirements(source: str, pyproject: dict[str, Any]) -> list[str]:
+    """The requirement strings of a pyproject.toml table source."""
+    project = pyproject.get("project", {})
+    if source == "project":
+        return list(project.get("dependencies", []))
+    kind, _, name = source.partition(":")
+    if kind == "extra":
+        extras = project.get("optional-dependencies", {})
+        if name not in extras:
+            raise KeyError(f"[project.optional-dependencies] {name}")
+        return list(extras[name])
+    return _group(name, pyproject.get("dependency-groups", {}), ())
+
+
+def _group(name: str, groups: dict[str, Any], seen: tuple[str, ...]) -> list[str]:
+    if name not in groups:
+        raise KeyError(f"[dependency-groups] {name}")
+    if name in seen:
+        return []  # an include cycle; PEP 735 forbids it, and there is nothing more to add
+    found: list[str] = []
+    for item in groups[name]:
+        if isinstance(item, dict) and "include-group" in item:
+            found += _group(item["include-group"], groups, (*seen, name))
+        elif isinstance(item, str):
+            found.append(item)
+    return found
+
+
+def input_text(sources: tuple[str, ...], pyproject: dict[str, Any]) -> str:
+    """One requirements file joining `sources`: files are pulled in with -r."""
+    lines = []
+    for source in sources:
+        if is_table(source):
+            lines += [f"# from pyproject.toml: {source}", *requirements(source, pyproject)]
+        else:
+            lines.append(f"-r {source}")
+    return "\n".join(lines) + "\n"
