@@ -23,10 +23,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from doitenv import locks
+
 REPO = Path(__file__).resolve().parents[1]
 MAKEFILE = REPO.parent / "shared" / "reference" / "Makefile"
-BIN = Path(sys.executable).parent
-DOIT = str(BIN / "doit")
+DOIT = ""  # set by main(): the doit of a tools venv holding doitenv as a user installs it
 
 # The reference workflow's project: no [project] table, so neither system installs it and
 # both do the same work (the Makefile never installs the project).
@@ -133,7 +134,21 @@ def resolver_ran(output: str) -> bool:
     return bool(re.search(r"pip-compile|piptools compile|uv pip compile|Generating requirements", output))
 
 
+def install_tools(work: Path) -> Path:
+    """doitenv as the README tells users to install it: a tools venv of its own, holding
+    doitenv (not editable) and its pinned dependencies, plus uv for the uv backend."""
+    tools = work / "tools"
+    run([sys.executable, "-m", "virtualenv", "--quiet", "--no-periodic-update", str(tools)], work)
+    python = str(tools / "bin" / "python")
+    uv = "uv==" + locks.pins(REPO / "requirements-dev.txt")["uv"]
+    run([python, "-m", "pip", "install", "--quiet", "-r", str(REPO / "requirements.txt"), uv], work)
+    run([python, "-m", "pip", "install", "--quiet", "--no-deps", str(REPO)], work)
+    return tools / "bin" / "doit"
+
+
 def bench(repeat: int, work: Path) -> list[Row]:
+    global DOIT
+    DOIT = str(install_tools(work))
     rows: list[Row] = []
     templates = {system: make_template(work, system) for system in SYSTEMS}
     for system in SYSTEMS:
@@ -166,8 +181,8 @@ def bench(repeat: int, work: Path) -> list[Row]:
         rows += [cold, noop, test, edit, lock, fresh]
     project = work / "doitenv-pip-tools-0"
     for label, argv in (
-        ("python -c pass", [sys.executable, "-c", "pass"]),
-        ('python -c "import doit"', [sys.executable, "-c", "import doit"]),
+        ("python -c pass", [str(Path(DOIT).with_name("python")), "-c", "pass"]),
+        ('python -c "import doit"', [str(Path(DOIT).with_name("python")), "-c", "import doit"]),
         ("doit list", [DOIT, "list"]),
     ):
         rows.append(Row("floor", label, [run(argv, project)[0] for _ in range(10)]))
@@ -195,7 +210,8 @@ def report(rows: list[Row], repeat: int) -> str:
     lines = [
         "# Benchmarks",
         "",
-        "Made by `venv/bin/python bench/run.py` (see bench/run.py for the scenarios), on "
+        "Made by `venv/bin/python bench/run.py` (see bench/run.py for the scenarios; doit runs from a "
+        "tools venv holding doitenv and its pinned dependencies, as the README installs it), on "
         f"{platform.platform()}, {os.cpu_count()} cores; {versions()}.",
         f"Medians of {repeat} runs (no-op rows: {repeat * 3}). Caches (pip, uv, virtualenv, bytecode) warm.",
         "",

@@ -136,11 +136,7 @@ def sync_env(project: Project, lock: str) -> TaskFailed | None:
 
 def _env_digest(project: Project, extra: Sequence[str]) -> str:
     """The synced environment plus `extra`: what a cached test or format run stands on."""
-    try:
-        synced = (project.venv.path / ".doitenv-synced.json").read_bytes()
-    except OSError:
-        synced = b""
-    return files.digest([synced, *extra])
+    return files.digest([sync.record_bytes(project.venv), *extra])
 
 
 def arguments_after_dashes(args: Sequence[str]) -> list[str]:

@@ -31,6 +31,14 @@ def wanted_state(venv: Venv, lock: Path, project: dict[str, Any] | None) -> dict
     }
 
 
+def record_bytes(venv: Venv) -> bytes:
+    """The venv's sync record as it is on disk (empty when unsynced): a digest input."""
+    try:
+        return (venv.path / _SYNCED).read_bytes()
+    except OSError:
+        return b""
+
+
 def held_lock(venv: Venv) -> str | None:
     """The file name of the lock the venv was last synced to, if any."""
     record = files.read_json(venv.path / _SYNCED)

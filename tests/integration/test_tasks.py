@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from doitenv import scaffold
 from tests.integration.conftest import ProjectFactory
 
 
@@ -106,24 +107,12 @@ def test_paths_with_spaces_quotes_and_dollars_work(new_project: ProjectFactory, 
     assert project.doit("dev").ran == []
 
 
-PRE_COMMIT_CONFIG = """\
-repos:
-  - repo: local
-    hooks:
-      - id: ruff-format
-        name: ruff format
-        entry: ruff format
-        language: system
-        types: [python]
-"""
-
-
 def test_pre_commit_is_installed_by_dev_and_runs_format(
     new_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("PRE_COMMIT_HOME", str(tmp_path / "pre-commit-home"))
     project = new_project(dev_requirements="-r requirements.txt\npytest\nruff\npre-commit\n")
-    project.write(".pre-commit-config.yaml", PRE_COMMIT_CONFIG)
+    project.write(".pre-commit-config.yaml", scaffold.PRE_COMMIT)  # what `doitenv init` writes
     project.write("src/demo/ugly.py", "x = [1,2,\n  3]\n")
     subprocess.run(["git", "init", "-q"], cwd=project.path, check=True)
     subprocess.run(["git", "add", "-A"], cwd=project.path, check=True)
