@@ -87,12 +87,14 @@ def task_venv() -> dict[str, Any]:
 
 
 def task_locks() -> Any:
-    """Pin the .in files into lock files with pip-compile."""
+    """Pin the .in files (or pyproject.toml's sources) into lock files."""
     p = project()
     c = p.config
+    runtime_source = c.requirements_in if c.requirements_from is None else "pyproject.toml's sources"
+    dev_source = c.dev_requirements_in if c.dev_requirements_from is None else "pyproject.toml's dev sources"
     yield {
         "basename": c.requirements,
-        "doc": f"Pin {c.requirements_in} into {c.requirements} for the venv's Python",
+        "doc": f"Pin {runtime_source} into {c.requirements} for the venv's Python",
         "actions": [(actions.compile_lock, [p, c.requirements, None])],
         "task_dep": ["venv"],
         "targets": [c.requirements],
@@ -100,7 +102,7 @@ def task_locks() -> Any:
     }
     yield {
         "basename": c.dev_requirements,
-        "doc": f"Pin {c.dev_requirements_in} (layered on {c.requirements}) into {c.dev_requirements}",
+        "doc": f"Pin {dev_source} (layered on {c.requirements}) into {c.dev_requirements}",
         "actions": [(actions.compile_lock, [p, c.dev_requirements, c.requirements])],
         "task_dep": ["venv", c.requirements],
         "targets": [c.dev_requirements],
