@@ -8,6 +8,7 @@ where mtimes and doit's local database say nothing.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -162,6 +163,9 @@ def compile_lock(
     header = f"{HEADER}{digest} python={python_version}\n".encode()
     # The lock's header shows how to remake it: `doit <lock>`, not a temporary path.
     remake = {"CUSTOM_COMPILE_COMMAND": f"doit {lock}", "UV_CUSTOM_COMPILE_COMMAND": f"doit {lock}"}
+    # pip retries an unreachable index five times with back-off by default; once is enough
+    # to ride out a hiccup and still say "offline" in seconds. The user's own setting wins.
+    remake.setdefault("PIP_RETRIES", os.environ.get("PIP_RETRIES", "1"))
     generated = root / in_file if text is not None else None
     try:
         if generated is not None:
@@ -169,8 +173,14 @@ def compile_lock(
         runner.run(compile_argv(scratch.name), capture=True, cwd=str(root), env=remake)
         body = scratch.read_bytes()
     except runner.CommandFailed as failed:
-        details = "\n".join("  " + line for line in runner.error_lines(failed.output))
         source = "pyproject.toml" if generated else in_file
+        offline = runner.unreachable(failed.output)
+        if offline:
+            raise LockError(
+                f"{source}: could not reach the package index ({offline}), so {lock} is unchanged: "
+                "check the network, or the index settings of pip (or uv)"
+            ) from None
+        details = "\n".join("  " + line for line in runner.error_lines(failed.output))
         raise LockError(f"{source}: could not pin it ({lock} is unchanged):\n{details}") from None
     finally:
         scratch.unlink(missing_ok=True)

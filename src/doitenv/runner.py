@@ -7,6 +7,7 @@ and there is no shell on the way to interpret them.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -53,6 +54,19 @@ def run(
     if completed.returncode != 0:
         raise CommandFailed(argv, completed.returncode, output)
     return output
+
+
+_UNREACHABLE = re.compile(
+    r"Failed to establish a new connection: \[Errno -?\d+\] ([^'\"\)]+)"
+    r"|(Temporary failure in name resolution|Name or service not known|Network is unreachable"
+    r"|Connection refused|dns error|error sending request)"
+)
+
+
+def unreachable(output: str) -> str | None:
+    """Why the package index could not be reached, when that is what failed; else None."""
+    match = _UNREACHABLE.search(output)
+    return (match.group(1) or match.group(2)).strip() if match else None
 
 
 def error_lines(output: str) -> list[str]:

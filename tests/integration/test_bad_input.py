@@ -85,3 +85,22 @@ def test_index_credentials_never_reach_a_lock_or_the_output(new_project: Project
     result = project.doit("requirements.txt")
     assert "s3cret" not in result.output
     assert "s3cret" not in project.read("requirements.txt")
+
+
+def test_an_unreachable_index_gets_a_short_honest_message(
+    new_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = new_project()
+    project.doit("requirements.txt")
+    before = (project.path / "requirements.txt").read_bytes()
+    project.write("requirements.in", "alpha\ndelta\n")
+    # A closed port on this machine: a network that answers nothing but "no".
+    monkeypatch.delenv("PIP_NO_INDEX")
+    monkeypatch.delenv("PIP_FIND_LINKS")
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    result = project.doit("requirements.txt", ok=False)
+    assert (
+        "requirements.in: could not reach the package index (Connection refused), so requirements.txt" in result.output
+    )
+    assert "Traceback" not in result.output
+    assert (project.path / "requirements.txt").read_bytes() == before
