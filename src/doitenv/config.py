@@ -124,7 +124,7 @@ def _check(kind: str, value: Any, data: dict[str, Any]) -> str | None:
         for source in value:
             problem = sources.problem(source, data) if sources.is_table(source) else _check("path", source, data)
             if problem:
-                return f"{problem} ({source!r})" if not sources.is_table(source) else problem
+                return problem
         return None
     if kind == "strings":
         return None
