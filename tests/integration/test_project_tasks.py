@@ -87,7 +87,7 @@ def test_built_in_tasks_can_be_adjusted_from_dodo_and_pyproject(new_project: Pro
         tool='format-commands = [["ruff", "format", "src"]]\n',
     )
     project.write("dodo.py", readme_example("Your own tasks", 1))
-    assert re.search(r"^test +Run the tests, stopping at the first failure", project.doit("list").output, re.M)
+    assert re.search(r"^test +Run the test suite; `doit test -- -x` stops", project.doit("list").output, re.M)
     assert "2 passed" in project.doit("test").output
     project.write("src/demo/ugly.py", "x = [1,2]\n")
     project.write("tests/ugly_too.py", "y = [1,2]\n")
