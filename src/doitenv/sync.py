@@ -23,7 +23,7 @@ class SyncError(Exception):
     """The venv could not be synced; the message says which lock and why."""
 
 
-def wanted_state(venv: Venv, lock: Path, project: dict[str, Any] | None) -> dict[str, Any]:
+def wanted_state(lock: Path, project: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "lock": lock.name,
         "lock_digest": files.digest([lock.read_bytes()]) if lock.exists() else None,
@@ -50,7 +50,7 @@ def why_unsynced(venv: Venv, lock: Path, project: dict[str, Any] | None) -> str 
     record = files.read_json(venv.path / _SYNCED)
     if record is None:
         return f"{venv.path.name}/ is not synced to any lock yet"
-    wanted = wanted_state(venv, lock, project)
+    wanted = wanted_state(lock, project)
     if record.get("lock") != wanted["lock"]:
         return f"{venv.path.name}/ holds {record.get('lock')}, not {lock.name}"
     if record.get("lock_digest") != wanted["lock_digest"]:
@@ -66,7 +66,7 @@ def sync(venv: Venv, lock: Path, root: Path, project: dict[str, Any] | None, bac
     """Sync `venv` to `lock`, then install the project editable when it declares one."""
     record = venv.path / _SYNCED
     record.unlink(missing_ok=True)
-    wanted = wanted_state(venv, lock, project)
+    wanted = wanted_state(lock, project)
     try:
         runner.run(backend.sync(venv, lock), cwd=str(root))
         if project is not None:

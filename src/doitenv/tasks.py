@@ -45,10 +45,9 @@ DOIT_CONFIG = {
 @cache
 def _project(root: str) -> Project:
     try:
-        project = Project(config.load(Path(root)))
+        return Project(config.load(Path(root)))
     except config.ConfigError as exc:
         raise InvalidTask("\n".join(exc.errors)) from None
-    return project
 
 
 def _prepare_state(state_dir: Path, dep_file: Path) -> None:

@@ -34,10 +34,7 @@ def piptools_for(venv: Venv) -> list[str]:
     """The argv prefix of pip-tools resolving for the venv's Python."""
     if venv.python_version() == running_version():
         return [sys.executable, "-m", "piptools"]
-    base = venv.config().get("base-executable") or venv.config().get("executable")
-    if not base:
-        raise RuntimeError(f"{venv.path}/pyvenv.cfg does not say which Python made it")
-    interpreter = Interpreter.at(base)
+    interpreter = Interpreter.at(venv.base_interpreter())
     wanted = version("pip-tools")
     tools = Venv(cache_dir() / "tools" / files.digest([interpreter.path, wanted])[:16])
     backend = PipTools()

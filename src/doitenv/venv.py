@@ -119,8 +119,13 @@ class Venv:
         if "virtualenv" in cfg or "uv" in cfg:
             return False
         has_pip = any(name.startswith("pip-") for name in self.installed())
-        made_with = cfg.get("base-executable") or cfg.get("executable") or str(self.python)
-        return has_pip and interpreter.path in (os.path.realpath(made_with), os.path.realpath(self.python))
+        return has_pip and interpreter.path in (self.base_interpreter(), os.path.realpath(self.python))
+
+    def base_interpreter(self) -> str:
+        """The real path of the interpreter the venv was made from. pyvenv.cfg names it from
+        Python 3.11 and virtualenv on; before that, the venv's own link points at it."""
+        cfg = self.config()
+        return os.path.realpath(cfg.get("base-executable") or cfg.get("executable") or self.python)
 
     def record(self, interpreter: Interpreter, backend: str) -> None:
         record = {"interpreter": interpreter.path, "signature": list(interpreter.signature), "backend": backend}
