@@ -15,11 +15,11 @@ from typing import Any
 
 from doit.exceptions import TaskFailed
 
-from doitenv import clean, files, locks, runner, sync, tools
+from doitenv import clean, files, inputs, locks, runner, sync, tools
 from doitenv.backends import BackendMissing, PipTools
 from doitenv.filelock import exclusive
 from doitenv.interpreter import InterpreterNotFound, check_supported
-from doitenv.project import DOIT_DEP_FILE, FORMAT_INPUTS, TEST_INPUTS, Project
+from doitenv.project import DOIT_DEP_FILE, Project
 
 # --- venv -------------------------------------------------------------------------------
 
@@ -151,25 +151,51 @@ def arguments_after_dashes(args: Sequence[str]) -> list[str]:
     return args
 
 
-def _test_digest(project: Project, args: Sequence[str]) -> str:
-    return files.digest(
-        [
-            _env_digest(project, [*project.config.test_command, "--", *args]),
-            files.tree_digest(project.root, project.existing(TEST_INPUTS)),
-        ]
-    )
+def _test_state(project: Project, args: Sequence[str]) -> tuple[str, str, inputs.Snapshot]:
+    """(the digest a passing run is cached under, its environment part, the files)."""
+    environment = _env_digest(project, [*project.config.test_command, "--", *args])
+    snapshot = project.files_snapshot(project.config.test_inputs)
+    return files.digest([environment, snapshot.digest]), environment, snapshot
+
+
+def _last_pass(project: Project, task_name: str) -> Path:
+    """What the files held when the tests last passed: to say which one makes them run again."""
+    return project.state_dir / f"{task_name.replace(':', '-')}.passed.json"
 
 
 def tests_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool:
-    # Digested before the run (`dev` has synced by now): an edit during the run is a change.
-    inputs = _test_digest(project, arguments_after_dashes(task.pos_arg_val))
-    task.value_savers.append(lambda: {"inputs": inputs})
-    return _say_if_passed_before(values.get("inputs") == inputs)
+    # Digested before the run (`dev` has synced by now), and again after it.
+    args = arguments_after_dashes(task.pos_arg_val)
+    digest, environment, before = _test_state(project, args)
+    if values.get("inputs") == digest:
+        return _say_if_passed_before(True)
+    last = files.read_json(_last_pass(project, task.name))
+    if isinstance(last, dict):
+        reasons = [] if last.get("environment") == environment else ["the environment or the test command changed"]
+        reasons += before.changes_from(last.get("files") or {})
+        if reasons:
+            print(f"doitenv: tests run again: {', '.join(reasons)}", file=sys.stderr)
+
+    def record_the_pass() -> dict[str, str]:  # doit calls it only when the run passed
+        after = _test_state(project, args)
+        if after[0] != digest:
+            _say_changed_during_run(after[2].changes_from(before.hashes))
+            return {}
+        files.write_json(_last_pass(project, task.name), {"environment": environment, "files": before.hashes})
+        return {"inputs": digest}
+
+    task.value_savers.append(record_the_pass)
+    return False
+
+
+def _say_changed_during_run(changes: list[str]) -> None:
+    what = ", ".join(changes) or "the environment changed"
+    print(f"doitenv: {what} while the tests ran, so this pass is not cached: they run again next time")
 
 
 def matrix_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool:
-    # The entry makes its own venv, so its digest is taken after the run (run_matrix_entry).
-    return _say_if_passed_before(values.get("inputs") == _test_digest(project, []))
+    # The entry makes its own venv, so its digest is recorded by run_matrix_entry.
+    return _say_if_passed_before(values.get("inputs") == _test_state(project, [])[0])
 
 
 def _say_if_passed_before(unchanged: bool) -> bool:
@@ -191,7 +217,7 @@ def format_unchanged(task: Any, values: dict[str, Any], project: Project) -> boo
 
 
 def _format_digest(project: Project) -> str:
-    return files.digest([_env_digest(project, []), files.tree_digest(project.root, project.existing(FORMAT_INPUTS))])
+    return files.digest([_env_digest(project, []), project.files_snapshot(project.config.format_inputs).digest])
 
 
 # Format, fix what lint can fix, then format what the fixes left (a removed import leaves a
@@ -238,10 +264,19 @@ def run_in_venv(project: Project, command: Sequence[str], what: str) -> TaskFail
 def run_matrix_entry(project: Project) -> TaskFailed | dict[str, str]:
     """One interpreter of the matrix: its venv, synced to the dev lock, then the tests."""
     dev_lock = project.config.dev_requirements
-    failed = make_venv(project) or sync_env(project, dev_lock) or run_tests(project, [])
-    if failed:
-        return TaskFailed(f"Python {project.config.python} ({project.venv.path.name}/): {failed.message}")
-    return {"inputs": _test_digest(project, [])}
+    before = None
+    failed = make_venv(project) or sync_env(project, dev_lock)
+    if not failed:
+        before = _test_state(project, [])
+        failed = run_tests(project, [])
+    if failed or before is None:
+        message = failed.message if failed else "no tests ran"
+        return TaskFailed(f"Python {project.config.python} ({project.venv.path.name}/): {message}")
+    after = _test_state(project, [])
+    if after[0] != before[0]:
+        _say_changed_during_run(after[2].changes_from(before[2].hashes))
+        return {}
+    return {"inputs": before[0]}
 
 
 # --- clean ------------------------------------------------------------------------------

@@ -51,6 +51,9 @@ class Config:
     pyproject: dict[str, Any] = field(default_factory=dict, compare=False)
     # None: pre-commit when configured, else ruff. A tuple of commands replaces both.
     format_commands: tuple[tuple[str, ...], ...] | None = None
+    # None: every file git would not ignore. Patterns in .gitignore syntax narrow the set.
+    test_inputs: tuple[str, ...] | None = None
+    format_inputs: tuple[str, ...] | None = None
     # The `[project]` and `[build-system]` tables: the editable install depends on them.
     project: dict[str, Any] | None = field(default=None, compare=False)
 
@@ -70,6 +73,8 @@ _KEYS = {
     "pythons": ("pythons", "strings"),
     "requirements-from": ("requirements_from", "sources"),
     "dev-requirements-from": ("dev_requirements_from", "sources"),
+    "test-inputs": ("test_inputs", "strings"),
+    "format-inputs": ("format_inputs", "strings"),
 }
 _SOURCE_FOLDERS = ("src", "tests", ".git", ".doitenv")
 

@@ -45,25 +45,3 @@ def digest(parts: Iterable[bytes | str]) -> str:
         hasher.update(len(data).to_bytes(8, "big"))
         hasher.update(data)
     return hasher.hexdigest()
-
-
-def tree_digest(root: Path, names: Iterable[str]) -> str:
-    """Digest of the content of files and folders `names` under `root`, skipping caches."""
-    parts: list[bytes | str] = []
-    for name in sorted(names):
-        top = root / name
-        if top.is_file():
-            parts += [name, top.read_bytes()]
-            continue
-        for folder, dirs, filenames in os.walk(top):
-            dirs[:] = sorted(d for d in dirs if not _is_cache(d))
-            for filename in sorted(filenames):
-                if filename.endswith((".pyc", ".pyo")):
-                    continue
-                path = Path(folder, filename)
-                parts += [path.relative_to(root).as_posix(), path.read_bytes()]
-    return digest(parts)
-
-
-def _is_cache(name: str) -> bool:
-    return name in ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache") or name.endswith(".egg-info")

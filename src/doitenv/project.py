@@ -6,20 +6,19 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
-from doitenv import backends, interpreter, sources
+from doitenv import backends, inputs, interpreter, sources
 from doitenv.config import Config
 from doitenv.venv import Venv
 
 STATE_DIR = ".doitenv"  # doitenv's and doit's state: outside the venv, which gets rebuilt
 DOIT_DEP_FILE = f"{STATE_DIR}/doit.sqlite3"
-# What a test run depends on besides the synced environment.
-TEST_INPUTS = ("src", "tests", "pyproject.toml", "setup.cfg", "tox.ini", "pytest.ini", "conftest.py")
-FORMAT_INPUTS = (*TEST_INPUTS, "dodo.py", "ruff.toml", ".ruff.toml", ".pre-commit-config.yaml")
 
 
 @dataclass(frozen=True)
 class Project:
     config: Config
+    # A matrix entry's venv lives in the state folder; the project's own venv is still no input.
+    main_venv: str | None = None
 
     @property
     def root(self) -> Path:
@@ -40,7 +39,8 @@ class Project:
 
     def for_python(self, version: str) -> Project:
         """The same project with a venv of its own for another interpreter (the test matrix)."""
-        return Project(replace(self.config, venv=f"{STATE_DIR}/py{version}", python=version))
+        entry = replace(self.config, venv=f"{STATE_DIR}/py{version}", python=version)
+        return Project(entry, main_venv=self.config.venv)
 
     @cached_property
     def backend(self) -> backends.PipTools | backends.Uv:
@@ -60,8 +60,10 @@ class Project:
     def interpreter(self) -> interpreter.Interpreter:
         return interpreter.find(self.config.python, self.root)
 
-    def existing(self, names: tuple[str, ...]) -> list[str]:
-        return [name for name in names if (self.root / name).exists()]
+    def files_snapshot(self, patterns: tuple[str, ...] | None) -> inputs.Snapshot:
+        """The project's files as a cached test or format run sees them (see inputs.py)."""
+        skip = [STATE_DIR, self.config.venv, *([self.main_venv] if self.main_venv else [])]
+        return inputs.snapshot(self.root, self.state_dir, skip, patterns)
 
     def uses_pre_commit(self) -> bool:
         return (self.root / ".pre-commit-config.yaml").is_file()

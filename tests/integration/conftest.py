@@ -68,11 +68,12 @@ class TmpProject:
             text=True,
         )
 
-    def doit(self, *args: str, ok: bool | None = True) -> Result:
+    def doit(self, *args: str, ok: bool | None = True, env: dict[str, str] | None = None) -> Result:
         """Run doit; `ok` says whether it must succeed (True), fail (False) or either (None)."""
         completed = subprocess.run(
             [sys.executable, "-m", "doit", *args],
             cwd=self.path,
+            env={**os.environ, **env} if env else None,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

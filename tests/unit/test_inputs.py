@@ -1,0 +1,98 @@
+"""The files a cached task depends on, and the per-file hash cache, on trees in tmp_path."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from doitenv import inputs
+
+
+def _tree(root: Path, names: dict[str, str]) -> None:
+    for name, text in names.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+@pytest.mark.parametrize("git", [True, False], ids=["git", "no-git"])
+def test_every_file_git_would_not_ignore_minus_venvs_state_and_caches(tmp_path: Path, git: bool) -> None:
+    _tree(
+        tmp_path,
+        {
+            ".gitignore": "*.log\n!keep.log\n/build/\n",
+            "pkg/__init__.py": "",
+            "pkg/sub/.gitignore": "local.dat\n",
+            "pkg/sub/local.dat": "",
+            "pkg/sub/data.csv": "",
+            "pkg/__pycache__/x.pyc": "",
+            "run.log": "",
+            "keep.log": "",
+            "build/out.txt": "",
+            "venv/pyvenv.cfg": "",
+            "venv/lib/site.py": "",
+            "other-env/pyvenv.cfg": "",
+            ".doitenv/doit.sqlite3": "",
+            ".coverage": "",
+            ".pytest_cache/v": "",
+            "x.egg-info/PKG-INFO": "",
+        },
+    )
+    if git:
+        subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    listed = inputs.project_files(tmp_path, ["venv", ".doitenv"])
+    expected = [".gitignore", "keep.log", "pkg/__init__.py", "pkg/sub/.gitignore", "pkg/sub/data.csv"]
+    # A folder holding a venv is skipped on the walk; git lists it unless it is ignored.
+    assert [name for name in listed if not name.startswith("other-env")] == expected
+
+
+def test_links_unreadable_and_vanished_files_give_no_traceback(tmp_path: Path) -> None:
+    _tree(tmp_path, {"a.py": "a", "folder/b.py": "b"})
+    os.symlink("nowhere", tmp_path / "dangling")
+    os.symlink("folder", tmp_path / "folder-link")
+    os.symlink("a.py", tmp_path / "a-link.py")
+    state = tmp_path / ".doitenv"
+    paths = ["a.py", "a-link.py", "dangling", "folder-link", "gone.py"]
+    hashes = inputs.HashCache(state / inputs.CACHE_FILE).hashes(tmp_path, paths)
+    assert hashes["a-link.py"] == hashes["a.py"]  # a link to a file counts by what it holds
+    assert hashes["gone.py"] == "<missing>"
+    assert hashes["dangling"].startswith("<unreadable") and "nowhere" in hashes["dangling"]
+    os.symlink("elsewhere", tmp_path / "dangling2")
+    os.replace(tmp_path / "dangling2", tmp_path / "dangling")
+    assert inputs.HashCache(state / inputs.CACHE_FILE).hashes(tmp_path, ["dangling"]) != {"dangling": hashes["dangling"]}
+
+
+def test_a_file_rehashed_only_when_its_stat_changes_or_it_was_racy(tmp_path: Path) -> None:
+    _tree(tmp_path, {"old.txt": "old", "new.txt": "new"})
+    old = (tmp_path / "old.txt").stat().st_mtime_ns - 10_000_000_000
+    os.utime(tmp_path / "old.txt", ns=(old, old))
+    cache = inputs.HashCache(tmp_path / "cache.json")
+    first = cache.hashes(tmp_path, ["old.txt", "new.txt"])
+    # Only the file whose mtime was safely in the past is trusted from the cache.
+    assert set(_read(cache)) == {"old.txt"}
+    # Same stat, other bytes: a cache hit (what makes a no-op cheap) ...
+    before = (tmp_path / "old.txt").stat()
+    (tmp_path / "old.txt").write_text("OLD")
+    os.utime(tmp_path / "old.txt", ns=(before.st_atime_ns, before.st_mtime_ns))
+    # ... unless the ctime moved, as any write moves it.
+    assert cache.hashes(tmp_path, ["old.txt", "new.txt"])["old.txt"] != first["old.txt"]
+
+
+def _read(cache: inputs.HashCache) -> dict[str, str]:
+    import json
+
+    return dict(json.loads(cache.path.read_text()))
+
+
+def test_patterns_narrow_the_set_and_changes_are_named(tmp_path: Path) -> None:
+    _tree(tmp_path, {"src/a.py": "1", "docs/index.md": "x", "pyproject.toml": ""})
+    state = tmp_path / ".doitenv"
+    narrowed = inputs.snapshot(tmp_path, state, [], ["src/", "pyproject.toml"])
+    assert sorted(narrowed.hashes) == ["pyproject.toml", "src/a.py"]
+    _tree(tmp_path, {"src/a.py": "2", "src/b.py": "", "docs/index.md": "y"})
+    again = inputs.snapshot(tmp_path, state, [], ["src/", "pyproject.toml"])
+    assert again.changes_from(narrowed.hashes) == ["src/a.py changed", "src/b.py added"]
+    assert again.digest != narrowed.digest
