@@ -32,10 +32,22 @@ class LockError(Exception):
     """A lock cannot be compiled; the message names the file and the fix."""
 
 
+def read_requirements(path: Path) -> str:
+    """A requirements file's text. pip also reads UTF-16, but pip-compile writes its
+    annotations in UTF-8: ask for one encoding rather than guess."""
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise LockError(f"{path.name} is saved as UTF-16: save it as UTF-8 and run again")
+    try:
+        return data.decode("utf-8-sig")  # a UTF-8 byte-order mark is fine
+    except UnicodeDecodeError as exc:
+        raise LockError(f"{path.name} is not UTF-8 (byte {exc.start}): save it as UTF-8 and run again") from None
+
+
 def includes(path: Path, text: str | None = None) -> Iterator[tuple[str, Path]]:
     """The (`-r` or `-c`, path) lines of a requirements file (`text`, when it is not on disk
     yet), resolved against its folder."""
-    for line in (path.read_text(encoding="utf-8") if text is None else text).splitlines():
+    for line in (read_requirements(path) if text is None else text).splitlines():
         line = line.split(" #", 1)[0].strip()
         match = _INCLUDE.match(line)
         if match:
@@ -54,10 +66,14 @@ def inputs(root: Path, in_file: str, text: str | None = None) -> list[Path]:
         if path in seen:
             continue  # an include cycle: pip-compile reports it, the digest just stops
         seen.append(path)
+        # Whatever its name: real projects keep unpinned inputs in .txt files that include more.
         if path == top and text is not None:
             pending += [included for _, included in includes(path, text)]
-        elif path.is_file() and path.suffix != ".txt":
-            pending += [included for _, included in includes(path)]
+        elif path.is_file():
+            try:
+                pending += [included for _, included in includes(path)]
+            except (LockError, OSError):
+                pass  # check_inputs says what is wrong with it
     return seen
 
 
@@ -66,13 +82,16 @@ def inputs_digest(
 ) -> str:
     parts: list[bytes | str] = ["doitenv-lock-2", python_version, *options]
     for path in inputs(root, in_file, text):
-        name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        # Relative even outside the project: the digest must be the same in every clone.
+        name = Path(os.path.relpath(path, root)).as_posix()
         parts.append(name)
         try:
-            content = text if text is not None and path == root / in_file else path.read_text(encoding="utf-8")
+            content = text if text is not None and path == root / in_file else read_requirements(path)
             parts.append("\n".join(_requirement_lines(content)))
         except OSError:
             parts.append("<missing>")
+        except LockError:
+            parts.append("<not utf-8>")
     return files.digest(parts)
 
 
@@ -128,6 +147,9 @@ def check_inputs(root: Path, in_file: str, layered_on: str | None, text: str | N
     path = root / in_file
     if text is None and not path.is_file():
         raise LockError(f"{in_file} is missing: create it, one requirement per line (it may be empty)")
+    for each in inputs(root, in_file, text):
+        if each.is_file():
+            read_requirements(each)  # raises on an encoding pip-compile would mangle
     listed = list(includes(path, text))
     if text is not None:
         for _, included in listed:
@@ -137,7 +159,8 @@ def check_inputs(root: Path, in_file: str, layered_on: str | None, text: str | N
     if layered_on is not None and (root / layered_on).resolve() not in {p.resolve() for f, p in listed if f == "-r"}:
         if text is not None:
             raise LockError(f"the dev sources in pyproject.toml do not layer on {layered_on}: add {layered_on!r}")
-        raise LockError(f"{in_file} does not layer on {layered_on}: add the line '-r {layered_on}' at its top")
+        line = Path(os.path.relpath(root / layered_on, path.parent)).as_posix()
+        raise LockError(f"{in_file} does not layer on {layered_on}: add the line '-r {line}' at its top")
 
 
 def compile_lock(
@@ -170,7 +193,8 @@ def compile_lock(
     try:
         if generated is not None:
             generated.write_text(text or "", encoding="utf-8")
-        runner.run(compile_argv(scratch.name), capture=True, cwd=str(root), env=remake)
+        # The resolver runs in the project root: name the scratch file from there.
+        runner.run(compile_argv(scratch.relative_to(root).as_posix()), capture=True, cwd=str(root), env=remake)
         body = scratch.read_bytes()
     except runner.CommandFailed as failed:
         source = "pyproject.toml" if generated else in_file

@@ -1,0 +1,66 @@
+"""Locks and .in files anywhere in the project, and every file the resolver reads in the digest."""
+
+from __future__ import annotations
+
+from tests.integration.conftest import ProjectFactory
+
+SUBFOLDER = """\
+requirements-in = "requirements/base.in"
+requirements = "requirements/base.txt"
+dev-requirements-in = "requirements/dev.in"
+dev-requirements = "requirements/dev.txt"
+"""
+
+
+def test_locks_in_a_subfolder_pin_repin_sync_check_and_upgrade(new_project: ProjectFactory) -> None:
+    project = new_project(tool=SUBFOLDER)
+    for name in ("requirements.in", "requirements-dev.in"):
+        (project.path / name).unlink()
+    project.write("requirements/base.in", "needs-old-beta\n")
+    project.write("requirements/dev.in", "-r base.txt\npytest\n")
+    project.doit("dev")
+    assert "needs-old-beta==1.0" in project.pins("requirements/base.txt")
+    assert "beta==1.0" in project.pins("requirements/dev.txt")
+    assert not list(project.path.glob(".*doitenv-compile")) and not (project.path / "base.txt").exists()
+    assert "delta==1.0" not in project.installed()
+
+    project.write("requirements/base.in", "needs-old-beta\ndelta\n")
+    result = project.doit("dev")
+    assert result.compiled() == ["requirements/base.in", "requirements/dev.in"]
+    assert "delta==1.0" in project.pins("requirements/base.txt")
+    assert "delta==1.0" in project.pins("requirements/dev.txt")
+    assert "delta==1.0" in project.installed()
+    assert project.doit("dev").ran == []
+    project.doit("check")
+
+    project.write("requirements/base.in", "alpha\ndelta\n")  # beta may move to 2.0 now
+    project.doit("dev")
+    assert "beta==1.0" in project.pins("requirements/base.txt")  # pins are kept ...
+    upgraded = project.doit("upgrade")  # ... until an upgrade moves them
+    assert "requirements/base.txt: beta 1.0 -> 2.0" in upgraded.output
+    assert "beta==2.0" in project.installed()
+    project.doit("check")
+
+
+def test_an_edit_two_includes_down_repins_and_syncs(new_project: ProjectFactory) -> None:
+    project = new_project(dev_requirements="-r requirements.txt\n-r requirements/development.txt\n")
+    project.write("requirements/development.txt", "-r testing.txt\n")
+    project.write("requirements/testing.txt", "pytest\n")
+    project.doit("dev")
+    assert "delta==1.0" not in project.installed()
+    project.write("requirements/testing.txt", "pytest\ndelta\n")
+    result = project.doit("dev")
+    assert result.compiled() == ["requirements-dev.in"]
+    assert "delta==1.0" in project.installed()
+    project.doit("check")
+
+
+def test_a_byte_order_mark_works_and_utf16_gets_one_message(new_project: ProjectFactory) -> None:
+    project = new_project()
+    (project.path / "requirements.in").write_bytes(b"\xef\xbb\xbfalpha\n")
+    project.doit("requirements.txt")
+    assert "alpha==1.0" in project.pins("requirements.txt")
+    (project.path / "requirements.in").write_bytes("alpha\ndelta\n".encode("utf-16"))
+    result = project.doit("requirements.txt", ok=False)
+    assert "requirements.in is saved as UTF-16: save it as UTF-8 and run again" in result.output
+    assert "Traceback" not in result.output
