@@ -10,7 +10,6 @@ from pathlib import Path
 from tests.integration.conftest import ProjectFactory, TmpProject
 
 
-
 def _flat(new_project: ProjectFactory, git: bool) -> TmpProject:
     """A flat layout: the package at the root, tests in test/, data the tests read, and a
     conftest.py one folder down."""
