@@ -7,7 +7,6 @@ file lock and looks again, inside it, whether another doit process already did t
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 
 from doit.exceptions import TaskFailed
 
-from doitenv import clean, files, inputs, locks, runner, sync, tools
+from doitenv import clean, files, hooks, inputs, locks, runner, sync, tools
 from doitenv.backends import BackendMissing, PipTools
 from doitenv.filelock import exclusive
 from doitenv.interpreter import InterpreterNotFound, check_supported
@@ -103,7 +102,7 @@ def compile_lock(project: Project, lock: str, layered_on: str | None, upgrade: S
 
 
 def env_is_synced(project: Project, lock: str) -> bool:
-    if project.pre_commit_hook_missing():
+    if project.pre_commit.wanted():
         return False
     project_table = project.config.project
     return sync.why_unsynced(project.venv, project.root / lock, project_table) is None
@@ -126,8 +125,7 @@ def sync_env(project: Project, lock: str) -> TaskFailed | None:
                 sync.sync(venv, lock_path, project.root, project.config.project, project.backend)
             except (sync.SyncError, BackendMissing) as exc:
                 return TaskFailed(str(exc))
-    if project.pre_commit_hook_missing():
-        return run_in_venv(project, ["pre-commit", "install"], "pre-commit install")
+    project.pre_commit.install()
     return None
 
 
@@ -223,39 +221,51 @@ def _format_digest(project: Project) -> str:
 # Format, fix what lint can fix, then format what the fixes left (a removed import leaves a
 # blank line behind).
 RUFF_STEPS = (("ruff", "format", "."), ("ruff", "check", "--fix", "."), ("ruff", "format", "."))
-# pre-commit exits 1 when a hook changed files; the second pass shows whether any problem is left.
-PRE_COMMIT_STEPS = (("pre-commit", "run", "--all-files"),)
+PRE_COMMIT_RUN = ("pre-commit", "run", "--all-files")
+PRE_COMMIT_STEPS = (PRE_COMMIT_RUN,)
 
 
 def format_steps(project: Project) -> tuple[tuple[str, ...], ...]:
     if project.config.format_commands is not None:
         return project.config.format_commands
-    return PRE_COMMIT_STEPS if project.uses_pre_commit() else RUFF_STEPS
+    return PRE_COMMIT_STEPS if project.pre_commit.configured() else RUFF_STEPS
 
 
 def run_format(project: Project) -> TaskFailed | dict[str, str]:
     steps = format_steps(project)
+    if steps == PRE_COMMIT_STEPS:
+        pre_commit = project.pre_commit.command()
+        if pre_commit is None:
+            return TaskFailed(
+                f"{hooks.CONFIG} asks for pre-commit, which is not installed in {project.venv.path.name}/ or on "
+                f"PATH: add pre-commit to {project.config.dev_requirements_in} and run `doit dev` "
+                "(or `pipx install pre-commit`)"
+            )
+        # pre-commit exits 1 when a hook changed files; the second pass shows whether any problem is left.
+        failed = run_in_venv(project, PRE_COMMIT_RUN, "pre-commit", pre_commit)
+        if failed:
+            failed = run_in_venv(project, PRE_COMMIT_RUN, "pre-commit", pre_commit)
+        return failed or {"inputs": _format_digest(project)}
     failed = None
     for step in steps:
         failed = failed or run_in_venv(project, step, " ".join(step[:2]))
-    if failed and steps == PRE_COMMIT_STEPS:
-        failed = run_in_venv(project, PRE_COMMIT_STEPS[0], "pre-commit")
     # Recorded after the run: the files as the formatters left them count as clean.
     return failed or {"inputs": _format_digest(project)}
 
 
-def run_in_venv(project: Project, command: Sequence[str], what: str) -> TaskFailed | None:
-    """Run `command`, whose first word is a script installed in the venv."""
+def run_in_venv(
+    project: Project, command: Sequence[str], what: str, prefix: list[str] | None = None
+) -> TaskFailed | None:
+    """Run `command`, whose first word is a script installed in the venv (or found at `prefix`)."""
     venv = project.venv
-    prefix = venv.command(command[0])
+    prefix = prefix or venv.command(command[0])
     if prefix is None:
         return TaskFailed(
             f"{command[0]} is not installed in {venv.path.name}/: add it to "
             f"{project.config.dev_requirements_in} and run `doit dev`"
         )
-    environment = {"VIRTUAL_ENV": str(venv.path), "PATH": f"{venv.bin}{os.pathsep}{os.environ.get('PATH', '')}"}
     try:
-        runner.run([*prefix, *command[1:]], env=environment, cwd=str(project.root))
+        runner.run([*prefix, *command[1:]], env=venv.activated(), cwd=str(project.root))
     except runner.CommandFailed as failed:
         return TaskFailed(f"{what} failed: {failed}")
     return None

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
-from doitenv import backends, inputs, interpreter, sources
+from doitenv import backends, hooks, inputs, interpreter, sources
 from doitenv.config import Config
 from doitenv.venv import Venv
 
@@ -65,9 +65,6 @@ class Project:
         skip = [STATE_DIR, self.config.venv, *([self.main_venv] if self.main_venv else [])]
         return inputs.snapshot(self.root, self.state_dir, skip, patterns)
 
-    def uses_pre_commit(self) -> bool:
-        return (self.root / ".pre-commit-config.yaml").is_file()
-
-    def pre_commit_hook_missing(self) -> bool:
-        git = self.root / ".git"
-        return self.uses_pre_commit() and git.is_dir() and not (git / "hooks" / "pre-commit").exists()
+    @cached_property
+    def pre_commit(self) -> hooks.Hook:
+        return hooks.Hook(self.root, self.venv, self.state_dir)

@@ -56,6 +56,10 @@ class Venv:
                 return [str(self.python), str(script)]
         return [str(script)]
 
+    def activated(self) -> dict[str, str]:
+        """The environment variables `activate` sets: the venv's scripts come first on PATH."""
+        return {"VIRTUAL_ENV": str(self.path), "PATH": f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}"}
+
     def config(self) -> dict[str, str]:
         """pyvenv.cfg as a dict; empty when there is none."""
         try:

@@ -1,0 +1,77 @@
+"""pre-commit is optional tooling: `dev` installs the hook when some pre-commit is at hand,
+and otherwise says so in one line and succeeds."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from doitenv import scaffold
+from tests.integration.conftest import ProjectFactory, TmpProject
+
+
+@pytest.fixture
+def no_pre_commit_on_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """PATH as on a machine without pre-commit (the Python running the tests stays on it)."""
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(tmp_path / "pre-commit-home"))
+    kept = [Path(sys.executable).parent, Path("/usr/bin"), Path("/bin")]
+    monkeypatch.setenv("PATH", os.pathsep.join(str(p) for p in kept if not (p / "pre-commit").exists()))
+
+
+def _with_config(new_project: ProjectFactory, git: bool = True, folder: str = "proj") -> TmpProject:
+    project = new_project(folder=folder)  # its dev requirements do not list pre-commit
+    project.write(".pre-commit-config.yaml", scaffold.PRE_COMMIT)
+    if git:
+        subprocess.run(["git", "init", "-q"], cwd=project.path, check=True)
+    return project
+
+
+@pytest.mark.usefixtures("no_pre_commit_on_path")
+def test_dev_succeeds_without_any_pre_commit_and_says_how_to_get_the_hook(new_project: ProjectFactory) -> None:
+    project = _with_config(new_project)
+    first = project.doit("dev")
+    assert "the pre-commit hook is not installed: no pre-commit in venv/ or on PATH" in first.output
+    assert project.doit("dev").ran == []
+    assert "2 passed" in project.doit("test").output
+
+    failed = project.doit("format", ok=False)
+    assert ".pre-commit-config.yaml asks for pre-commit, which is not installed" in failed.output
+    assert "Traceback" not in failed.output
+
+
+@pytest.mark.usefixtures("no_pre_commit_on_path")
+def test_a_pre_commit_on_path_installs_the_hook(
+    new_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    project = _with_config(new_project)
+    project.doit("dev")
+    # Installed the way most people do it, in an environment of its own (pipx).
+    tools = tmp_path / "pipx-venv"
+    subprocess.run([sys.executable, "-m", "virtualenv", "-q", str(tools)], check=True)
+    subprocess.run([str(tools / "bin" / "python"), "-m", "pip", "install", "-q", "pre-commit"], check=True)
+    shown = tmp_path / "shown"
+    shown.mkdir()
+    (shown / "pre-commit").symlink_to(tools / "bin" / "pre-commit")
+    monkeypatch.setenv("PATH", f"{shown}{os.pathsep}{os.environ['PATH']}")
+    again = project.doit("dev")
+    assert (project.path / ".git" / "hooks" / "pre-commit").exists() and not again.synced()
+    assert project.doit("dev").ran == []
+
+
+@pytest.mark.usefixtures("no_pre_commit_on_path")
+def test_no_git_or_a_hooks_path_is_one_line_and_no_failure(new_project: ProjectFactory) -> None:
+    project = _with_config(new_project, git=False)
+    assert "no .git folder here, so the pre-commit hook is not installed" in project.doit("dev").output
+    assert project.doit("dev").ran == []
+
+    project = _with_config(new_project, git=True, folder="hooks-path")
+    subprocess.run(["git", "config", "core.hooksPath", "elsewhere"], cwd=project.path, check=True)
+    project.write("requirements-dev.in", project.read("requirements-dev.in") + "pre-commit\n")
+    first = project.doit("dev")
+    assert "the pre-commit hook is not installed: pre-commit install failed" in first.output
+    assert "core.hooksPath" in first.output
+    assert project.doit("dev").ran == []
