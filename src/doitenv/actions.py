@@ -14,7 +14,7 @@ from typing import Any
 
 from doit.exceptions import TaskFailed
 
-from doitenv import clean, files, hooks, inputs, locks, runner, sync, tools
+from doitenv import clean, declared, files, hooks, inputs, locks, runner, sync, tools
 from doitenv.backends import BackendMissing, PipTools
 from doitenv.filelock import exclusive
 from doitenv.interpreter import InterpreterNotFound, check_supported
@@ -125,8 +125,22 @@ def sync_env(project: Project, lock: str) -> TaskFailed | None:
                 sync.sync(venv, lock_path, project.root, project.config.project, project.backend)
             except (sync.SyncError, BackendMissing) as exc:
                 return TaskFailed(str(exc))
+    for line in unmet_dependencies(project):
+        print(f"doitenv: {line}")
     project.pre_commit.install()
     return None
+
+
+def unmet_dependencies(project: Project) -> list[str]:
+    """What `[project].dependencies` declares and the runtime lock does not satisfy."""
+    config = project.config
+    if config.requirements_from is None:
+        fix = f"add it to {config.requirements_in} and run `doit dev`"
+    else:
+        fix = "add 'project' to tool.doitenv.requirements-from, then run `doit dev`"
+    lock = project.root / config.requirements
+    python = project.venv.python_version() or (locks.recorded(lock) or ("", ""))[1]
+    return declared.unmet(config.project, lock, config.requirements, fix, python)
 
 
 # --- test and format --------------------------------------------------------------------

@@ -111,8 +111,12 @@ def pins(lock: Path) -> dict[str, str]:
     found = {}
     for line in _requirement_lines(text):
         name, sep, version = line.partition("==")
+        if not sep:
+            # A direct reference (`name @ url`) is pinned to what the URL holds: no version.
+            name, sep, version = line.partition(" @ ")
+            version = ""
         if sep and not name.startswith("-"):
-            found[re.sub(r"[-_.]+", "-", name.split("[")[0].strip()).lower()] = version.split()[0].rstrip("\\")
+            found[re.sub(r"[-_.]+", "-", name.split("[")[0].strip()).lower()] = version.split(" ")[0].rstrip("\\")
     return found
 
 

@@ -39,6 +39,8 @@ def check(project: Project) -> TaskFailed | None:
                 f"{name}=={runtime[name]}: run `doit {config.dev_requirements}`"
             )
 
+    problems += actions.unmet_dependencies(project)
+
     if (venv.path / "pyvenv.cfg").exists():
         runtime_held = sync.held_lock(venv) == Path(config.requirements).name
         target = config.requirements if runtime_held else config.dev_requirements

@@ -47,8 +47,11 @@ description = "{name}"
 requires-python = ">=3.9"
 dependencies = []
 
-# doitenv's settings, all optional; these are the defaults.
-# [tool.doitenv]
+# The runtime lock is pinned from [project].dependencies plus requirements.in, so the two
+# lists cannot disagree: declare a dependency once, above, and `doit dev` pins it.
+[tool.doitenv]
+requirements-from = ["project", "requirements.in"]
+# The other settings, all optional, with their defaults:
 # venv = "venv"
 # python = "3.12"                 # default: the Python that runs doit
 # requirements-in = "requirements.in"
@@ -60,7 +63,10 @@ dependencies = []
 # hashes = false
 """
 
-REQUIREMENTS_IN = "# What the project needs at run time, one requirement per line; `doit` pins it.\n"
+REQUIREMENTS_IN = """\
+# Runtime requirements the package itself does not declare (an application's extra pins,
+# constraints): the lock joins them to [project].dependencies in pyproject.toml.
+"""
 REQUIREMENTS_DEV_IN = """\
 # What development needs on top of the runtime pins.
 -r requirements.txt

@@ -1,0 +1,52 @@
+"""Does the runtime lock satisfy what pyproject.toml's `[project].dependencies` declares?
+
+The project is installed editable with --no-deps: the lock alone decides what is installed.
+A dependency declared in pyproject.toml and missing from the lock (or pinned outside its
+specifier) would surface as an ImportError at run time, so it is named before that.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from doitenv import locks
+
+
+def unmet(project: dict[str, Any] | None, lock: Path, lock_name: str, fix: str, python_version: str) -> list[str]:
+    """One line per declared dependency (markers evaluated for `python_version`) that
+    `lock` leaves out or pins outside its specifier; each names `fix`."""
+    declared = ((project or {}).get("project") or {}).get("dependencies") or []
+    if not declared:
+        return []
+    from packaging.markers import default_environment
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    environment = {key: str(value) for key, value in default_environment().items()}
+    if python_version:
+        environment["python_version"] = python_version
+    own_name = canonicalize_name(str(project.get("project", {}).get("name", ""))) if project else ""
+    pinned = locks.pins(lock)
+    problems = []
+    for text in declared:
+        try:
+            requirement = Requirement(str(text))
+        except InvalidRequirement as exc:
+            problems.append(f"pyproject.toml: project.dependencies has {text!r}, which is not a requirement ({exc})")
+            continue
+        if requirement.marker is not None and not requirement.marker.evaluate(environment):
+            continue
+        name = canonicalize_name(requirement.name)
+        if name == own_name:
+            continue  # the project's own extras: its other dependencies are checked anyway
+        if name not in pinned:
+            problems.append(
+                f"pyproject.toml: [project] depends on {requirement.name}, which {lock_name} does not pin: {fix}"
+            )
+        elif pinned[name] and not requirement.specifier.contains(pinned[name], prereleases=True):
+            problems.append(
+                f"pyproject.toml: [project] depends on {requirement.name}{requirement.specifier}, but "
+                f"{lock_name} pins {requirement.name}=={pinned[name]}: {fix}"
+            )
+    return problems
