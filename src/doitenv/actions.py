@@ -52,6 +52,11 @@ def make_venv(project: Project) -> TaskFailed | None:
                 f"{venv.path.name}/ must be rebuilt ({problem}), but doit runs from inside it: "
                 "run doit with a Python outside the venv"
             )
+        if venv.foreign():
+            return TaskFailed(
+                f"{venv.path.name}/ holds files that are not a venv, and doitenv deletes only what it made: "
+                "move them away, or set tool.doitenv.venv in pyproject.toml to another folder"
+            )
         print(f"doitenv: creating {venv.path.name}/ with {interpreter.path}: {problem}")
         try:
             check_supported(interpreter.path)
@@ -114,11 +119,13 @@ def sync_env(project: Project, lock: str) -> TaskFailed | None:
     with exclusive(project.lock_file):
         reason = sync.why_unsynced(venv, lock_path, project.config.project)
         if reason is not None:
-            # doit running from this very venv survives a sync only if the lock keeps it.
-            if venv.is_running() and not {"doit", "pip-tools"} <= set(locks.pins(lock_path)):
+            # doit running from this very venv survives a sync only if the sync keeps what runs.
+            missing = _running_tools_missing(project, lock_path)
+            if venv.is_running() and missing:
                 return TaskFailed(
                     f"doit runs from inside {venv.path.name}/, and syncing it to {lock} would uninstall "
-                    f"doit itself: run doit from outside the venv, or add doit and pip-tools to {lock}'s .in file"
+                    f"{', '.join(missing)}, which doit runs on: run doit from outside the venv, or add "
+                    f"{', '.join(missing)} to {lock}'s .in file"
                 )
             print(f"doitenv: syncing {venv.path.name}/ to {lock}: {reason}")
             try:
@@ -129,6 +136,15 @@ def sync_env(project: Project, lock: str) -> TaskFailed | None:
         print(f"doitenv: {line}")
     project.pre_commit.install()
     return None
+
+
+def _running_tools_missing(project: Project, lock: Path) -> list[str]:
+    """What runs this doit process and a sync to `lock` would remove (doitenv itself stays
+    when it is the project being installed)."""
+    kept = set(locks.pins(lock))
+    if ((project.config.project or {}).get("project") or {}).get("name") == "doitenv":
+        kept.add("doitenv")
+    return [name for name in ("doit", "pip-tools", "doitenv") if name not in kept]
 
 
 def unmet_dependencies(project: Project) -> list[str]:
@@ -316,9 +332,12 @@ def distclean(project: Project) -> TaskFailed | None:
     clean.clean_artifacts(project.root)
     for each in (project, *(project.for_python(version) for version in project.config.pythons)):
         with exclusive(each.lock_file):
-            if each.venv.path.exists():
-                print(f"removing {each.venv.path.relative_to(project.root)}/")
-                clean.remove(each.venv.path)
+            where = each.venv.path.relative_to(project.root).as_posix()
+            if each.venv.foreign():
+                print(f"keeping {where}/: it holds files that are not a venv, and doitenv deletes only what it made")
+            elif each.venv.path.exists():
+                print(f"removing {where}/")
+                each.venv.remove()
     print("forgetting doit's state")
     clean.forget_doit_state(Path(project.root, DOIT_DEP_FILE))
     return None

@@ -15,7 +15,7 @@ from typing import Any
 
 from doit.exceptions import InvalidTask
 
-from doitenv import actions, config, maintenance
+from doitenv import actions, config, files, maintenance
 from doitenv.project import DOIT_DEP_FILE, STATE_DIR, Project
 
 __all__ = [
@@ -53,9 +53,11 @@ def _project(root: str) -> Project:
 def _prepare_state(state_dir: Path, dep_file: Path) -> None:
     """doit opens its state file right after importing dodo.py, before any task creator
     runs: the folder must exist by then, and the file must be one sqlite3 can open."""
-    if not state_dir.is_dir():
-        state_dir.mkdir()
-        (state_dir / ".gitignore").write_text("# doitenv's local state: not for git\n*\n")
+    # Two doit processes may start at once on a fresh clone: both may get here first.
+    state_dir.mkdir(exist_ok=True)
+    ignore = state_dir / ".gitignore"
+    if not ignore.exists():
+        files.write_atomic(ignore, b"# doitenv's local state: not for git\n*\n")
     try:
         with dep_file.open("rb") as handle:
             head = handle.read(16)

@@ -135,9 +135,35 @@ class Venv:
         record = {"interpreter": interpreter.path, "signature": list(interpreter.signature), "backend": backend}
         files.write_json(self.path / _MADE_FROM, record)
 
-    def create(self, interpreter: Interpreter, argv: list[str], backend: str) -> None:
-        """Make the venv afresh with `argv`. Until the record is written it counts as broken."""
+    @property
+    def _making(self) -> Path:
+        """Beside the venv while doitenv makes it: what a cut-off creation left is ours to remove."""
+        return self.path.with_name(f".{self.path.name}.doitenv-making")
+
+    def foreign(self) -> bool:
+        """Does the venv's path hold something doitenv must not delete: files that are no venv
+        and no unfinished creation of its own?"""
+        if not os.path.lexists(self.path):
+            return False
+        if self.path.is_symlink() or not self.path.is_dir():
+            return True
+        if (self.path / "pyvenv.cfg").is_file() or self._making.exists():
+            return False
+        return any(self.path.iterdir())
+
+    def remove(self) -> None:
+        """Delete the venv; refuses (ValueError) anything else found at its path."""
+        if self.foreign():
+            raise ValueError(f"{self.path.name}/ holds files that are not a venv")
         if self.path.exists():
             shutil.rmtree(self.path)
+        self._making.unlink(missing_ok=True)
+
+    def create(self, interpreter: Interpreter, argv: list[str], backend: str) -> None:
+        """Make the venv afresh with `argv`. Until the record is written it counts as broken."""
+        self.remove()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._making.touch()
         runner.run(argv)
         self.record(interpreter, backend)
+        self._making.unlink()

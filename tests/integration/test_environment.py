@@ -110,3 +110,13 @@ def _real_python(version: str) -> str | None:
 def _venv_version(project) -> str:  # type: ignore[no-untyped-def]
     argv = [str(project.python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
     return subprocess.run(argv, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_a_venv_path_that_holds_other_files_is_refused_never_removed(new_project: ProjectFactory) -> None:
+    project = new_project(tool='venv = "data"\n')
+    project.write("data/results.csv", "precious\n")
+    result = project.doit("dev", ok=False)
+    assert "data/ holds files that are not a venv, and doitenv deletes only what it made" in result.output
+    assert "Traceback" not in result.output
+    assert "keeping data/" in project.doit("distclean").output
+    assert project.read("data/results.csv") == "precious\n"

@@ -31,5 +31,18 @@ def test_a_lock_without_doit_is_not_synced_from_inside(new_project: ProjectFacto
     inside = _inside(project, "dev")
     output = inside.stdout + inside.stderr
     assert inside.returncode != 0
-    assert "doit runs from inside venv/, and syncing it to requirements-dev.txt would uninstall doit itself" in output
+    assert "doit runs from inside venv/, and syncing it to requirements-dev.txt would uninstall doit, pip-tools, doitenv, which doit runs on" in output
     assert {"doit", "doitenv"} <= {pin.split("==")[0] for pin in project.installed()}
+
+
+def test_the_guard_protects_doitenv_too(new_project: ProjectFactory) -> None:
+    project = new_project(dev_requirements="-r requirements.txt\npytest\ndoit\npip-tools\n")
+    project.doit("dev")
+    project.pip("install", "doitenv")  # doitenv by hand: the lock keeps doit and pip-tools, not doitenv
+    project.write("requirements-dev.in", "-r requirements.txt\npytest\ndoit\npip-tools\ndelta\n")
+    project.doit("requirements-dev.txt")
+    inside = _inside(project, "dev")
+    output = inside.stdout + inside.stderr
+    assert inside.returncode != 0, output
+    assert "would uninstall doitenv, which doit runs on" in output
+    assert "doitenv" in {pin.split("==")[0] for pin in project.installed()}

@@ -84,3 +84,12 @@ def test_task_graph_as_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert tasks.DOIT_CONFIG["default_tasks"] == ["dev"] and tasks.DOIT_CONFIG["backend"] == "sqlite3"
     docs = [f.__doc__.splitlines()[0] for f in (tasks.task_venv, tasks.task_test, tasks.task_format)]
     assert len(set(docs)) == len(docs)
+
+
+def test_the_state_folder_is_ignored_even_when_another_process_made_it_first(tmp_path: Path) -> None:
+    from doitenv import tasks
+
+    state = tmp_path / ".doitenv"
+    state.mkdir()  # another doit process got here first, and has not written .gitignore yet
+    tasks._prepare_state(state, state / "doit.sqlite3")
+    assert (state / ".gitignore").read_text().endswith("*\n")
