@@ -54,7 +54,8 @@ class Config:
     # None: every file git would not ignore. Patterns in .gitignore syntax narrow the set.
     test_inputs: tuple[str, ...] | None = None
     format_inputs: tuple[str, ...] | None = None
-    # The `[project]` and `[build-system]` tables: the editable install depends on them.
+    # What the editable install depends on: the `[project]` and `[build-system]` tables, or
+    # for a project that has only setup.py, that file and setup.cfg. None: nothing to install.
     project: dict[str, Any] | None = field(default=None, compare=False)
 
 
@@ -83,13 +84,15 @@ def load(root: Path) -> Config:
     """Read the settings of the project at `root`; raise ConfigError listing every problem."""
     path = root / PYPROJECT
     if not path.exists():
-        return Config(root=root)
+        return Config(root=root, project=_setup_py_project(root))
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: not valid TOML ({exc}); fix the file"]) from None
     table = data.get("tool", {}).get("doitenv", {})
-    project = None
+    project = _setup_py_project(root)
+    if project is not None and "build-system" in data:
+        project["build-system"] = data["build-system"]
     if "project" in data:
         project = {"project": data["project"], "build-system": data.get("build-system")}
     if not isinstance(table, dict):
@@ -115,6 +118,19 @@ def load(root: Path) -> Config:
     if errors:
         raise ConfigError(errors)
     return config
+
+
+def _setup_py_project(root: Path) -> dict[str, Any] | None:
+    """A project built by setup.py alone (no [project] table) is installed editable too."""
+    try:
+        setup_py = (root / "setup.py").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    try:
+        setup_cfg = (root / "setup.cfg").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        setup_cfg = None
+    return {"setup.py": setup_py, "setup.cfg": setup_cfg}
 
 
 def _check(kind: str, value: Any, data: dict[str, Any]) -> str | None:

@@ -41,7 +41,8 @@ class Hook:
         git = self.root / ".git"
         if not self.configured() or not git.is_dir() or (git / "hooks" / "pre-commit").exists():
             return False
-        return self.command() is not None and files.read_json(self.state_dir / _DECLINED) != self._situation()
+        # Until it was tried (or found impossible, and said so) in this very situation.
+        return bool(files.read_json(self.state_dir / _DECLINED) != self._situation())
 
     def install(self) -> None:
         """Install the hook if it can be; otherwise say in one line why not and how."""
@@ -56,18 +57,23 @@ class Hook:
                 f"doitenv: the pre-commit hook is not installed: no pre-commit in {self.venv.path.name}/ or on PATH "
                 "(add pre-commit to the dev requirements, or `pipx install pre-commit`, then `doit dev`)"
             )
+            self._remember_declined()
             return
         try:
             runner.run([*command, "install"], capture=True, cwd=str(self.root), env=self.venv.activated())
         except runner.CommandFailed as failed:
             reason = " ".join(runner.error_lines(failed.output))
             print(f"doitenv: the pre-commit hook is not installed: pre-commit install failed: {reason}")
-            # Not tried again until the config or git's settings change.
-            self.state_dir.mkdir(exist_ok=True)
-            files.write_json(self.state_dir / _DECLINED, self._situation())
+            self._remember_declined()
+
+    def _remember_declined(self) -> None:
+        """Not tried again until the config, git's settings or the pre-commit at hand change."""
+        self.state_dir.mkdir(exist_ok=True)
+        files.write_json(self.state_dir / _DECLINED, self._situation())
 
     def _situation(self) -> list[str]:
-        return [files.digest([_read(self.root / CONFIG), _read(self.root / ".git" / "config")])]
+        command = " ".join(self.command() or [])
+        return [files.digest([_read(self.root / CONFIG), _read(self.root / ".git" / "config"), command])]
 
 
 def _read(path: Path) -> bytes:

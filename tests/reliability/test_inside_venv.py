@@ -31,7 +31,8 @@ def test_a_lock_without_doit_is_not_synced_from_inside(new_project: ProjectFacto
     inside = _inside(project, "dev")
     output = inside.stdout + inside.stderr
     assert inside.returncode != 0
-    assert "doit runs from inside venv/, and syncing it to requirements-dev.txt would uninstall doit, pip-tools, doitenv, which doit runs on" in output
+    assert "doit runs from inside venv/, and syncing it to requirements-dev.txt would uninstall" in output
+    assert "would uninstall doit, pip-tools, doitenv, which doit runs on" in output
     assert {"doit", "doitenv"} <= {pin.split("==")[0] for pin in project.installed()}
 
 

@@ -1,0 +1,75 @@
+"""The real-project tier: doitenv used as a new user would, on real projects' sdists, offline.
+
+For each project: write the two .in files and dodo.py, `doit dev`, run the project's own test
+suite with `doit test`; a second `doit dev` runs nothing; an edit that breaks a module makes
+`doit test` fail and a revert makes it pass; a `.pre-commit-config.yaml` does not break `dev`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from doitenv import scaffold
+from tests.conftest import REPO
+from tests.integration.conftest import TmpProject
+from tests.realprojects.projects import PROJECTS, RealProject, fetch, unpack
+
+CACHE = Path(os.environ.get("DOITENV_REAL_PROJECTS", REPO / ".cache" / "real-projects"))
+
+
+@pytest.fixture(scope="session")
+def real_cache() -> Path:
+    problem = fetch(CACHE)
+    if problem:
+        pytest.exit(f"could not fetch the real projects into {CACHE}:\n{problem}", returncode=3)
+    return CACHE
+
+
+@pytest.fixture
+def offline(real_cache: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Only the real projects' wheels to install from, and no pre-commit on PATH."""
+    monkeypatch.setenv("PIP_FIND_LINKS", str(real_cache / "wheels"))
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(tmp_path / "pre-commit-home"))
+    return real_cache
+
+
+def _as_a_new_user(cache: Path, real: RealProject, into: Path) -> TmpProject:
+    project = TmpProject(unpack(cache, real, into))
+    project.write("requirements.in", real.requirements)
+    project.write("requirements-dev.in", "-r requirements.txt\npytest\n")
+    project.write("dodo.py", scaffold.DODO)
+    pyproject = project.path / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8") if pyproject.exists() else ""
+    pyproject.write_text(f'{text}\n[tool.doitenv]\ntest-command = "{real.test_command}"\n', encoding="utf-8")
+    return project
+
+
+@pytest.mark.parametrize("real", PROJECTS, ids=[p.name for p in PROJECTS])
+def test_a_real_project_managed_as_the_readme_says(real: RealProject, offline: Path, tmp_path: Path) -> None:
+    project = _as_a_new_user(offline, real, tmp_path)
+    first = project.doit("dev")
+    assert first.synced() and "Traceback" not in first.output
+    assert "passed" in project.doit("test").output
+    assert project.doit("dev").ran == []
+
+    module, text, broken = real.breaks
+    original = project.read(module)
+    assert text in original
+    project.write(module, original.replace(text, broken, 1))
+    failed = project.doit("test", ok=False)
+    assert "broken on purpose" in failed.output
+    assert f"tests run again: {module} changed" in failed.output
+    project.write(module, original)
+    assert "passed" in project.doit("test").output
+    assert "tests passed before" in project.doit("test").output
+
+    # Most projects keep a pre-commit config and install pre-commit with pipx, not in the lock.
+    subprocess.run(["git", "init", "-q"], cwd=project.path, check=True)
+    project.write(".pre-commit-config.yaml", scaffold.PRE_COMMIT)
+    dev = project.doit("dev")
+    assert "the pre-commit hook is not installed" in dev.output or "pre-commit install" in " ".join(dev.ran)
+    assert project.doit("dev").ran == []
