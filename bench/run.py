@@ -243,7 +243,10 @@ def main() -> None:
         rows = bench(args.repeat, Path(work))
     text = report(rows, args.repeat)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text)
+    # Keep the section bench/scale.py writes.
+    old = args.output.read_text() if args.output.exists() else ""
+    marker = "<!-- scale: bench/scale.py -->"
+    args.output.write_text(text + ("\n" + old[old.index(marker) :] if marker in old else ""))
     print(text)
 
 

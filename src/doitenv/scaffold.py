@@ -21,7 +21,7 @@ dist/
 .eggs/
 # environments and tools
 venv/
-.venv/
+.venv
 .doitenv/
 .pytest_cache/
 .coverage

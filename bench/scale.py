@@ -1,0 +1,143 @@
+"""What a no-op `doit test` costs on a big project, against `doit list`, today and before.
+
+    venv/bin/python bench/scale.py [--files 20000] [--data-mb 400] [--repeat 5] [--baseline affd987]
+
+Makes a project of `--files` source files and `--data-mb` MB of test data (in git, as a team
+keeps it), brings its venv up once, caches a passing `doit test`, then times (and takes the
+peak memory of) `doit list` and a no-op `doit test`, and a `doit test` after one data file
+changed. Each row is measured with this checkout's doitenv and with the one at `--baseline`
+(the code before the per-file hash cache), side by side. Writes its table into
+docs/benchmarks.md, between the scale markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from io import BytesIO
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BEGIN, END = "<!-- scale: bench/scale.py -->", "<!-- /scale -->"
+BLOB_MB = 10
+
+
+def make_project(path: Path, files: int, data_mb: int) -> None:
+    path.mkdir()
+    texts = {
+        "pyproject.toml": '[tool.doitenv]\ntest-command = "pytest tests/test_one.py -q -p no:cacheprovider"\n',
+        "requirements.in": "",
+        "requirements-dev.in": "-r requirements.txt\npytest\n",
+        "dodo.py": "from doitenv.tasks import *  # noqa: F403\n",
+        ".gitignore": "venv/\n.venv\n",
+        "tests/test_one.py": "def test_one():\n    assert True\n",
+    }
+    for index in range(files):
+        texts[f"src/scalepkg/pkg{index // 100}/mod{index % 100}.py"] = f"VALUE = {index}\n"
+    for name, text in texts.items():
+        target = path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    for index in range(data_mb // BLOB_MB):
+        (path / "tests" / "data").mkdir(exist_ok=True)
+        (path / "tests" / "data" / f"blob{index}.bin").write_bytes(os.urandom(BLOB_MB << 20))
+    for argv in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "scale"]):
+        subprocess.run(argv, cwd=path, check=True, capture_output=True)
+
+
+def measure(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
+    """(seconds, peak resident memory in MB) of one run; exits on failure."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+    if status != 0:
+        sys.exit(f"bench: {' '.join(argv)} failed:\n{output}")
+    return elapsed, usage.ru_maxrss // 1024
+
+
+def baseline_source(ref: str, into: Path) -> Path:
+    archive = subprocess.run(["git", "archive", ref, "src"], cwd=REPO, check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into)  # noqa: S202 - our own repository
+    return into / "src"
+
+
+def bench(files: int, data_mb: int, repeat: int, baseline: str, work: Path) -> list[str]:
+    project = work / "project"
+    make_project(project, files, data_mb)
+    doit = [sys.executable, "-m", "doit"]
+    codes = {"today": REPO / "src", f"before ({baseline})": baseline_source(baseline, work / "baseline")}
+    rows = []
+    for label, source in codes.items():
+        env = {**os.environ, "PYTHONPATH": str(source)}
+        measure([*doit, "dev"], project, env)
+        measure([*doit, "test"], project, env)  # the pass that later runs find cached
+        listing = [measure([*doit, "list"], project, env) for _ in range(repeat)]
+        noop = [measure([*doit, "test"], project, env) for _ in range(repeat)]
+        blob = project / "tests" / "data" / "blob0.bin"
+        changed = []
+        for _ in range(max(1, repeat // 2)):
+            blob.write_bytes(os.urandom(BLOB_MB << 20))
+            changed.append(measure([*doit, "test"], project, env))
+        list_s, list_mb = statistics.median(s for s, _ in listing), max(m for _, m in listing)
+        for scenario, runs in (
+            ("`doit list`", listing),
+            ("no-op `doit test`", noop),
+            ("one data file changed", changed),
+        ):
+            seconds, peak = statistics.median(s for s, _ in runs), max(m for _, m in runs)
+            rows.append(
+                f"| {label} | {scenario} | {seconds:.3f} | {seconds / list_s:.2f}x | {peak} | {peak / list_mb:.2f}x |"
+            )
+        (project / ".doitenv" / "doit.sqlite3").unlink()  # the next code starts with no cached pass
+    return rows
+
+
+def write(rows: list[str], files: int, data_mb: int, repeat: int) -> str:
+    section = "\n".join(
+        [
+            BEGIN,
+            "## A no-op at scale",
+            "",
+            f"Made by `venv/bin/python bench/scale.py`: a git project of {files:,} source files and {data_mb} MB "
+            f"of test data in {data_mb // BLOB_MB} files; medians of {repeat} runs, peak resident memory the "
+            "highest. Targets (issue 9): a no-op `doit test` at most 1.6x `doit list` in time and 1.3x in memory.",
+            "",
+            "| doitenv | run | median s | vs `doit list` | peak MB | vs `doit list` |",
+            "| --- | --- | ---: | ---: | ---: | ---: |",
+            *rows,
+            END,
+        ]
+    )
+    target = REPO / "docs" / "benchmarks.md"
+    text = target.read_text() if target.exists() else ""
+    if BEGIN in text:
+        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    target.write_text(text)
+    return section
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=20_000)
+    parser.add_argument("--data-mb", type=int, default=400)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--baseline", default="affd987")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="doitenv-scale-") as work:
+        rows = bench(args.files, args.data_mb, args.repeat, args.baseline, Path(work))
+    print(write(rows, args.files, args.data_mb, args.repeat))
+
+
+if __name__ == "__main__":
+    main()
