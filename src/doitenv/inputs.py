@@ -16,10 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import cached_property
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING
 
 from doitenv import files, runner
@@ -30,27 +32,29 @@ if TYPE_CHECKING:
 CACHE_FILE = "file-hashes.json"
 # Written by the tools themselves: never an input, and a test run that writes them must not
 # look like an edit made while the tests ran.
-_TOOL_DIRS = frozenset(
-    (".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", ".tox", ".nox")
-    + (".ipynb_checkpoints", "htmlcov", ".eggs")
+_TOOL_DIRS: tuple[str, ...] = (".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis")
+_TOOL_DIRS += (".tox", ".nox", ".ipynb_checkpoints", "htmlcov", ".eggs")
+_TOOL_OUTPUT = re.compile(
+    "(?:^|/)(?:" + "|".join(map(re.escape, _TOOL_DIRS)) + r"|[^/]*\.egg-info)/"
+    r"|(?:^|/)(?:\.coverage(?:\.[^/]*)?|coverage\.xml)$|\.py[co]$"
 )
-_TOOL_FILES = frozenset((".coverage", "coverage.xml"))
-_TOOL_SUFFIXES = (".pyc", ".pyo")
 # Filesystems stamp mtimes with a coarse clock (up to 2 s on FAT): a file this fresh when it
 # was hashed may still change without changing its stat.
 _RACY_NS = 2_000_000_000
 _CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
 class Snapshot:
-    """The content of a set of files: {path: hash}, and one digest over all of it."""
+    """The content of a set of files: one digest, and {path: content id} when asked for
+    (to name what changed; a no-op never needs it)."""
 
-    hashes: dict[str, str]
+    def __init__(self, digest: str, load: Callable[[], dict[str, str]]) -> None:
+        self.digest = digest
+        self._load = load
 
-    @property
-    def digest(self) -> str:
-        return files.digest(part for path in sorted(self.hashes) for part in (path, self.hashes[path]))
+    @cached_property
+    def hashes(self) -> dict[str, str]:
+        return self._load()
 
     def changes_from(self, before: dict[str, str], limit: int = 3) -> list[str]:
         """What differs from `before`, for a message: 'a.py changed', 'b.py added', ..."""
@@ -68,49 +72,117 @@ class Snapshot:
 
 
 def snapshot(root: Path, state_dir: Path, skip: Sequence[str], patterns: Sequence[str] | None = None) -> Snapshot:
-    """Hash the project's input files (only those matching `patterns`, gitignore-style, when
-    given), leaving out the folders in `skip` (venvs, state)."""
-    paths = project_files(root, skip)
-    if patterns is not None:
-        spec = _spec(patterns)
-        paths = [path for path in paths if spec.match_file(path)]
-    return Snapshot(HashCache(state_dir / CACHE_FILE).hashes(root, paths))
+    """The project's input files (only those matching `patterns`, gitignore-style, when
+    given), leaving out the folders in `skip` (venvs, state) and tool caches."""
+    cache = HashCache(state_dir / CACHE_FILE)
+    skip_dirs = [folder.strip("/") for folder in skip]
+    found = _git_snapshot(root, skip_dirs, cache) if patterns is None else None
+    if found is None:
+        hashes = _git_hashes(root, skip_dirs, cache) if patterns is not None else None
+        if hashes is None:
+            hashes = cache.hashes(root, _kept(_walk_files(root, skip_dirs), skip_dirs))
+        if patterns is not None:
+            spec = _spec(patterns)
+            hashes = {path: content for path, content in hashes.items() if spec.match_file(path)}
+        found = Snapshot(_digest_of(hashes), lambda: hashes)
+    return found
 
 
-# --- which files ------------------------------------------------------------------------
+def _digest_of(hashes: dict[str, str]) -> str:
+    # One pass in C: a path or a content id never holds a NUL, so the joined text is unambiguous.
+    return _sha256("\0".join(f"{path}\0{hashes[path]}" for path in sorted(hashes)))
 
 
-def project_files(root: Path, skip: Sequence[str]) -> list[str]:
-    """Project-relative POSIX paths of the files git would not ignore, minus `skip` and tool
-    caches. Outside a git work tree (or without git), .gitignore files are read directly."""
-    skip_dirs = [s.strip("/") for s in skip]
-    listed = _git_files(root, skip_dirs)
-    if listed is None:
-        listed = _walk_files(root, skip_dirs)
-    return sorted(path for path in listed if not _left_out(path, skip_dirs))
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def _left_out(path: str, skip_dirs: Sequence[str]) -> bool:
-    parts = path.split("/")
-    name = parts[-1]
-    if name in _TOOL_FILES or name.startswith(".coverage.") or name.endswith(_TOOL_SUFFIXES):
-        return True
-    if any(part in _TOOL_DIRS or part.endswith(".egg-info") for part in parts[:-1]):
-        return True
-    return any(path.startswith(folder + "/") for folder in skip_dirs)
+def _kept(paths: Iterable[str], skip_dirs: Sequence[str]) -> list[str]:
+    skipped = tuple(folder + "/" for folder in skip_dirs)
+    left_out = _TOOL_OUTPUT.search
+    # dict.fromkeys: git lists a file with a merge conflict once per stage.
+    return sorted(p for p in dict.fromkeys(paths) if p and not p.startswith(skipped) and not left_out(p))
 
 
-def _git_files(root: Path, skip_dirs: Sequence[str]) -> list[str] | None:
-    """What git lists, or None when `root` is not in a git work tree (or git is missing)."""
-    argv = ["git", "-c", "core.quotepath=off", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
-    # Keep git out of the skipped folders: an unignored venv holds thousands of files.
-    argv += [f"--exclude=/{folder}/" for folder in skip_dirs]
-    try:
-        output = runner.run(argv, capture=True, cwd=str(root), quiet=True)
-    except runner.CommandFailed:
+# --- in a git work tree: git's index is the stat cache of the tracked files -------------
+
+
+def _git_snapshot(root: Path, skip_dirs: Sequence[str], cache: HashCache) -> Snapshot | None:
+    """Tracked files by the ids in git's index, corrected by `git status` for what differs in
+    the work tree, plus the untracked files that are not ignored; None outside git."""
+    found = _git_state(root, skip_dirs)
+    if found is None:
         return None
-    # A tracked file deleted from the work tree stays listed: its absence is part of the state.
-    return sorted(set(output.split("\0")) - {""})
+    index, worktree, prefix = found
+    changed = cache.hashes(root, worktree)
+    digest = _sha256("\0".join([index.decode("utf-8", "surrogateescape"), *(f"{p}\0{changed[p]}" for p in changed)]))
+    return Snapshot(digest, lambda: {**_index_ids(index, prefix, skip_dirs), **changed})
+
+
+def _git_hashes(root: Path, skip_dirs: Sequence[str], cache: HashCache) -> dict[str, str] | None:
+    found = _git_state(root, skip_dirs)
+    if found is None:
+        return None
+    index, worktree, prefix = found
+    return {**_index_ids(index, prefix, skip_dirs), **cache.hashes(root, worktree)}
+
+
+def _git_state(root: Path, skip_dirs: Sequence[str]) -> tuple[bytes, list[str], str] | None:
+    """(`git ls-files -s` of the project, the paths whose work-tree content git's index does
+    not give, the project's folder within the repository), or None outside a git work tree."""
+    top = next((folder for folder in (root, *root.parents) if (folder / ".git").exists()), None)
+    if top is None:
+        return None
+    prefix = "" if top == root else root.relative_to(top).as_posix() + "/"
+    # Within the project only, and never into a venv or the state folder, even unignored.
+    scope = ["--", ".", *(f":(exclude){folder}" for folder in skip_dirs)]
+    # No optional locks: git status must not write the index while the user runs git.
+    git = ["git", "--no-optional-locks", "-c", "core.quotepath=off"]
+    outputs = runner.probe(
+        [
+            [*git, "ls-files", "-s", "-z", "--full-name", *scope],
+            [*git, "status", "--porcelain=v2", "-z", "--untracked-files=all", "--ignore-submodules=none", *scope],
+        ],
+        cwd=str(root),
+    )
+    if outputs is None:
+        return None
+    index, status = outputs
+    worktree = [path[len(prefix) :] for path in _worktree_paths(status) if path.startswith(prefix)]
+    return index, _kept(worktree, skip_dirs), prefix
+
+
+def _worktree_paths(status: bytes) -> Iterator[str]:
+    """The paths `git status --porcelain=v2 -z` reports as differing from the index in the
+    work tree (Y of XY is not '.'), or untracked."""
+    fields = iter(status.split(b"\0"))
+    for entry in fields:
+        kind = entry[:1]
+        if kind == b"?":
+            yield entry[2:].decode("utf-8", "surrogateescape")
+            continue
+        # Fields before the path: 1 ... 8 of them, 2 ... 9 (then the original path), u ... 10.
+        count = {b"1": 8, b"2": 9, b"u": 10}.get(kind)
+        if count is None:
+            continue
+        parts = entry.split(b" ", count)
+        if kind == b"2":
+            next(fields, None)
+        if kind == b"u" or parts[1][1:2] != b".":
+            yield parts[count].decode("utf-8", "surrogateescape")
+
+
+def _index_ids(index: bytes, prefix: str, skip_dirs: Sequence[str]) -> dict[str, str]:
+    ids = {}
+    for entry in index.split(b"\0"):
+        meta, _, raw = entry.partition(b"\t")
+        path = raw.decode("utf-8", "surrogateescape")
+        if raw and path.startswith(prefix):
+            ids[path[len(prefix) :]] = meta.split(b" ")[1].decode()
+    return {path: ids[path] for path in _kept(ids, skip_dirs)}
+
+
+# --- outside git: walk the tree, reading .gitignore files ---------------------------------
 
 
 def _walk_files(root: Path, skip_dirs: Sequence[str]) -> list[str]:
@@ -131,7 +203,7 @@ def _walk_files(root: Path, skip_dirs: Sequence[str]) -> list[str]:
         kept = []
         for name in sorted(dirs):
             path = prefix + name
-            if name in _TOOL_DIRS or path in skip_dirs or Path(folder, name, "pyvenv.cfg").exists():
+            if _TOOL_OUTPUT.search(path + "/") or path in skip_dirs or Path(folder, name, "pyvenv.cfg").exists():
                 continue
             if not _ignored(path + "/", rules):
                 kept.append(name)
@@ -168,28 +240,35 @@ class HashCache:
     def hashes(self, root: Path, paths: Sequence[str]) -> dict[str, str]:
         old = files.read_json(self.path)
         cached: dict[str, str] = old if isinstance(old, dict) else {}
-        fresh: dict[str, str] = {}
+        changed = False
+        kept = 0  # entries of `cached` that still describe a listed file
         result: dict[str, str] = {}
-        now = time.time_ns()
+        trusted_before = time.time_ns() - _RACY_NS
+        prefix = os.path.join(root, "")
         for path in paths:
-            full = os.path.join(root, path)
+            full = prefix + path
             try:
                 st = os.stat(full)
             except OSError:
+                st = None
+            if st is None or not S_ISREG(st.st_mode):
                 result[path] = _unreadable(full)
                 continue
-            if not _is_regular(st.st_mode):
-                result[path] = _unreadable(full)
+            signature = f"{st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {st.st_ino} "
+            entry = cached.get(path)
+            if entry is not None and entry.startswith(signature):
+                result[path] = entry[len(signature) :]
+                kept += 1
                 continue
-            signature = f"{st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {st.st_ino}"
-            entry = cached.get(path, "")
-            if entry.rpartition(" ")[0] == signature:
-                result[path] = entry.rpartition(" ")[2]
+            result[path] = content = _hash_file(full, st.st_size)
+            changed = True
+            if st.st_mtime_ns < trusted_before and not content.startswith("<"):
+                cached[path] = signature + content
+                kept += 1
             else:
-                result[path] = _hash_file(full)
-            if now - st.st_mtime_ns > _RACY_NS and not result[path].startswith("<"):
-                fresh[path] = f"{signature} {result[path]}"
-        if fresh != cached:
+                cached.pop(path, None)  # racily clean, or unreadable: hashed again next time
+        if changed or kept != len(cached):  # new hashes, or files that are gone
+            fresh = {path: cached[path] for path in paths if path in cached}
             try:
                 self.path.parent.mkdir(exist_ok=True)
                 files.write_atomic(self.path, json.dumps(fresh, separators=(",", ":")).encode())
@@ -198,14 +277,10 @@ class HashCache:
         return result
 
 
-def _is_regular(mode: int) -> bool:
-    import stat
-
-    return stat.S_ISREG(mode)
-
-
-def _hash_file(path: str) -> str:
-    hasher = hashlib.blake2b(digest_size=16)
+def _hash_file(path: str, size: int) -> str:
+    """git's blob id of the file: an unchanged file has the same id whether git tracks it yet
+    or not, so `git add` alone changes no digest."""
+    hasher = hashlib.sha1(f"blob {size}\0".encode(), usedforsecurity=False)
     try:
         with open(path, "rb") as handle:
             while chunk := handle.read(_CHUNK):

@@ -56,6 +56,22 @@ def run(
     return output
 
 
+def probe(argvs: Sequence[Sequence[str]], cwd: str) -> list[bytes] | None:
+    """Run quick read-only commands side by side, unlogged; their outputs, or None when any
+    fails or cannot start."""
+    try:
+        processes = [
+            subprocess.Popen(
+                list(argv), cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+            )
+            for argv in argvs
+        ]
+    except OSError:
+        return None
+    outputs = [process.communicate()[0] for process in processes]
+    return None if any(process.returncode for process in processes) else outputs
+
+
 _UNREACHABLE = re.compile(
     r"Failed to establish a new connection: \[Errno -?\d+\] ([^'\"\)]+)"
     r"|(Temporary failure in name resolution|Name or service not known|Network is unreachable"

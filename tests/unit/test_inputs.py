@@ -43,7 +43,7 @@ def test_every_file_git_would_not_ignore_minus_venvs_state_and_caches(tmp_path: 
     )
     if git:
         subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    listed = inputs.project_files(tmp_path, ["venv", ".doitenv"])
+    listed = sorted(inputs.snapshot(tmp_path, tmp_path / ".doitenv", ["venv", ".doitenv"]).hashes)
     expected = [".gitignore", "keep.log", "pkg/__init__.py", "pkg/sub/.gitignore", "pkg/sub/data.csv"]
     # A folder holding a venv is skipped on the walk; git lists it unless it is ignored.
     assert [name for name in listed if not name.startswith("other-env")] == expected
@@ -91,9 +91,28 @@ def _read(cache: inputs.HashCache) -> dict[str, str]:
 def test_patterns_narrow_the_set_and_changes_are_named(tmp_path: Path) -> None:
     _tree(tmp_path, {"src/a.py": "1", "docs/index.md": "x", "pyproject.toml": ""})
     state = tmp_path / ".doitenv"
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "add", "src/a.py"], cwd=tmp_path, check=True)
     narrowed = inputs.snapshot(tmp_path, state, [], ["src/", "pyproject.toml"])
     assert sorted(narrowed.hashes) == ["pyproject.toml", "src/a.py"]
     _tree(tmp_path, {"src/a.py": "2", "src/b.py": "", "docs/index.md": "y"})
     again = inputs.snapshot(tmp_path, state, [], ["src/", "pyproject.toml"])
     assert again.changes_from(narrowed.hashes) == ["src/a.py changed", "src/b.py added"]
     assert again.digest != narrowed.digest
+
+
+def test_in_git_an_unchanged_file_keeps_its_id_when_added_and_a_subfolder_project_sees_its_own(tmp_path: Path) -> None:
+    _tree(tmp_path, {"other/x.py": "", "proj/a.py": "a", "proj/data/d.csv": "1"})
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    project, state = tmp_path / "proj", tmp_path / "proj" / ".doitenv"
+    untracked = inputs.snapshot(project, state, [".doitenv"])
+    assert sorted(untracked.hashes) == ["a.py", "data/d.csv"]
+    subprocess.run(["git", "add", "-A"], cwd=tmp_path, check=True)
+    tracked = inputs.snapshot(project, state, [".doitenv"])
+    assert tracked.hashes == untracked.hashes  # git's blob ids, whoever computed them
+    _tree(tmp_path, {"proj/data/d.csv": "2"})
+    edited = inputs.snapshot(project, state, [".doitenv"])
+    assert edited.digest != tracked.digest
+    assert edited.changes_from(tracked.hashes) == ["data/d.csv changed"]
+    (project / "a.py").unlink()
+    assert inputs.snapshot(project, state, [".doitenv"]).changes_from(edited.hashes) == ["a.py changed"]  # now <missing>
