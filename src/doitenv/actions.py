@@ -151,9 +151,12 @@ def unmet_dependencies(project: Project) -> list[str]:
     """What `[project].dependencies` declares and the runtime lock does not satisfy."""
     config = project.config
     if config.requirements_from is None:
-        fix = f"add it to {config.requirements_in} and run `doit dev`"
+        source = config.requirements_in
+        fix = declared.Fix(f"add it to {source}", f"widen the range in pyproject.toml, or pin it within it in {source}")
     else:
-        fix = "add 'project' to tool.doitenv.requirements-from, then run `doit dev`"
+        fix = declared.Fix(
+            "add 'project' to tool.doitenv.requirements-from", "widen the range in pyproject.toml, or change its pin"
+        )
     lock = project.root / config.requirements
     python = project.venv.python_version() or (locks.recorded(lock) or ("", ""))[1]
     return declared.unmet(config.project, lock, config.requirements, fix, python)
@@ -196,13 +199,13 @@ def tests_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool
     args = arguments_after_dashes(task.pos_arg_val)
     digest, environment, before = _test_state(project, args)
     if values.get("inputs") == digest:
-        return _say_if_passed_before(True)
+        return _say_if_passed_before(True, task.name)
     last = files.read_json(_last_pass(project, task.name))
     if isinstance(last, dict):
         reasons = [] if last.get("environment") == environment else ["the environment or the test command changed"]
         reasons += before.changes_from(last.get("files") or {})
-        if reasons:
-            print(f"doitenv: tests run again: {', '.join(reasons)}", file=sys.stderr)
+        # Nothing changed since the last pass: doit forgot it because a run failed since.
+        print(f"doitenv: tests run again: {', '.join(reasons) or 'the last run failed'}", file=sys.stderr)
 
     def record_the_pass() -> dict[str, str]:  # doit calls it only when the run passed
         after = _test_state(project, args)
@@ -223,13 +226,14 @@ def _say_changed_during_run(changes: list[str]) -> None:
 
 def matrix_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool:
     # The entry makes its own venv, so its digest is recorded by run_matrix_entry.
-    return _say_if_passed_before(values.get("inputs") == _test_state(project, [])[0])
+    return _say_if_passed_before(values.get("inputs") == _test_state(project, [])[0], task.name)
 
 
-def _say_if_passed_before(unchanged: bool) -> bool:
+def _say_if_passed_before(unchanged: bool, task_name: str) -> bool:
     if unchanged:
         print(
-            "doitenv: tests passed before and nothing they depend on changed (`doit forget TASK` runs them anyway)",
+            f"doitenv: tests passed before and nothing they depend on changed (`doit forget {task_name}` runs "
+            "them anyway)",
             file=sys.stderr,
         )
     return unchanged
@@ -271,10 +275,9 @@ def run_format(project: Project) -> TaskFailed | dict[str, str]:
                 f"PATH: add pre-commit to {project.config.dev_requirements_in} and run `doit dev` "
                 "(or `pipx install pre-commit`)"
             )
-        # pre-commit exits 1 when a hook changed files; the second pass shows whether any problem is left.
-        failed = run_in_venv(project, PRE_COMMIT_RUN, "pre-commit", pre_commit)
-        if failed:
-            failed = run_in_venv(project, PRE_COMMIT_RUN, "pre-commit", pre_commit)
+        # pre-commit exits 1 when a hook changed files; a second pass shows whether any problem
+        # is left. Any other exit is an error of pre-commit's own, which a second pass repeats.
+        failed = run_in_venv(project, PRE_COMMIT_RUN, "pre-commit", pre_commit, again_on=1)
         return failed or {"inputs": _format_digest(project)}
     failed = None
     for step in steps:
@@ -284,9 +287,10 @@ def run_format(project: Project) -> TaskFailed | dict[str, str]:
 
 
 def run_in_venv(
-    project: Project, command: Sequence[str], what: str, prefix: list[str] | None = None
+    project: Project, command: Sequence[str], what: str, prefix: list[str] | None = None, again_on: int | None = None
 ) -> TaskFailed | None:
-    """Run `command`, whose first word is a script installed in the venv (or found at `prefix`)."""
+    """Run `command`, whose first word is a script installed in the venv (or found at `prefix`);
+    once more when it exits with `again_on`."""
     venv = project.venv
     prefix = prefix or venv.command(command[0])
     if prefix is None:
@@ -295,7 +299,12 @@ def run_in_venv(
             f"{project.config.dev_requirements_in} and run `doit dev`"
         )
     try:
-        runner.run([*prefix, *command[1:]], env=venv.activated(), cwd=str(project.root))
+        try:
+            runner.run([*prefix, *command[1:]], env=venv.activated(), cwd=str(project.root))
+        except runner.CommandFailed as failed:
+            if failed.returncode != again_on:
+                raise
+            runner.run([*prefix, *command[1:]], env=venv.activated(), cwd=str(project.root))
     except runner.CommandFailed as failed:
         return TaskFailed(f"{what} failed: {failed}")
     return None

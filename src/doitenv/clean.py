@@ -12,6 +12,8 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from doitenv import runner
+
 ARTIFACT_FILES = (".coverage",)
 ARTIFACT_SUFFIXES = (".pyc", ".pyo")
 ARTIFACT_DIRS = (".pytest_cache", "__pycache__", ".ipynb_checkpoints")
@@ -46,10 +48,33 @@ def remove(path: Path) -> None:
 
 
 def clean_artifacts(root: Path, dryrun: bool = False) -> None:
+    files, folders = _tracked(root)
     for path in list(artifacts(root)):
-        print(f"{'would remove' if dryrun else 'removing'} {path.relative_to(root)}")
-        if not dryrun:
-            remove(path)
+        name = path.relative_to(root).as_posix()
+        # A project may commit a folder called build, or a file it should not have: git's
+        # copy is the user's work, not an artifact.
+        if name in files:
+            print(f"keeping {name}: git tracks it")
+        elif name in folders:
+            print(f"keeping {name}: git tracks files in it")
+        else:
+            print(f"{'would remove' if dryrun else 'removing'} {name}")
+            if not dryrun:
+                remove(path)
+
+
+def _tracked(root: Path) -> tuple[set[str], set[str]]:
+    """(the files git tracks under `root`, the folders holding them); empty outside git."""
+    found = runner.probe([["git", "-c", "core.quotepath=off", "ls-files", "-z"]], cwd=str(root))
+    files = set(found[0].decode("utf-8", "surrogateescape").split("\0")) - {""} if found else set()
+    folders = {parent for name in files for parent in _parents(name)}
+    return files, folders
+
+
+def _parents(name: str) -> Iterator[str]:
+    while "/" in name:
+        name = name.rsplit("/", 1)[0]
+        yield name
 
 
 def forget_doit_state(dep_file: Path) -> None:

@@ -8,12 +8,19 @@ specifier) would surface as an ImportError at run time, so it is named before th
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from doitenv import locks
 
 
-def unmet(project: dict[str, Any] | None, lock: Path, lock_name: str, fix: str, python_version: str) -> list[str]:
+class Fix(NamedTuple):
+    """What to tell the user when a dependency is not pinned at all, or pinned outside its range."""
+
+    unpinned: str
+    outside: str
+
+
+def unmet(project: dict[str, Any] | None, lock: Path, lock_name: str, fix: Fix, python_version: str) -> list[str]:
     """One line per declared dependency (markers evaluated for `python_version`) that
     `lock` leaves out or pins outside its specifier; each names `fix`."""
     declared = ((project or {}).get("project") or {}).get("dependencies") or []
@@ -42,11 +49,12 @@ def unmet(project: dict[str, Any] | None, lock: Path, lock_name: str, fix: str, 
             continue  # the project's own extras: its other dependencies are checked anyway
         if name not in pinned:
             problems.append(
-                f"pyproject.toml: [project] depends on {requirement.name}, which {lock_name} does not pin: {fix}"
+                f"pyproject.toml: [project] depends on {requirement.name}, which {lock_name} does not pin: "
+                f"{fix.unpinned} and run `doit dev`"
             )
         elif pinned[name] and not requirement.specifier.contains(pinned[name], prereleases=True):
             problems.append(
                 f"pyproject.toml: [project] depends on {requirement.name}{requirement.specifier}, but "
-                f"{lock_name} pins {requirement.name}=={pinned[name]}: {fix}"
+                f"{lock_name} pins {requirement.name}=={pinned[name]}: {fix.outside}, then run `doit dev`"
             )
     return problems

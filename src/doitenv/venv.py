@@ -158,6 +158,13 @@ class Venv:
         if self.path.exists():
             shutil.rmtree(self.path)
         self._making.unlink(missing_ok=True)
+        # virtualenv's redirect to this venv (PEP 832) would point at nothing.
+        redirect = self.path.with_name(".venv")
+        try:
+            if redirect != self.path and redirect.read_text(encoding="utf-8").strip() == self.path.name:
+                redirect.unlink()
+        except OSError:
+            pass
 
     def create(self, interpreter: Interpreter, argv: list[str], backend: str) -> None:
         """Make the venv afresh with `argv`. Until the record is written it counts as broken."""

@@ -90,11 +90,26 @@ def test_clean_removes_artifacts_but_not_locks_or_venv(new_project: ProjectFacto
     assert project.doit("dev").ran == []  # venv and locks untouched
 
 
+def test_clean_never_removes_what_git_tracks(new_project: ProjectFactory) -> None:
+    project = new_project()
+    project.write("build/Dockerfile", "FROM python\n")  # a tracked folder that happens to be called build
+    project.write(".coverage", "committed by mistake, but committed")
+    project.write("dist/demo.whl", "")
+    subprocess.run(["git", "init", "-q"], cwd=project.path, check=True)
+    subprocess.run(["git", "add", "build", ".coverage"], cwd=project.path, check=True)
+    result = project.doit("clean")
+    assert "keeping build: git tracks files in it" in result.output
+    assert "keeping .coverage: git tracks it" in result.output
+    assert (project.path / "build" / "Dockerfile").exists() and (project.path / ".coverage").exists()
+    assert not (project.path / "dist").exists()
+
+
 def test_distclean_removes_venv_and_state_and_dev_comes_back(new_project: ProjectFactory) -> None:
     project = new_project()
     project.doit("test")
     project.doit("distclean")
     assert not (project.path / "venv").exists()
+    assert not (project.path / ".venv").exists()  # virtualenv's redirect to it goes with it
     assert (project.path / "requirements.txt").exists() and (project.path / "requirements-dev.txt").exists()
     result = project.doit("test")
     assert "2 passed" in result.output  # doit's state was forgotten: the tests run again
