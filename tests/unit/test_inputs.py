@@ -114,5 +114,6 @@ def test_in_git_an_unchanged_file_keeps_its_id_when_added_and_a_subfolder_projec
     edited = inputs.snapshot(project, state, [".doitenv"])
     assert edited.digest != tracked.digest
     assert edited.changes_from(tracked.hashes) == ["data/d.csv changed"]
-    (project / "a.py").unlink()
-    assert inputs.snapshot(project, state, [".doitenv"]).changes_from(edited.hashes) == ["a.py changed"]  # now <missing>
+    (project / "a.py").unlink()  # deleted, still tracked: now "<missing>"
+    deleted = inputs.snapshot(project, state, [".doitenv"])
+    assert deleted.changes_from(edited.hashes) == ["a.py changed"]
