@@ -18,7 +18,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
 from stat import S_ISREG
@@ -115,8 +115,9 @@ def _git_snapshot(root: Path, skip_dirs: Sequence[str], cache: HashCache) -> Sna
         return None
     index, worktree, prefix = found
     changed = cache.hashes(root, worktree)
-    digest = _sha256("\0".join([index.decode("utf-8", "surrogateescape"), *(f"{p}\0{changed[p]}" for p in changed)]))
-    return Snapshot(digest, lambda: {**_index_ids(index, prefix, skip_dirs), **changed})
+    hasher = hashlib.sha256(index)
+    hasher.update("\0".join(f"{path}\0{changed[path]}" for path in changed).encode("utf-8", "surrogateescape"))
+    return Snapshot(hasher.hexdigest(), lambda: {**_index_ids(index, prefix, skip_dirs), **changed})
 
 
 def _git_hashes(root: Path, skip_dirs: Sequence[str], cache: HashCache) -> dict[str, str] | None:
@@ -136,40 +137,23 @@ def _git_state(root: Path, skip_dirs: Sequence[str]) -> tuple[bytes, list[str], 
     prefix = "" if top == root else root.relative_to(top).as_posix() + "/"
     # Within the project only, and never into a venv or the state folder, even unignored.
     scope = ["--", ".", *(f":(exclude){folder}" for folder in skip_dirs)]
-    # No optional locks: git status must not write the index while the user runs git.
+    # Three quick reads side by side: the index (ids of tracked files), the tracked files whose
+    # stat no longer matches it, and the untracked files git does not ignore. None writes.
     git = ["git", "--no-optional-locks", "-c", "core.quotepath=off"]
     outputs = runner.probe(
         [
             [*git, "ls-files", "-s", "-z", "--full-name", *scope],
-            [*git, "status", "--porcelain=v2", "-z", "--untracked-files=all", "--ignore-submodules=none", *scope],
+            [*git, "diff-files", "-z", "--name-only", *scope],
+            [*git, "ls-files", "-z", "--others", "--exclude-standard", "--full-name", *scope],
         ],
         cwd=str(root),
     )
     if outputs is None:
         return None
-    index, status = outputs
-    worktree = [path[len(prefix) :] for path in _worktree_paths(status) if path.startswith(prefix)]
+    index, modified, untracked = outputs
+    names = (modified + b"\0" + untracked).decode("utf-8", "surrogateescape").split("\0")
+    worktree = [name[len(prefix) :] for name in names if name.startswith(prefix)]
     return index, _kept(worktree, skip_dirs), prefix
-
-
-def _worktree_paths(status: bytes) -> Iterator[str]:
-    """The paths `git status --porcelain=v2 -z` reports as differing from the index in the
-    work tree (Y of XY is not '.'), or untracked."""
-    fields = iter(status.split(b"\0"))
-    for entry in fields:
-        kind = entry[:1]
-        if kind == b"?":
-            yield entry[2:].decode("utf-8", "surrogateescape")
-            continue
-        # Fields before the path: 1 ... 8 of them, 2 ... 9 (then the original path), u ... 10.
-        count = {b"1": 8, b"2": 9, b"u": 10}.get(kind)
-        if count is None:
-            continue
-        parts = entry.split(b" ", count)
-        if kind == b"2":
-            next(fields, None)
-        if kind == b"u" or parts[1][1:2] != b".":
-            yield parts[count].decode("utf-8", "surrogateescape")
 
 
 def _index_ids(index: bytes, prefix: str, skip_dirs: Sequence[str]) -> dict[str, str]:
