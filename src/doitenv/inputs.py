@@ -114,7 +114,12 @@ def _git_snapshot(root: Path, skip_dirs: Sequence[str], cache: HashCache) -> Sna
     if found is None:
         return None
     index, worktree, prefix = found
-    changed = cache.hashes(root, worktree)
+    # git lists a touched file as modified; it counts only when its content left the index's.
+    changed = {
+        path: content
+        for path, content in cache.hashes(root, worktree).items()
+        if content != _index_id(index, prefix + path)
+    }
     hasher = hashlib.sha256(index)
     hasher.update("\0".join(f"{path}\0{changed[path]}" for path in changed).encode("utf-8", "surrogateescape"))
     return Snapshot(hasher.hexdigest(), lambda: {**_index_ids(index, prefix, skip_dirs), **changed})
@@ -154,6 +159,14 @@ def _git_state(root: Path, skip_dirs: Sequence[str]) -> tuple[bytes, list[str], 
     names = (modified + b"\0" + untracked).decode("utf-8", "surrogateescape").split("\0")
     worktree = [name[len(prefix) :] for name in names if name.startswith(prefix)]
     return index, _kept(worktree, skip_dirs), prefix
+
+
+def _index_id(index: bytes, path: str) -> str | None:
+    """The id `git ls-files -s -z` gives `path`, found without parsing the whole index."""
+    at = index.find(b"\t" + path.encode("utf-8", "surrogateescape") + b"\0")
+    if at < 0:
+        return None
+    return index[index.rfind(b"\0", 0, at) + 1 : at].split(b" ")[1].decode()
 
 
 def _index_ids(index: bytes, prefix: str, skip_dirs: Sequence[str]) -> dict[str, str]:

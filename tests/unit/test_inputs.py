@@ -110,6 +110,9 @@ def test_in_git_an_unchanged_file_keeps_its_id_when_added_and_a_subfolder_projec
     subprocess.run(["git", "add", "-A"], cwd=tmp_path, check=True)
     tracked = inputs.snapshot(project, state, [".doitenv"])
     assert tracked.hashes == untracked.hashes  # git's blob ids, whoever computed them
+    old = (project / "a.py").stat().st_mtime_ns - 10_000_000_000
+    os.utime(project / "a.py", ns=(old, old))  # git now sees its stat change, not its content
+    assert inputs.snapshot(project, state, [".doitenv"]).digest == tracked.digest
     _tree(tmp_path, {"proj/data/d.csv": "2"})
     edited = inputs.snapshot(project, state, [".doitenv"])
     assert edited.digest != tracked.digest
