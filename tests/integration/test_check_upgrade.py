@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import sys
 
 from tests.integration.conftest import ProjectFactory
+
+PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"  # the venv's, made from the Python running doit
 
 
 def test_check_passes_when_in_step_and_names_each_problem_with_its_fix(new_project: ProjectFactory) -> None:
@@ -24,7 +27,7 @@ def test_check_passes_when_in_step_and_names_each_problem_with_its_fix(new_proje
     result = project.doit("check", ok=False)
     problems = result.output.split("TaskFailed - taskid:check\n", 1)[1].strip().splitlines()
     assert problems == [
-        "requirements.txt is stale for requirements.in and Python 3.11: run `doit requirements.txt`",
+        f"requirements.txt is stale for requirements.in and Python {PYTHON}: run `doit requirements.txt`",
         "requirements-dev.txt pins beta==1.0 but requirements.txt pins beta==2.0: run `doit requirements-dev.txt`",
         "venv/ is out of step: requirements-dev.txt changed since the last sync: run `doit dev`",
     ]
