@@ -4,11 +4,14 @@ By default that is every file git would not ignore (tracked, plus untracked and 
 whatever the layout: a package at the root, a `test/` folder, data the tests read, a
 conftest.py three folders down. Venvs, doitenv's state and tool caches are left out.
 
-Reading every byte on every run would cost what the data weighs, so each file's content
-hash is cached in `.doitenv/` under its stat signature (size, mtime_ns, ctime_ns, inode):
-a no-op reads no file, and an edit re-reads only the files whose stat changed. A file whose
-mtime was too close to the moment it was hashed is hashed again next time (git's "racily
-clean" rule): an edit within the same clock tick leaves the stat as it was.
+Reading every byte on every run would cost what the data weighs. In a git work tree, git's
+index already records an id and a stat signature for every tracked file: a tracked file counts
+by that id unless git sees it changed on disk. Every other file counts by its content (git's
+blob id, so that `git add` alone changes nothing), cached in `.doitenv/` under its stat
+signature (size, mtime_ns, ctime_ns, inode): a no-op reads no file, and an edit re-reads only
+the files whose stat changed. A file whose mtime was too close to the moment it was hashed is
+hashed again next time (git's "racily clean" rule): an edit within the same clock tick leaves
+the stat as it was.
 """
 
 from __future__ import annotations
