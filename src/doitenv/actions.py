@@ -347,6 +347,7 @@ def distclean(project: Project) -> TaskFailed | None:
             elif each.venv.path.exists():
                 print(f"removing {where}/")
                 each.venv.remove()
+                each.venv.remove_redirect()
     print("forgetting doit's state")
     clean.forget_doit_state(Path(project.root, DOIT_DEP_FILE))
     return None

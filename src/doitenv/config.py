@@ -74,8 +74,8 @@ _KEYS = {
     "pythons": ("pythons", "strings"),
     "requirements-from": ("requirements_from", "sources"),
     "dev-requirements-from": ("dev_requirements_from", "sources"),
-    "test-inputs": ("test_inputs", "strings"),
-    "format-inputs": ("format_inputs", "strings"),
+    "test-inputs": ("test_inputs", "patterns"),
+    "format-inputs": ("format_inputs", "patterns"),
 }
 _SOURCE_FOLDERS = ("src", "tests", ".git", ".doitenv")
 
@@ -138,9 +138,17 @@ def _check(kind: str, value: Any, data: dict[str, Any]) -> str | None:
         return None if _is_command(value) else f"must be a command: a string or a list of strings, not {value!r}"
     if kind == "bool":
         return None if isinstance(value, bool) else f"must be true or false, not {value!r}"
-    if kind in ("strings", "sources"):
+    if kind in ("strings", "sources", "patterns"):
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             return f"must be a list of strings, not {value!r}"
+    if kind == "patterns":
+        from doitenv.inputs import pattern_problem
+
+        for pattern in value:
+            problem = pattern_problem(pattern)
+            if problem:
+                return f"has {pattern!r}, which is no .gitignore-style pattern ({problem})"
+        return None
     if kind == "sources":
         for source in value:
             problem = sources.problem(source, data) if sources.is_table(source) else _check("path", source, data)
@@ -175,7 +183,7 @@ def _convert(kind: str, value: Any) -> Any:
         return tuple(shlex.split(value) if isinstance(value, str) else value)
     if kind == "commands":
         return tuple(_convert("command", command) for command in value)
-    if kind in ("strings", "sources"):
+    if kind in ("strings", "sources", "patterns"):
         return tuple(value)
     if kind == "path":
         # Task names and doit targets are compared as strings: keep one spelling.

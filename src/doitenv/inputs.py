@@ -79,16 +79,21 @@ def snapshot(root: Path, state_dir: Path, skip: Sequence[str], patterns: Sequenc
     given), leaving out the folders in `skip` (venvs, state) and tool caches."""
     cache = HashCache(state_dir / CACHE_FILE)
     skip_dirs = [folder.strip("/") for folder in skip]
-    found = _git_snapshot(root, skip_dirs, cache) if patterns is None else None
-    if found is None:
-        hashes = _git_hashes(root, skip_dirs, cache) if patterns is not None else None
-        if hashes is None:
-            hashes = cache.hashes(root, _kept(_walk_files(root, skip_dirs), skip_dirs))
-        if patterns is not None:
-            spec = _spec(patterns)
-            hashes = {path: content for path, content in hashes.items() if spec.match_file(path)}
-        found = Snapshot(_digest_of(hashes), lambda: hashes)
-    return found
+    tree = _git_tree(root, skip_dirs, cache)
+    if tree is not None and patterns is None:
+        index, changed = tree
+        # Cheap for a no-op: the index as git wrote it, and what differs from it on disk.
+        hasher = hashlib.sha256(index)
+        hasher.update("\0".join(f"{path}\0{changed[path]}" for path in changed).encode("utf-8", "surrogateescape"))
+        return Snapshot(hasher.hexdigest(), lambda: {**_index_ids(index, skip_dirs), **changed})
+    if tree is not None:
+        hashes = {**_index_ids(tree[0], skip_dirs), **tree[1]}
+    else:
+        hashes = cache.hashes(root, _kept(_walk_files(root, skip_dirs), skip_dirs))
+    if patterns is not None:
+        spec = _spec(patterns)
+        hashes = {path: content for path, content in hashes.items() if spec.match_file(path)}
+    return Snapshot(_digest_of(hashes), lambda: hashes)
 
 
 def _digest_of(hashes: dict[str, str]) -> str:
@@ -109,76 +114,69 @@ def _kept(paths: Iterable[str], skip_dirs: Sequence[str]) -> list[str]:
 
 # --- in a git work tree: git's index is the stat cache of the tracked files -------------
 
-
-def _git_snapshot(root: Path, skip_dirs: Sequence[str], cache: HashCache) -> Snapshot | None:
-    """Tracked files by the ids in git's index, corrected by `git status` for what differs in
-    the work tree, plus the untracked files that are not ignored; None outside git."""
-    found = _git_state(root, skip_dirs)
-    if found is None:
-        return None
-    index, worktree, prefix = found
-    # git lists a touched file as modified; it counts only when its content left the index's.
-    changed = {
-        path: content
-        for path, content in cache.hashes(root, worktree).items()
-        if content != _index_id(index, prefix + path)
-    }
-    hasher = hashlib.sha256(index)
-    hasher.update("\0".join(f"{path}\0{changed[path]}" for path in changed).encode("utf-8", "surrogateescape"))
-    return Snapshot(hasher.hexdigest(), lambda: {**_index_ids(index, prefix, skip_dirs), **changed})
+# `git ls-files -s -v -z` entries: "TAG MODE ID STAGE\tPATH". A lowercase tag (assume-unchanged)
+# or S (skip-worktree) is a file git no longer compares with the disk; mode 160000 a submodule.
+_UNWATCHED = re.compile(rb"(?:^|\0)(?:[a-zS] [^\t]*|\S 160000 [^\t]*)\t([^\0]*)")
 
 
-def _git_hashes(root: Path, skip_dirs: Sequence[str], cache: HashCache) -> dict[str, str] | None:
-    found = _git_state(root, skip_dirs)
-    if found is None:
-        return None
-    index, worktree, prefix = found
-    return {**_index_ids(index, prefix, skip_dirs), **cache.hashes(root, worktree)}
-
-
-def _git_state(root: Path, skip_dirs: Sequence[str]) -> tuple[bytes, list[str], str] | None:
-    """(`git ls-files -s` of the project, the paths whose work-tree content git's index does
-    not give, the project's folder within the repository), or None outside a git work tree."""
-    top = next((folder for folder in (root, *root.parents) if (folder / ".git").exists()), None)
-    if top is None:
-        return None
-    prefix = "" if top == root else root.relative_to(top).as_posix() + "/"
-    # Within the project only, and never into a venv or the state folder, even unignored.
+def _git_tree(root: Path, skip_dirs: Sequence[str], cache: HashCache) -> tuple[bytes, dict[str, str]] | None:
+    """(git's index for the project, {path: content id} of every file whose content the index
+    does not give: changed on disk, untracked, or out of git's sight), or None when git has
+    nothing to say (no git, not a work tree, or a folder the repository ignores)."""
+    # Within the project only, never into a venv or the state folder even when unignored;
+    # every path relative to the project. Three reads side by side, none writes.
     scope = ["--", ".", *(f":(exclude){folder}" for folder in skip_dirs)]
-    # Three quick reads side by side: the index (ids of tracked files), the tracked files whose
-    # stat no longer matches it, and the untracked files git does not ignore. None writes.
     git = ["git", "--no-optional-locks", "-c", "core.quotepath=off"]
     outputs = runner.probe(
         [
-            [*git, "ls-files", "-s", "-z", "--full-name", *scope],
-            [*git, "diff-files", "-z", "--name-only", *scope],
-            [*git, "ls-files", "-z", "--others", "--exclude-standard", "--full-name", *scope],
+            [*git, "ls-files", "-s", "-v", "-z", *scope],
+            [*git, "diff-files", "-z", "--name-only", "--relative", *scope],
+            [*git, "ls-files", "-z", "--others", "--exclude-standard", *scope],
         ],
         cwd=str(root),
     )
-    if outputs is None:
+    if outputs is None or not (outputs[0] or outputs[2]):
         return None
     index, modified, untracked = outputs
-    names = (modified + b"\0" + untracked).decode("utf-8", "surrogateescape").split("\0")
-    worktree = [name[len(prefix) :] for name in names if name.startswith(prefix)]
-    return index, _kept(worktree, skip_dirs), prefix
+    unwatched = [_decode(match.group(1)) for match in _UNWATCHED.finditer(index)]
+    tracked = _kept([*_names(modified), *unwatched], skip_dirs)
+    others = _kept(_names(untracked), skip_dirs)
+    # A repository inside the project (a submodule, or one git lists as `name/`): its files.
+    inner = [folder.rstrip("/") for folder in [*others, *unwatched] if folder.endswith("/") or (root / folder).is_dir()]
+    others += [f"{folder}/{name}" for folder in inner for name in _kept(_walk_files(root / folder, []), [])]
+    tracked = [path for path in tracked if path not in inner]  # a submodule counts by its commit and files
+    changed = {
+        path: content
+        for path, content in cache.hashes(root, tracked).items()
+        # git lists a touched file as modified; it counts only when its content left the index's.
+        if content != _index_id(index, path)
+    }
+    changed.update(cache.hashes(root, [path for path in others if not path.endswith("/")]))
+    return index, changed
+
+
+def _names(output: bytes) -> list[str]:
+    return [_decode(name) for name in output.split(b"\0") if name]
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
 
 
 def _index_id(index: bytes, path: str) -> str | None:
-    """The id `git ls-files -s -z` gives `path`, found without parsing the whole index."""
+    """The id the index gives `path`, found without parsing the whole index."""
     at = index.find(b"\t" + path.encode("utf-8", "surrogateescape") + b"\0")
     if at < 0:
         return None
-    return index[index.rfind(b"\0", 0, at) + 1 : at].split(b" ")[1].decode()
+    return index[index.rfind(b"\0", 0, at) + 1 : at].split(b" ")[2].decode()
 
 
-def _index_ids(index: bytes, prefix: str, skip_dirs: Sequence[str]) -> dict[str, str]:
+def _index_ids(index: bytes, skip_dirs: Sequence[str]) -> dict[str, str]:
     ids = {}
     for entry in index.split(b"\0"):
         meta, _, raw = entry.partition(b"\t")
-        path = raw.decode("utf-8", "surrogateescape")
-        if raw and path.startswith(prefix):
-            ids[path[len(prefix) :]] = meta.split(b" ")[1].decode()
+        if raw:
+            ids[_decode(raw)] = meta.split(b" ")[2].decode()
     return {path: ids[path] for path in _kept(ids, skip_dirs)}
 
 
@@ -224,7 +222,19 @@ def _ignored(path: str, rules: Iterable[tuple[str, GitIgnoreSpec]]) -> bool:
 def _spec(lines: Iterable[str]) -> GitIgnoreSpec:
     import pathspec  # only when needed: it costs an import on every no-op run otherwise
 
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+    # git skips a line it cannot read as a pattern; so does this.
+    return pathspec.GitIgnoreSpec.from_lines([line for line in lines if pattern_problem(line) is None])
+
+
+def pattern_problem(line: str) -> str | None:
+    """Why `line` is no gitignore pattern, or None when it is one."""
+    import pathspec
+
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except (ValueError, TypeError, re.error) as exc:
+        return str(exc) or "not a pattern"
+    return None
 
 
 # --- what they hold ---------------------------------------------------------------------

@@ -83,7 +83,10 @@ def inputs_digest(
     parts: list[bytes | str] = ["doitenv-lock-2", python_version, *options]
     for path in inputs(root, in_file, text):
         # Relative even outside the project: the digest must be the same in every clone.
-        name = Path(os.path.relpath(path, root)).as_posix()
+        try:
+            name = Path(os.path.relpath(path, root)).as_posix()
+        except ValueError:  # Windows: a file on another drive has no relative path
+            name = str(path)
         parts.append(name)
         try:
             content = text if text is not None and path == root / in_file else read_requirements(path)
@@ -106,7 +109,7 @@ def pins(lock: Path) -> dict[str, str]:
     """{normalized name: version} of the packages a lock pins (empty when there is no lock)."""
     try:
         text = lock.read_text(encoding="utf-8")
-    except OSError:
+    except (OSError, ValueError):  # missing, or not UTF-8 (so not written by doitenv)
         return {}
     found = {}
     for line in _requirement_lines(text):

@@ -158,7 +158,10 @@ class Venv:
         if self.path.exists():
             shutil.rmtree(self.path)
         self._making.unlink(missing_ok=True)
-        # virtualenv's redirect to this venv (PEP 832) would point at nothing.
+
+    def remove_redirect(self) -> None:
+        """virtualenv's `.venv` redirect to this venv (PEP 832), which would point at nothing once
+        the venv is gone for good; a rebuild keeps it (uv would not write it again)."""
         redirect = self.path.with_name(".venv")
         try:
             if redirect != self.path and redirect.read_text(encoding="utf-8").strip() == self.path.name:

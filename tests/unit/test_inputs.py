@@ -120,3 +120,39 @@ def test_in_git_an_unchanged_file_keeps_its_id_when_added_and_a_subfolder_projec
     (project / "a.py").unlink()  # deleted, still tracked: now "<missing>"
     deleted = inputs.snapshot(project, state, [".doitenv"])
     assert deleted.changes_from(edited.hashes) == ["a.py changed"]
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd, check=True, capture_output=True
+    )
+
+
+def _sees_every_edit(project: Path, name: str) -> None:
+    state = project / ".doitenv"
+    before = inputs.snapshot(project, state, [".doitenv"])
+    for text in ("one", "two"):  # the second edit as well as the first
+        (project / name).write_text(text)
+        after = inputs.snapshot(project, state, [".doitenv"])
+        assert after.digest != before.digest, f"{name} := {text} went unseen"
+        before = after
+
+
+def test_a_project_in_a_folder_its_outer_repository_ignores_is_walked(tmp_path: Path) -> None:
+    _tree(tmp_path, {".gitignore": "*\n", "code/proj/m.py": "", "code/proj/.gitignore": "build\\\n!\n[z-a]\n"})
+    _git(tmp_path, "init", "-q")
+    _sees_every_edit(tmp_path / "code" / "proj", "m.py")  # the bad .gitignore lines are skipped
+
+
+def test_edits_inside_nested_repositories_and_unwatched_files_are_seen(tmp_path: Path) -> None:
+    _tree(tmp_path, {"inner/pkg/m.py": "", "settings.py": "", "top.py": ""})
+    _git(tmp_path / "inner", "init", "-q")
+    _git(tmp_path / "inner", "add", "-A")
+    _git(tmp_path / "inner", "commit", "-qm", "inner")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "settings.py", "top.py")
+    _git(tmp_path, "update-index", "--skip-worktree", "settings.py")
+    _sees_every_edit(tmp_path, "inner/pkg/m.py")  # an untracked repository inside
+    _sees_every_edit(tmp_path, "settings.py")  # git does not look at it any more
+    _git(tmp_path, "add", "inner")  # now a gitlink, as a submodule is
+    _sees_every_edit(tmp_path, "inner/pkg/m.py")
