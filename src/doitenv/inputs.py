@@ -116,7 +116,7 @@ def _kept(paths: Iterable[str], skip_dirs: Sequence[str]) -> list[str]:
 
 # `git ls-files -s -v -z` entries: "TAG MODE ID STAGE\tPATH". A lowercase tag (assume-unchanged)
 # or S (skip-worktree) is a file git no longer compares with the disk; mode 160000 a submodule.
-_UNWATCHED = re.compile(rb"(?:^|\0)(?:[a-zS] [^\t]*|\S 160000 [^\t]*)\t([^\0]*)")
+_UNWATCHED = re.compile(rb"\0(?:[a-zS] |\S 160000 )")
 
 
 def _git_tree(root: Path, skip_dirs: Sequence[str], cache: HashCache) -> tuple[bytes, dict[str, str]] | None:
@@ -138,7 +138,7 @@ def _git_tree(root: Path, skip_dirs: Sequence[str], cache: HashCache) -> tuple[b
     if outputs is None or not (outputs[0] or outputs[2]):
         return None
     index, modified, untracked = outputs
-    unwatched = [_decode(match.group(1)) for match in _UNWATCHED.finditer(index)]
+    unwatched = _unwatched(index)
     tracked = _kept([*_names(modified), *unwatched], skip_dirs)
     others = _kept(_names(untracked), skip_dirs)
     # A repository inside the project (a submodule, or one git lists as `name/`): its files.
@@ -153,6 +153,16 @@ def _git_tree(root: Path, skip_dirs: Sequence[str], cache: HashCache) -> tuple[b
     }
     changed.update(cache.hashes(root, [path for path in others if not path.endswith("/")]))
     return index, changed
+
+
+def _unwatched(index: bytes) -> list[str]:
+    """The index entries whose files git does not compare with the disk, and submodules."""
+    entries = b"\0" + index  # each entry now starts after a NUL: one quick scan finds them
+    found = []
+    for match in _UNWATCHED.finditer(entries):
+        start = entries.index(b"\t", match.end()) + 1
+        found.append(_decode(entries[start : entries.index(b"\0", start)]))
+    return found
 
 
 def _names(output: bytes) -> list[str]:
