@@ -6,8 +6,8 @@ conftest.py three folders down. Venvs, doitenv's state and tool caches are left 
 
 Reading every byte on every run would cost what the data weighs. In a git work tree, git's
 index already records an id and a stat signature for every tracked file: a tracked file counts
-by that id unless git sees it changed on disk. Every other file counts by its content (git's
-blob id, so that `git add` alone changes nothing), cached in `.doitenv/` under its stat
+by that id unless git sees it changed on disk. Every other file counts by its content (the
+blob id git would give it), cached in `.doitenv/` under its stat
 signature (size, mtime_ns, ctime_ns, inode): a no-op reads no file, and an edit re-reads only
 the files whose stat changed. A file whose mtime was too close to the moment it was hashed is
 hashed again next time (git's "racily clean" rule): an edit within the same clock tick leaves
