@@ -208,20 +208,24 @@ def tests_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool
         print(f"doitenv: tests run again: {', '.join(reasons) or 'the last run failed'}", file=sys.stderr)
 
     def record_the_pass() -> dict[str, str]:  # doit calls it only when the run passed
-        after = _test_state(project, args)
-        if after[0] != digest:
-            _say_changed_during_run(after[2].changes_from(before.hashes))
-            return {}
-        files.write_json(_last_pass(project, task.name), {"environment": environment, "files": before.hashes})
-        return {"inputs": digest}
+        cached = _cache_the_pass(project, args, (digest, environment, before))
+        if cached:
+            files.write_json(_last_pass(project, task.name), {"environment": environment, "files": before.hashes})
+        return cached
 
     task.value_savers.append(record_the_pass)
     return False
 
 
-def _say_changed_during_run(changes: list[str]) -> None:
-    what = ", ".join(changes) or "the environment changed"
+def _cache_the_pass(project: Project, args: Sequence[str], before: tuple[str, str, inputs.Snapshot]) -> dict[str, str]:
+    """What a passing run is cached under: the inputs it started from, unless one of them
+    changed while it ran (then nothing, and it runs again next time)."""
+    after = _test_state(project, args)
+    if after[0] == before[0]:
+        return {"inputs": before[0]}
+    what = ", ".join(after[2].changes_from(before[2].hashes)) or "the environment changed"
     print(f"doitenv: {what} while the tests ran, so this pass is not cached: they run again next time")
+    return {}
 
 
 def matrix_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool:
@@ -312,20 +316,15 @@ def run_in_venv(
 
 def run_matrix_entry(project: Project) -> TaskFailed | dict[str, str]:
     """One interpreter of the matrix: its venv, synced to the dev lock, then the tests."""
-    dev_lock = project.config.dev_requirements
-    before = None
-    failed = make_venv(project) or sync_env(project, dev_lock)
-    if not failed:
-        before = _test_state(project, [])
-        failed = run_tests(project, [])
-    if failed or before is None:
-        message = failed.message if failed else "no tests ran"
-        return TaskFailed(f"Python {project.config.python} ({project.venv.path.name}/): {message}")
-    after = _test_state(project, [])
-    if after[0] != before[0]:
-        _say_changed_during_run(after[2].changes_from(before[2].hashes))
-        return {}
-    return {"inputs": before[0]}
+    where = f"Python {project.config.python} ({project.venv.path.name}/)"
+    failed = make_venv(project) or sync_env(project, project.config.dev_requirements)
+    if failed:
+        return TaskFailed(f"{where}: {failed.message}")
+    before = _test_state(project, [])
+    failed = run_tests(project, [])
+    if failed:
+        return TaskFailed(f"{where}: {failed.message}")
+    return _cache_the_pass(project, [], before)
 
 
 # --- clean ------------------------------------------------------------------------------

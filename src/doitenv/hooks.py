@@ -36,17 +36,20 @@ class Hook:
             found = [on_path] if on_path else None
         return found
 
+    def missing(self) -> bool:
+        """Does the config ask for a hook that is not there?"""
+        return self.configured() and not (self.root / ".git" / "hooks" / "pre-commit").exists()
+
     def wanted(self) -> bool:
-        """Should `dev` install the hook now? Only when it could succeed: cheap, no process."""
-        git = self.root / ".git"
-        if not self.configured() or not git.is_dir() or (git / "hooks" / "pre-commit").exists():
+        """Should `dev` install the hook now? Cheap, no process: `dev`'s no-op asks it."""
+        if not self.missing() or not (self.root / ".git").is_dir():
             return False
         # Until it was tried (or found impossible, and said so) in this very situation.
         return bool(files.read_json(self.state_dir / _DECLINED) != self._situation())
 
     def install(self) -> None:
         """Install the hook if it can be; otherwise say in one line why not and how."""
-        if not self.configured() or (self.root / ".git" / "hooks" / "pre-commit").exists():
+        if not self.missing():
             return
         if not (self.root / ".git").is_dir():
             print(f"doitenv: no .git folder here, so the pre-commit hook is not installed ({CONFIG} asks for it)")

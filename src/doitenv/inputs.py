@@ -98,11 +98,8 @@ def snapshot(root: Path, state_dir: Path, skip: Sequence[str], patterns: Sequenc
 
 def _digest_of(hashes: dict[str, str]) -> str:
     # One pass in C: a path or a content id never holds a NUL, so the joined text is unambiguous.
-    return _sha256("\0".join(f"{path}\0{hashes[path]}" for path in sorted(hashes)))
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+    joined = "\0".join(f"{path}\0{hashes[path]}" for path in sorted(hashes))
+    return hashlib.sha256(joined.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _kept(paths: Iterable[str], skip_dirs: Sequence[str]) -> list[str]:
@@ -232,8 +229,12 @@ def _ignored(path: str, rules: Iterable[tuple[str, GitIgnoreSpec]]) -> bool:
 def _spec(lines: Iterable[str]) -> GitIgnoreSpec:
     import pathspec  # only when needed: it costs an import on every no-op run otherwise
 
-    # git skips a line it cannot read as a pattern; so does this.
-    return pathspec.GitIgnoreSpec.from_lines([line for line in lines if pattern_problem(line) is None])
+    lines = list(lines)
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except (ValueError, TypeError, re.error):
+        # git skips a line it cannot read as a pattern; so does this.
+        return pathspec.GitIgnoreSpec.from_lines([line for line in lines if pattern_problem(line) is None])
 
 
 def pattern_problem(line: str) -> str | None:
@@ -298,8 +299,8 @@ class HashCache:
 
 
 def _hash_file(path: str, size: int) -> str:
-    """git's blob id of the file: an unchanged file has the same id whether git tracks it yet
-    or not, so `git add` alone changes no digest."""
+    """git's blob id of the file: the id the index holds once the file is tracked, so a
+    touched file is recognised as unchanged."""
     hasher = hashlib.sha1(f"blob {size}\0".encode(), usedforsecurity=False)
     try:
         with open(path, "rb") as handle:
