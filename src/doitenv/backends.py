@@ -2,16 +2,29 @@
 
 Both write the same lock format with the same options, so a lock written by one is fresh for
 the other: the digest on a lock's first line does not depend on the backend.
+
+Both sync the same way round: every package the lock needs, and the project's editable build,
+is fetched, checked and built before the first one is removed. A pin that does not exist, a
+bad hash, an index out of reach or a broken build then leaves the venv as it was.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
+from doitenv import locks, runner
 from doitenv.venv import Venv
+
+# pip retries an unreachable index five times with back-off by default; once is enough to
+# ride out a hiccup and still say "offline" in seconds. The user's own setting wins.
+TOOL_ENV = {"PIP_RETRIES": os.environ.get("PIP_RETRIES", "1")}
 
 
 class BackendMissing(Exception):
@@ -51,12 +64,22 @@ class PipTools:
             in_file,
         ]  # fmt: skip
 
-    def sync(self, venv: Venv, lock: Path) -> list[str]:
-        # pip-sync from doit's environment: pip-tools never enters the project's venv.
-        return [sys.executable, "-m", "piptools", "sync", "--python-executable", str(venv.python), str(lock)]
-
-    def install_editable(self, venv: Venv) -> list[str]:
-        return [str(venv.python), "-m", "pip", "install", "--quiet", "--no-deps", "--editable", "."]
+    def sync(self, venv: Venv, lock: Path, root: Path, with_project: bool) -> None:
+        """pip-sync uninstalls first and installs after, so a failing install left a half-synced
+        venv. pip itself prepares everything before it installs anything: install, then
+        remove what the lock does not list. The venv's own pip runs, so no pip-tools enters it."""
+        pip = [str(venv.python), "-m", "pip"]
+        install = [*pip, "install", "--quiet", "--no-deps", "--requirement", str(lock)]
+        project = ["--editable", "."] if with_project else []
+        if project and _has_hashes(lock):
+            # pip refuses an editable in hash-checking mode. The project goes first, on its own:
+            # a broken build still changes nothing, and the lock's packages follow.
+            runner.run([*pip, "install", "--quiet", "--no-deps", *project], capture=True, cwd=str(root), env=TOOL_ENV)
+            project = []
+        runner.run([*install, *project], capture=True, cwd=str(root), env=TOOL_ENV)
+        unlisted = _unlisted(venv, lock, root)
+        if unlisted:
+            runner.run([*pip, "uninstall", "--quiet", "--yes", *unlisted], capture=True, cwd=str(root))
 
 
 class Uv:
@@ -83,11 +106,47 @@ class Uv:
             in_file,
         ]  # fmt: skip
 
-    def sync(self, venv: Venv, lock: Path) -> list[str]:
-        return [self.uv, "pip", "sync", "--quiet", "--python", str(venv.python), str(lock)]
+    def sync(self, venv: Venv, lock: Path, root: Path, with_project: bool) -> None:
+        """uv pip sync resolves, fetches and builds before it changes the venv; the project
+        goes in the same command, so its build is checked first too."""
+        sources = [str(lock)]
+        if with_project:
+            # uv pip sync takes requirement files only; `.` is the working folder, the project.
+            project = venv.path / ".doitenv-project.txt"
+            project.write_text("--editable .\n", encoding="utf-8")
+            sources.append(str(project))
+        argv = [self.uv, "pip", "sync", "--quiet", "--python", str(venv.python), *sources]
+        runner.run(argv, capture=True, cwd=str(root))
 
-    def install_editable(self, venv: Venv) -> list[str]:
-        return [self.uv, "pip", "install", "--quiet", "--python", str(venv.python), "--no-deps", "--editable", "."]
+
+def _has_hashes(lock: Path) -> bool:
+    return "--hash=" in lock.read_text(encoding="utf-8", errors="replace")
+
+
+def _unlisted(venv: Venv, lock: Path, root: Path) -> list[str]:
+    """Installed distributions the lock does not name, except pip (which does the work) and the
+    project's own editable install."""
+    listed = set(locks.pins(lock)) | {"pip"}
+    found = []
+    for site in venv.site_packages():
+        for dist_info in site.glob("*.dist-info"):
+            name = re.sub(r"[-_.]+", "-", dist_info.name[: -len(".dist-info")].rsplit("-", 1)[0]).lower()
+            if name not in listed and not _is_editable_of(dist_info, root):
+                found.append(name)
+    return sorted(found)
+
+
+def _is_editable_of(dist_info: Path, root: Path) -> bool:
+    try:
+        url = json.loads((dist_info / "direct_url.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not (isinstance(url, dict) and (url.get("dir_info") or {}).get("editable")):
+        return False
+    path = unquote(urlparse(str(url.get("url", ""))).path)
+    if os.name == "nt" and path.startswith("/"):
+        path = path[1:]  # file:///C:/x
+    return os.path.normcase(os.path.realpath(path)) == os.path.normcase(os.path.realpath(root))
 
 
 def get(name: str) -> PipTools | Uv:

@@ -37,6 +37,10 @@ def run(
     if not quiet:
         print(f"doitenv: $ {shlex.join(argv)}", file=sys.stderr, flush=True)
     full_env = {**os.environ, **env} if env else None
+    if capture:
+        # Captured output is read line by line: a tool that wraps at the terminal's width (uv
+        # does) would split a package's name from its error.
+        full_env = {**(full_env or os.environ), "COLUMNS": "1000"}
     try:
         completed = subprocess.run(
             list(argv),

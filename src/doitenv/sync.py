@@ -3,12 +3,16 @@
 The record lives inside the venv, so the venv itself says what it holds: `dev`, then
 `prod`, then `dev` syncs each time, and a package added or removed by hand shows as a
 changed set of `*.dist-info` folders. The record is removed before a sync starts and
-written after it ends: an interrupted sync leaves the venv marked unsynced.
+written after it ends: an interrupted sync leaves the venv marked unsynced. A sync that
+failed before it changed anything (the backends fetch, check and build every package first)
+puts the old record back, so the venv still says which lock it holds.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -63,17 +67,66 @@ def why_unsynced(venv: Venv, lock: Path, project: dict[str, Any] | None) -> str 
 
 
 def sync(venv: Venv, lock: Path, root: Path, project: dict[str, Any] | None, backend: PipTools | Uv) -> None:
-    """Sync `venv` to `lock`, then install the project editable when it declares one."""
+    """Sync `venv` to `lock`, with the project editable when it declares one."""
     record = venv.path / _SYNCED
-    record.unlink(missing_ok=True)
+    held = files.read_json(record)
+    before = venv.installed()
     wanted = wanted_state(lock, project)
+    # Until the new record is written, a kill or a full disk leaves the venv marked unsynced.
+    record.unlink(missing_ok=True)
     try:
-        runner.run(backend.sync(venv, lock), cwd=str(root))
-        if project is not None:
-            runner.run(backend.install_editable(venv), cwd=str(root))
+        backend.sync(venv, lock, root, with_project=project is not None)
     except runner.CommandFailed as failed:
-        raise SyncError(
-            f"{lock.name}: could not sync {venv.path.name}/ ({failed}); "
-            f"{venv.path.name}/ is marked unsynced and the next run tries again"
-        ) from None
+        unchanged = venv.installed() == before
+        if unchanged and isinstance(held, dict) and held.get("installed") == before:
+            files.write_json(record, held)  # the backend checked before it changed anything
+        raise SyncError(_failure(venv, lock, root, failed.output, unchanged, held)) from None
     files.write_json(record, {**wanted, "installed": venv.installed()})
+
+
+def _failure(venv: Venv, lock: Path, root: Path, output: str, unchanged: bool, held: Any) -> str:
+    """The tool's error lines, then one line: which lock, which package, what to do."""
+    name = Path(os.path.relpath(lock, root)).as_posix()
+    what, fix = _what_failed(output, root, venv)
+    if not unchanged:
+        state = f"{venv.path.name}/ is marked unsynced and the next run tries again"
+    elif isinstance(held, dict) and held.get("lock"):
+        state = f"{venv.path.name}/ is unchanged (it still holds {held['lock']})"
+    else:
+        state = f"{venv.path.name}/ is unchanged"
+    details = "".join(f"  {line}\n" for line in runner.error_lines(output))
+    return f"{details}{name}: could not sync {venv.path.name}/: {what}, so {state}: {fix}"
+
+
+_NOT_FOUND = re.compile(
+    r"No matching distribution found for (\S+)"  # pip
+    r"|there is no version of (\S+?)[ ,]|Because (\S+?) was not found"  # uv
+)
+_BAD_HASH = re.compile(r"DO NOT MATCH THE HASHES.*?\n\s+(\S+) from|[Hh]ash mismatch for `([^`]+)`", re.DOTALL)
+
+
+def _what_failed(output: str, root: Path, venv: Venv) -> tuple[str, str]:
+    offline = runner.unreachable(output)
+    if offline:
+        return f"could not reach the package index ({offline})", "check the network, or the index settings"
+    if any(root.as_uri() in line for line in runner.error_lines(output)):
+        return "the project's editable install failed to build", "fix what the lines above say about it"
+    bad_hash = _BAD_HASH.search(output)
+    if bad_hash:
+        pin = bad_hash.group(1) or bad_hash.group(2)
+        return (
+            f"{pin} does not match its hash",
+            f"if its index changed the file on purpose, `doit upgrade --package {_name(pin)}` pins it with new hashes",
+        )
+    missing = _NOT_FOUND.search(output)
+    if missing:
+        pin = next(group for group in missing.groups() if group)
+        return (
+            f"{pin} is not available for Python {venv.python_version()} here",
+            f"`doit upgrade --package {_name(pin)}` pins a version that is (or correct the line by hand)",
+        )
+    return "the install failed", "see the lines above"
+
+
+def _name(pin: str) -> str:
+    return re.split(r"[=<>!~\[; @]", pin, maxsplit=1)[0]

@@ -43,7 +43,7 @@ class Result:
         return [cmd.split()[-1] for cmd in self.ran if " compile " in cmd]
 
     def synced(self) -> bool:
-        return any(" sync " in cmd for cmd in self.ran)
+        return "\ndoitenv: syncing " in "\n" + self.output
 
 
 class TmpProject:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from doitenv.filelock import exclusive
-from tests.integration.conftest import ProjectFactory
+from tests.integration.conftest import ProjectFactory, TmpProject
 
 
 def test_a_failed_compile_leaves_the_lock_byte_for_byte(new_project: ProjectFactory, backend: str) -> None:
@@ -24,22 +26,54 @@ def test_a_failed_compile_leaves_the_lock_byte_for_byte(new_project: ProjectFact
     assert project.doit("dev").compiled() == []  # back as it was: the old lock is fresh again
 
 
-def test_a_failed_sync_marks_the_venv_unsynced_and_the_next_run_syncs(
-    new_project: ProjectFactory, backend: str
+def _venv_state(project: TmpProject) -> tuple[set[str], str]:
+    return project.installed(editable=True), (project.path / "venv" / ".doitenv-synced.json").read_text()
+
+
+def test_a_sync_that_cannot_finish_changes_nothing(
+    new_project: ProjectFactory, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """pip-sync uninstalled the project and pytest, then failed on the pin that does not exist."""
     project = new_project(backend=backend)
     project.doit("dev")
+    before = _venv_state(project)
     good = project.read("requirements-dev.txt")
-    # A lock edited by hand into something pip cannot install; its digest line still matches.
-    project.write("requirements-dev.txt", good.replace("beta==2.0", "beta==9.9"))
+    # A lock edited by hand into something no index has; its digest line still matches.
+    project.write("requirements-dev.txt", good.replace("alpha==1.0", "alpha==9.9"))
     result = project.doit("dev", ok=False)
-    assert "could not sync venv/" in result.output
-    assert "marked unsynced" in result.output
+    assert _venv_state(project) == before
+    assert "Traceback" not in result.output
+    assert "requirements-dev.txt: could not sync venv/: alpha==9.9 is not available for Python " in result.output
+    assert "venv/ is unchanged (it still holds requirements-dev.txt): `doit upgrade --package alpha`" in result.output
 
+    # A new pin while the index is out of reach (a closed port on this machine).
+    project.write("requirements-dev.txt", good + "delta==1.0\n")
+    for name in ("PIP_NO_INDEX", "PIP_FIND_LINKS", "UV_OFFLINE", "UV_FIND_LINKS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("UV_INDEX_URL", "http://127.0.0.1:9/simple")
+    result = project.doit("dev", ok=False)
+    assert _venv_state(project) == before
+    assert "Traceback" not in result.output
+    assert "could not sync venv/: could not reach the package index" in result.output
+
+    # The record still names what the venv holds: back to the good lock, nothing to do.
     project.write("requirements-dev.txt", good)
-    again = project.doit("dev")
-    assert again.synced()
-    assert project.installed() >= project.pins("requirements-dev.txt")
+    assert project.doit("dev").ran == []
+
+
+def test_a_broken_project_build_changes_nothing(new_project: ProjectFactory, backend: str) -> None:
+    project = new_project(backend=backend)
+    project.doit("dev")
+    before = _venv_state(project)
+    # A build backend no index has: the editable build fails, after pip-sync had already run.
+    pyproject = project.read("pyproject.toml")
+    project.write("pyproject.toml", pyproject.replace("flit_core>=3.9", "flit_core>=99"))
+    result = project.doit("dev", ok=False)
+    assert _venv_state(project) == before
+    assert "Traceback" not in result.output
+    expected = "could not sync venv/: the project's editable install failed to build, so venv/ is unchanged"
+    assert expected in result.output, result.output
 
 
 def test_missing_in_file_and_unlayered_dev_file_get_one_clear_message(new_project: ProjectFactory) -> None:

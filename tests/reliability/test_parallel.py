@@ -8,7 +8,7 @@ from tests.integration.conftest import ProjectFactory
 def test_parallel_format_and_test_sync_once_and_pass(new_project: ProjectFactory) -> None:
     project = new_project(dev_requirements="-r requirements.txt\npytest\nruff\n")
     result = project.doit("-n", "4", "format", "test")  # test last: it takes the rest as arguments
-    assert result.output.count(" sync ") == 1
+    assert result.output.count("doitenv: syncing ") == 1
     assert "2 passed" in result.output
 
 
