@@ -22,7 +22,9 @@ WHEEL_CACHE = Path(os.environ.get("DOITENV_TEST_WHEELS", REPO / ".cache" / "test
 # What test projects install: the test runner and its plugins, a build backend for the
 # editable install, formatters, pip-tools for tools venvs of other Pythons, and what a
 # project needs to run doitenv from inside its own venv (doitenv's wheel is built here too).
-REAL_WHEELS = ("pytest", "pytest-cov", "flit_core", "ruff", "pip-tools", "pre-commit", "doit", "virtualenv", "pathspec")
+REAL_WHEELS = (
+    "pytest", "pytest-cov", "flit_core", "ruff", "pip-tools", "pre-commit", "doit", "virtualenv", "pathspec", "uv",
+)  # fmt: skip
 
 
 def _fetch_real_wheels() -> None:

@@ -95,7 +95,10 @@ def compile_lock(project: Project, lock: str, layered_on: str | None, upgrade: S
             def compile_argv(output: str) -> list[str]:
                 return backend.compile(tool, venv, in_file, output, project.config.hashes, upgrade)
 
-            locks.compile_lock(project.root, in_file, lock, venv.python_version(), options, compile_argv, text)
+            environment = backend.environment(locks.index_options(project.root, in_file, text))
+            locks.compile_lock(
+                project.root, in_file, lock, venv.python_version(), options, compile_argv, text, environment
+            )
         except (locks.LockError, BackendMissing) as exc:
             return TaskFailed(str(exc))
         except runner.CommandFailed as failed:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from doitenv import locks, runner
+from doitenv import locks, reqfile, runner
 from doitenv.venv import Venv
 
 # pip retries an unreachable index five times with back-off by default; once is enough to
@@ -64,6 +64,10 @@ class PipTools:
             in_file,
         ]  # fmt: skip
 
+    def environment(self, index_options: Sequence[reqfile.IndexOption]) -> dict[str, str]:
+        """For pip-compile; pip lets a file's --index-url win over this machine's settings."""
+        return TOOL_ENV
+
     def sync(self, venv: Venv, lock: Path, root: Path, with_project: bool) -> None:
         """pip-sync uninstalls first and installs after, so a failing install left a half-synced
         venv. pip itself prepares everything before it installs anything: install, then
@@ -106,6 +110,9 @@ class Uv:
             in_file,
         ]  # fmt: skip
 
+    def environment(self, index_options: Sequence[reqfile.IndexOption]) -> dict[str, str]:
+        return reqfile.uv_environment(index_options)
+
     def sync(self, venv: Venv, lock: Path, root: Path, with_project: bool) -> None:
         """uv pip sync resolves, fetches and builds before it changes the venv; the project
         goes in the same command, so its build is checked first too."""
@@ -116,7 +123,8 @@ class Uv:
             project.write_text("--editable .\n", encoding="utf-8")
             sources.append(str(project))
         argv = [self.uv, "pip", "sync", "--quiet", "--python", str(venv.python), *sources]
-        runner.run(argv, capture=True, cwd=str(root))
+        options = reqfile.index_options([lock], {lock: lock.read_text(encoding="utf-8")})
+        runner.run(argv, capture=True, cwd=str(root), env=self.environment(options))
 
 
 def _has_hashes(lock: Path) -> bool:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from doitenv import files, runner
+from doitenv import files, reqfile, runner
 
 HEADER = "# doitenv: inputs="
 # Options that change what a lock holds, whichever backend wrote it.
@@ -81,6 +81,7 @@ def inputs_digest(
     root: Path, in_file: str, python_version: str, options: tuple[str, ...] = LOCK_OPTIONS, text: str | None = None
 ) -> str:
     parts: list[bytes | str] = ["doitenv-lock-2", python_version, *options]
+    kept_index_options = False
     for path in inputs(root, in_file, text):
         # Relative even outside the project: the digest must be the same in every clone.
         try:
@@ -90,12 +91,28 @@ def inputs_digest(
         parts.append(name)
         try:
             content = text if text is not None and path == root / in_file else read_requirements(path)
-            parts.append("\n".join(_requirement_lines(content)))
+            lines = _requirement_lines(content)
+            parts.append("\n".join(lines))
+            kept_index_options = kept_index_options or any(reqfile.is_index_option(line) for line in lines)
         except OSError:
             parts.append("<missing>")
         except LockError:
             parts.append("<not utf-8>")
+    if kept_index_options:
+        # Such locks used to leave their index options out: make those stale.
+        parts.append("index-options-in-lock")
     return files.digest(parts)
+
+
+def index_options(root: Path, in_file: str, text: str | None = None) -> list[reqfile.IndexOption]:
+    """The index options `in_file` and every file it includes name, in order."""
+    texts = {}
+    for path in inputs(root, in_file, text):
+        try:
+            texts[path] = text if text is not None and path == root / in_file else read_requirements(path)
+        except (OSError, LockError):
+            pass  # check_inputs says what is wrong with it
+    return reqfile.index_options(texts, texts)
 
 
 def _requirement_lines(text: str) -> list[str]:
@@ -154,9 +171,15 @@ def check_inputs(root: Path, in_file: str, layered_on: str | None, text: str | N
     path = root / in_file
     if text is None and not path.is_file():
         raise LockError(f"{in_file} is missing: create it, one requirement per line (it may be empty)")
+    problems = []
     for each in inputs(root, in_file, text):
-        if each.is_file():
-            read_requirements(each)  # raises on an encoding pip-compile would mangle
+        if text is not None and each == path:
+            problems += reqfile.problems(each, root, text, True, label="pyproject.toml's sources")
+        elif each.is_file():
+            # Raises on an encoding pip-compile would mangle.
+            problems += reqfile.problems(each, root, read_requirements(each), True)
+    if problems:
+        raise LockError("\n".join(problems))
     listed = list(includes(path, text))
     if text is not None:
         for _, included in listed:
@@ -178,9 +201,11 @@ def compile_lock(
     options: tuple[str, ...],
     compile_argv: Callable[[str], list[str]],
     text: str | None = None,
+    environment: Mapping[str, str] | None = None,
 ) -> None:
-    """Pin `in_file` into `lock` with `compile_argv(output)`. On any failure `lock` stays byte
-    for byte. With `text`, in_file is written for the resolver and removed after it."""
+    """Pin `in_file` into `lock` with `compile_argv(output)` (and `environment`). On any failure
+    `lock` stays byte for byte. With `text`, in_file is written for the resolver and removed
+    after it. The index options of the inputs are written into the lock."""
     target = root / lock
     scratch = target.with_name(f".{target.name}.doitenv-compile")
     # The resolver keeps the pins of the file it writes to: start it from the current lock.
@@ -193,9 +218,8 @@ def compile_lock(
     header = f"{HEADER}{digest} python={python_version}\n".encode()
     # The lock's header shows how to remake it: `doit <lock>`, not a temporary path.
     remake = {"CUSTOM_COMPILE_COMMAND": f"doit {lock}", "UV_CUSTOM_COMPILE_COMMAND": f"doit {lock}"}
-    # pip retries an unreachable index five times with back-off by default; once is enough
-    # to ride out a hiccup and still say "offline" in seconds. The user's own setting wins.
-    remake.setdefault("PIP_RETRIES", os.environ.get("PIP_RETRIES", "1"))
+    remake.update(environment or {})
+    index_lines = reqfile.lock_lines(index_options(root, in_file, text), target.parent)
     generated = root / in_file if text is not None else None
     try:
         if generated is not None:
@@ -220,4 +244,15 @@ def compile_lock(
     if generated is not None:
         # Annotations name the file the resolver read; the user wrote pyproject.toml.
         body = body.replace(f"-r {in_file}".encode(), b"pyproject.toml")
-    files.write_atomic(target, header + body)
+    files.write_atomic(target, header + _with_index_lines(body, index_lines))
+
+
+def _with_index_lines(body: bytes, index_lines: list[str]) -> bytes:
+    """The resolver writes no index options (this machine's pip settings must stay out of the
+    lock); the project's own go where pip-compile would put them, after the header comment."""
+    if not index_lines:
+        return body
+    lines = body.decode("utf-8").splitlines(keepends=True)
+    first = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
+    block = "".join(line + "\n" for line in index_lines) + "\n"
+    return "".join([*lines[:first], block, *lines[first:]]).encode("utf-8")

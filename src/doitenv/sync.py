@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from doitenv import files, runner
+from doitenv import files, reqfile, runner
 from doitenv.backends import PipTools, Uv
 from doitenv.venv import Venv
 
@@ -68,6 +68,11 @@ def why_unsynced(venv: Venv, lock: Path, project: dict[str, Any] | None) -> str 
 
 def sync(venv: Venv, lock: Path, root: Path, project: dict[str, Any] | None, backend: PipTools | Uv) -> None:
     """Sync `venv` to `lock`, with the project editable when it declares one."""
+    # A lock edited by hand is judged like an .in file, and an index credential it refers to
+    # must be set, before the venv is touched.
+    problems = reqfile.problems(lock, root, lock.read_text(encoding="utf-8", errors="replace"), True)
+    if problems:
+        raise SyncError("\n".join(problems) + f"\n{venv.path.name}/ is unchanged")
     record = venv.path / _SYNCED
     held = files.read_json(record)
     before = venv.installed()

@@ -49,6 +49,8 @@ class Result:
 class TmpProject:
     def __init__(self, path: Path) -> None:
         self.path = path
+        # The Python whose doit runs here: this test run's, or a tools venv's (`readme_install`).
+        self.runs_with = sys.executable
 
     def write(self, name: str, text: str) -> Path:
         target = self.path / name
@@ -61,7 +63,7 @@ class TmpProject:
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "doit", *args],
+            [self.runs_with, "-m", "doit", *args],
             cwd=self.path,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -71,7 +73,7 @@ class TmpProject:
     def doit(self, *args: str, ok: bool | None = True, env: dict[str, str] | None = None) -> Result:
         """Run doit; `ok` says whether it must succeed (True), fail (False) or either (None)."""
         completed = subprocess.run(
-            [sys.executable, "-m", "doit", *args],
+            [self.runs_with, "-m", "doit", *args],
             cwd=self.path,
             env={**os.environ, **env} if env else None,
             stdout=subprocess.PIPE,
@@ -126,6 +128,20 @@ def _normalize(pin: str) -> str:
 
 
 ProjectFactory = Callable[..., TmpProject]
+
+
+@pytest.fixture(scope="session")
+def readme_install(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> str:
+    """doitenv installed as the README installs it: a tools venv made by `python3 -m venv`, with
+    the interpreter's own pip (23.2.1 on Python 3.11.7), whatever pip this test run has. Its
+    Python, for TmpProject.runs_with."""
+    tools = tmp_path_factory.mktemp("tools") / "venv"
+    base = Path(sys.base_prefix) / ("python.exe" if os.name == "nt" else "bin/python3")
+    subprocess.run([str(base), "-m", "venv", str(tools)], check=True, capture_output=True)
+    python = tools / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    install = [str(python), "-m", "pip", "install", "--quiet", "--no-index", "--find-links", str(wheelhouse)]
+    subprocess.run([*install, "doitenv[uv]"], check=True, capture_output=True)
+    return str(python)
 
 
 @pytest.fixture(params=["pip-tools", "uv"])

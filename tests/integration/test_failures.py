@@ -31,10 +31,11 @@ def _venv_state(project: TmpProject) -> tuple[set[str], str]:
 
 
 def test_a_sync_that_cannot_finish_changes_nothing(
-    new_project: ProjectFactory, backend: str, monkeypatch: pytest.MonkeyPatch
+    new_project: ProjectFactory, backend: str, monkeypatch: pytest.MonkeyPatch, readme_install: str
 ) -> None:
     """pip-sync uninstalled the project and pytest, then failed on the pin that does not exist."""
     project = new_project(backend=backend)
+    project.runs_with = readme_install
     project.doit("dev")
     before = _venv_state(project)
     good = project.read("requirements-dev.txt")

@@ -1,0 +1,220 @@
+"""What a requirements file asks for, read as pip reads it and judged by doitenv itself.
+
+pip's verdict on a malformed line depends on its version: pip 23.2 took `alpha>=>2` as a legacy
+specifier, pip 24.1 and later refuse it. So every requirement line is checked here with
+`packaging`, against PEP 508, before any resolver runs: one verdict whatever pip is installed.
+
+The index options a file names (`--index-url`, `--extra-index-url`, `--find-links`,
+`--no-index`, `--trusted-host`) are collected here too, to be written into its lock so that a
+clone syncs from the same index. Credentials in them may only be environment references
+(`https://${TOKEN}@host/simple`), which pip and uv expand and the lock keeps unexpanded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+# What pip and uv expand in a requirements file: ${NAME}, upper case, digits and underscores.
+ENV_REFERENCE = re.compile(r"\$\{([A-Z0-9_]+)\}")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+_OPTION = re.compile(r"^(--[A-Za-z-]+|-[A-Za-z])(?:\s*=\s*|\s+|(?<=^-[A-Za-z]))?(.*)$")
+# Short and long spellings of the options that say where packages come from.
+INDEX_OPTIONS = {
+    "-i": "--index-url",
+    "--index-url": "--index-url",
+    "--extra-index-url": "--extra-index-url",
+    "-f": "--find-links",
+    "--find-links": "--find-links",
+    "--no-index": "--no-index",
+    "--trusted-host": "--trusted-host",
+}
+_ARCHIVE = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
+
+
+class Line(NamedTuple):
+    number: int  # where the line starts in the file
+    text: str
+
+
+def logical_lines(text: str) -> list[Line]:
+    """The lines pip reads: continuations joined, comments and blank lines gone."""
+    found: list[Line] = []
+    pending: list[str] = []
+    start = 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not pending:
+            start = number
+        if raw.endswith("\\") and not raw.lstrip().startswith("#"):
+            pending.append(raw[:-1])
+            continue
+        line = _COMMENT.sub("", " ".join([*pending, raw])).strip()
+        pending = []
+        if line:
+            found.append(Line(start, line))
+    return found
+
+
+class IndexOption(NamedTuple):
+    flag: str  # the long spelling
+    value: str  # as written ('' for --no-index)
+    source: Path  # the file that says it, against whose folder a relative path counts
+
+
+def index_options(paths: Iterable[Path], texts: Mapping[Path, str]) -> list[IndexOption]:
+    """The index options of `paths` (each file's text from `texts`), in order, each once."""
+    found: list[IndexOption] = []
+    for path in paths:
+        for line in logical_lines(texts[path]):
+            option = _index_option(line.text, path)
+            if option is not None and option not in found:
+                found.append(option)
+    return found
+
+
+def is_index_option(text: str) -> bool:
+    return _index_option(text, Path()) is not None
+
+
+def _index_option(text: str, source: Path) -> IndexOption | None:
+    match = _OPTION.match(text)
+    if not match or match.group(1) not in INDEX_OPTIONS:
+        return None
+    flag = INDEX_OPTIONS[match.group(1)]
+    words = shlex.split(match.group(2)) if match.group(2) else []
+    return IndexOption(flag, words[0] if words else "", source)
+
+
+def lock_lines(options: Iterable[IndexOption], lock_folder: Path) -> list[str]:
+    """The options as a lock in `lock_folder` must say them: local find-links paths relative
+    to the lock (pip and uv read them relative to the file that names them)."""
+    lines = []
+    for option in options:
+        value = option.value
+        if option.flag == "--find-links" and _is_local(value):
+            target = _local_path(value, option.source)
+            # No leading "./": uv reads `./wheels` as a URL and refuses it.
+            value = Path(os.path.relpath(target, lock_folder)).as_posix()
+        line = f"{option.flag} {value}".strip()
+        if line not in lines:
+            lines.append(line)
+    return lines
+
+
+def uv_environment(options: Iterable[IndexOption]) -> dict[str, str]:
+    """uv lets UV_INDEX_URL (and uv.toml) override a file's --index-url, where pip lets the file
+    win: hand uv the file's index the strongest way, so the index the project names wins."""
+    index_urls = [option.value for option in options if option.flag == "--index-url"]
+    return {"UV_INDEX_URL": expand(index_urls[-1])} if index_urls else {}
+
+
+def expand(value: str) -> str:
+    return ENV_REFERENCE.sub(lambda match: os.environ.get(match.group(1), match.group(0)), value)
+
+
+def problems(path: Path, root: Path, text: str, check_environment: bool, label: str | None = None) -> list[str]:
+    """One message per bad line of a requirements file, naming the file (or `label`, for text
+    doitenv made from pyproject.toml), the line and the fix. With `check_environment`, an
+    environment reference that is not set is one too."""
+    found = []
+    for line in logical_lines(text):
+        where = label or f"{_shown(path, root)}, line {line.number}"
+        problem = _line_problem(line.text, path, root)
+        if problem is None:
+            problem = _secret_problem(line.text)
+        if problem is None and check_environment:
+            unset = [ref for ref in ENV_REFERENCE.findall(line.text) if ref not in os.environ]
+            if unset:
+                problem = (
+                    f"uses ${{{unset[0]}}}, which is not set: set {unset[0]} in the environment "
+                    "(the lock keeps the reference, never its value)"
+                )
+        if problem is not None:
+            found.append(f"{where}: {problem}")
+    return found
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return Path(os.path.relpath(path, root)).as_posix()
+    except ValueError:  # Windows: another drive
+        return str(path)
+
+
+def _line_problem(text: str, source: Path, root: Path) -> str | None:
+    if text.startswith("-"):
+        option = _index_option(text, source)
+        if option is not None and option.flag == "--find-links" and _is_local(option.value):
+            target = _local_path(option.value, source)
+            inside = os.path.realpath(target).startswith(os.path.join(os.path.realpath(root), ""))
+            if not inside:
+                return (
+                    f"--find-links {option.value} is outside the project, so a clone would not find it: "
+                    "move the folder into the project, or serve it from an index"
+                )
+        return None  # other options: pip and uv judge them, and both refuse unknown ones
+    # pip's own split: the requirement, then per-requirement options such as --hash.
+    words = text.split(" ")
+    requirement = " ".join(word for word in words[: next((i for i, w in enumerate(words) if w.startswith("-")), None)])
+    if _URL.match(requirement) or _looks_like_path(requirement):
+        return None  # a bare URL or path: pip reads the name from what it points to
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        parsed = Requirement(requirement)
+    except InvalidRequirement as exc:
+        reason = str(exc).splitlines()[0]
+        return f"{requirement!r} is not a valid requirement ({reason}): write it as PEP 508 says, e.g. 'beta>=2'"
+    if parsed.url is not None:
+        url = urlsplit(parsed.url)
+        if not url.scheme or (not url.netloc and url.scheme != "file"):
+            return (
+                f"{parsed.url!r} is not a URL: write {parsed.name} @ https://host/path "
+                f"or {parsed.name} @ file:///absolute/path"
+            )
+    return None
+
+
+def _looks_like_path(requirement: str) -> bool:
+    return (
+        requirement.startswith((".", "/", "~", "\\"))
+        or re.match(r"^[A-Za-z]:[\\/]", requirement) is not None
+        or requirement.lower().endswith(_ARCHIVE)
+    )
+
+
+def _secret_problem(text: str) -> str | None:
+    """A password or token written into a URL would reach the lock, git and every log."""
+    for word in re.split(r"[\s=]+", text):
+        url = urlsplit(word) if _URL.match(word) else None
+        # Over ssh the user part is an account name (git@host), not a secret.
+        if url is None or "@" not in url.netloc or not url.scheme.endswith(("http", "https")):
+            continue
+        netloc = url.netloc
+        user, has_password, password = netloc.rsplit("@", 1)[0].partition(":")
+        secret = password if has_password else user  # a lone user part is a token
+        if ENV_REFERENCE.sub("", secret):
+            host = netloc.rsplit("@", 1)[1]
+            return (
+                f"the URL for {host} holds a credential as plain text, which would reach the lock and git: "
+                f"write it as an environment reference, https://${{TOKEN}}@{host}/…, and set TOKEN"
+            )
+    return None
+
+
+def _is_local(value: str) -> bool:
+    return not _URL.match(value) or value.startswith("file:")
+
+
+def _local_path(value: str, source: Path) -> Path:
+    if value.startswith("file:"):
+        from urllib.request import url2pathname
+
+        return Path(url2pathname(urlsplit(value).path))
+    return source.parent / expand(value)
