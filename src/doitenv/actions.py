@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from doit.exceptions import TaskFailed
 
 from doitenv import clean, declared, files, hooks, inputs, locks, runner, sync, tools
 from doitenv.backends import BackendMissing, PipTools
-from doitenv.filelock import exclusive
+from doitenv.filelock import exclusive, shared
 from doitenv.interpreter import InterpreterNotFound, check_supported
 from doitenv.project import DOIT_DEP_FILE, Project
 
@@ -60,7 +61,8 @@ def make_venv(project: Project) -> TaskFailed | None:
         print(f"doitenv: creating {venv.path.name}/ with {interpreter.path}: {problem}")
         try:
             check_supported(interpreter.path)
-            venv.create(interpreter, backend.create_venv(interpreter.path, venv), backend.name)
+            with _writing(project, "rebuilding"):
+                venv.create(interpreter, backend.create_venv(interpreter.path, venv), backend.name)
         except runner.CommandFailed as failed:
             return TaskFailed(f"{venv.path.name}/: could not create it ({failed})")
         except InterpreterNotFound as exc:
@@ -132,13 +134,26 @@ def sync_env(project: Project, lock: str) -> TaskFailed | None:
                 )
             print(f"doitenv: syncing {venv.path.name}/ to {lock}: {reason}")
             try:
-                sync.sync(venv, lock_path, project.root, project.config.project, project.backend)
+                with _writing(project, "syncing"):
+                    sync.sync(venv, lock_path, project.root, project.config.project, project.backend)
             except (sync.SyncError, BackendMissing) as exc:
                 return TaskFailed(str(exc))
     for line in unmet_dependencies(project):
         print(f"doitenv: {line}")
     project.pre_commit.install()
     return None
+
+
+def _writing(project: Project, doing: str) -> AbstractContextManager[None]:
+    """Hold the venv alone: no test run or other command of the venv runs while it changes."""
+    name = project.venv.path.name
+    return exclusive(project.users_lock_file, f"waiting for a command running in {name}/ to finish before {doing} it")
+
+
+def _using(project: Project) -> AbstractContextManager[None]:
+    """Hold the venv beside other commands that run in it, never while it changes."""
+    name = project.venv.path.name
+    return shared(project.users_lock_file, f"waiting for another doit to finish changing {name}/")
 
 
 def _running_tools_missing(project: Project, lock: Path) -> list[str]:
@@ -248,7 +263,7 @@ def _say_if_passed_before(unchanged: bool, task_name: str) -> bool:
 
 def run_tests(project: Project, args: Sequence[str]) -> TaskFailed | None:
     command = [*project.config.test_command, *arguments_after_dashes(args)]
-    return run_in_venv(project, command, "the tests")
+    return run_in_venv(project, command, "the tests", synced_to=project.config.dev_requirements)
 
 
 def format_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool:
@@ -294,26 +309,37 @@ def run_format(project: Project) -> TaskFailed | dict[str, str]:
 
 
 def run_in_venv(
-    project: Project, command: Sequence[str], what: str, prefix: list[str] | None = None, again_on: int | None = None
+    project: Project,
+    command: Sequence[str],
+    what: str,
+    prefix: list[str] | None = None,
+    again_on: int | None = None,
+    synced_to: str | None = None,
 ) -> TaskFailed | None:
     """Run `command`, whose first word is a script installed in the venv (or found at `prefix`);
-    once more when it exits with `again_on`."""
+    once more when it exits with `again_on`. With `synced_to`, the venv must still hold that lock
+    once no other doit changes it."""
     venv = project.venv
-    prefix = prefix or venv.command(command[0])
-    if prefix is None:
-        return TaskFailed(
-            f"{command[0]} is not installed in {venv.path.name}/: add it to "
-            f"{project.config.dev_requirements_in} and run `doit dev`"
-        )
-    try:
+    with _using(project):
+        if synced_to is not None:
+            changed = sync.why_unsynced(venv, project.root / synced_to, project.config.project)
+            if changed is not None:
+                return TaskFailed(f"another doit changed {venv.path.name}/ meanwhile ({changed}): run this again")
+        prefix = prefix or venv.command(command[0])
+        if prefix is None:
+            return TaskFailed(
+                f"{command[0]} is not installed in {venv.path.name}/: add it to "
+                f"{project.config.dev_requirements_in} and run `doit dev`"
+            )
         try:
-            runner.run([*prefix, *command[1:]], env=venv.activated(), cwd=str(project.root))
+            try:
+                runner.run([*prefix, *command[1:]], env=venv.activated(), cwd=str(project.root))
+            except runner.CommandFailed as failed:
+                if failed.returncode != again_on:
+                    raise
+                runner.run([*prefix, *command[1:]], env=venv.activated(), cwd=str(project.root))
         except runner.CommandFailed as failed:
-            if failed.returncode != again_on:
-                raise
-            runner.run([*prefix, *command[1:]], env=venv.activated(), cwd=str(project.root))
-    except runner.CommandFailed as failed:
-        return TaskFailed(f"{what} failed: {failed}")
+            return TaskFailed(f"{what} failed: {failed}")
     return None
 
 
@@ -347,9 +373,10 @@ def distclean(project: Project) -> TaskFailed | None:
             if each.venv.foreign():
                 print(f"keeping {where}/: it holds files that are not a venv, and doitenv deletes only what it made")
             elif each.venv.path.exists():
-                print(f"removing {where}/")
-                each.venv.remove()
-                each.venv.remove_redirect()
+                with _writing(each, "removing"):
+                    print(f"removing {where}/")
+                    each.venv.remove()
+                    each.venv.remove_redirect()
     print("forgetting doit's state")
     clean.forget_doit_state(Path(project.root, DOIT_DEP_FILE))
     return None

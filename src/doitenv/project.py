@@ -37,6 +37,11 @@ class Project:
         """Held while anything changes this venv or the locks."""
         return self.state_dir / f"{Path(self.config.venv).name}.lock"
 
+    @property
+    def users_lock_file(self) -> Path:
+        """Held shared while a command runs in this venv, exclusive while the venv is made or synced."""
+        return self.state_dir / f"{Path(self.config.venv).name}.users.lock"
+
     def for_python(self, version: str) -> Project:
         """The same project with a venv of its own for another interpreter (the test matrix)."""
         entry = replace(self.config, venv=f"{STATE_DIR}/py{version}", python=version)

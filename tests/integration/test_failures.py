@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
+from typing import Callable
 
 import pytest
 
@@ -129,3 +131,49 @@ def test_four_doit_dev_at_once_lose_nothing(new_project: ProjectFactory) -> None
         assert project.doit("dev").ran == []
         assert project.installed() >= project.pins("requirements-dev.txt")
         project.write("requirements-dev.in", "-r requirements.txt\npytest\ndelta\n")
+
+
+def test_a_sync_waits_for_a_test_run_and_says_so(new_project: ProjectFactory) -> None:
+    """`doit prod` in a second terminal used to uninstall pytest under a running `doit test`."""
+    project = new_project()
+    started, release = project.path / "started", project.path / "release"
+    project.write(
+        "tests/test_slow.py",
+        "import pathlib, time\n\n\ndef test_slow():\n"
+        f"    pathlib.Path({str(started)!r}).touch()\n"
+        f"    while not pathlib.Path({str(release)!r}).exists():\n        time.sleep(0.1)\n",
+    )
+    tests = project.start("test")
+    try:
+        _wait_for(started.exists, "the test run to start")
+        prod = project.start("prod")
+        assert prod.stdout is not None
+        lines: list[str] = []
+        _wait_for(lambda: _read_until(prod, lines, "doitenv: waiting for"), "the sync to say it waits")
+        assert "waiting for a command running in venv/ to finish before syncing it" in lines[-1]
+        assert any(pin.startswith("pytest==") for pin in project.installed())  # still there
+    finally:
+        release.touch()
+    tests_output, _ = tests.communicate(timeout=300)
+    assert tests.returncode == 0 and "3 passed" in tests_output, tests_output
+    rest, _ = prod.communicate(timeout=300)
+    assert prod.returncode == 0, "".join(lines) + rest
+    assert not any(pin.startswith("pytest==") for pin in project.installed())  # then prod synced
+
+
+def _wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def _read_until(process: subprocess.Popen[str], lines: list[str], start: str) -> bool:
+    """Read `process`'s output a line at a time; True once a line starts with `start`."""
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line and process.poll() is not None:
+        pytest.fail("exited without waiting:\n" + "".join(lines))
+    lines.append(line)
+    return line.startswith(start)
