@@ -58,3 +58,11 @@ def test_a_source_that_does_not_exist_is_named_with_its_key(new_project: Project
     project.write("pyproject.toml", project.read("pyproject.toml").replace('"group:nope", ', ""))
     result = project.doit("requirements-dev.txt", ok=False)
     assert "extra/dev.in is missing: create it, or take it out of tool.doitenv's sources" in result.output
+
+
+def test_a_malformed_declared_dependency_is_judged_before_the_resolver(new_project: ProjectFactory) -> None:
+    project = _project(new_project)
+    project.write("pyproject.toml", project.read("pyproject.toml").replace('["alpha"]', '["alpha>=>2"]'))
+    result = project.doit("requirements.txt", ok=False)
+    assert "pyproject.toml's sources: 'alpha>=>2' is not a valid requirement" in result.output
+    assert not result.compiled() and not (project.path / "requirements.txt").exists()
