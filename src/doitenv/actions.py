@@ -348,12 +348,18 @@ def run_matrix_entry(project: Project) -> TaskFailed | dict[str, str]:
     where = f"Python {project.config.python} ({project.venv.path.name}/)"
     failed = make_venv(project) or sync_env(project, project.config.dev_requirements)
     if failed:
-        return TaskFailed(f"{where}: {failed.message}")
+        return _at(where, failed)
     before = _test_state(project, [])
     failed = run_tests(project, [])
     if failed:
-        return TaskFailed(f"{where}: {failed.message}")
+        return _at(where, failed)
     return _cache_the_pass(project, [], before)
+
+
+def _at(where: str, failed: TaskFailed) -> TaskFailed:
+    """`failed`, its last line (the one that says what and where) naming `where` first."""
+    *details, last = str(failed.message).splitlines() or [""]
+    return TaskFailed("\n".join([*details, f"{where}: {last}"]))
 
 
 # --- clean ------------------------------------------------------------------------------
