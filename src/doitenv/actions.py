@@ -40,7 +40,7 @@ def make_venv(project: Project) -> TaskFailed | None:
         return TaskFailed(f"pyproject.toml: tool.doitenv.python: {exc}")
     except BackendMissing as exc:
         return TaskFailed(f"pyproject.toml: {exc}")
-    with exclusive(project.lock_file):
+    with _changing(project):
         problem = venv.problem(interpreter, backend.name)
         if problem is None:
             return None
@@ -82,7 +82,7 @@ def lock_is_fresh(project: Project, lock: str) -> bool:
 def compile_lock(project: Project, lock: str, layered_on: str | None, upgrade: Sequence[str] = ()) -> TaskFailed | None:
     """Pin `lock`'s requirements; `upgrade` (--upgrade, --upgrade-package X) compiles even a fresh lock."""
     in_file, text = project.lock_input(lock)
-    with exclusive(project.lock_file):
+    with _changing(project):
         if not upgrade and lock_is_fresh(project, lock):
             return None  # another doit process compiled it while this one waited
         try:
@@ -121,7 +121,7 @@ def env_is_synced(project: Project, lock: str) -> bool:
 def sync_env(project: Project, lock: str) -> TaskFailed | None:
     venv = project.venv
     lock_path = project.root / lock
-    with exclusive(project.lock_file):
+    with _changing(project):
         reason = sync.why_unsynced(venv, lock_path, project.config.project)
         if reason is not None:
             # doit running from this very venv survives a sync only if the sync keeps what runs.
@@ -142,6 +142,12 @@ def sync_env(project: Project, lock: str) -> TaskFailed | None:
         print(f"doitenv: {line}")
     project.pre_commit.install()
     return None
+
+
+def _changing(project: Project) -> AbstractContextManager[None]:
+    """One doit process at a time changes the venv and the locks; the others wait, and say so."""
+    waiting = f"waiting for another doit to finish with {project.venv.path.name}/ and the locks"
+    return exclusive(project.lock_file, waiting)
 
 
 def _writing(project: Project, doing: str) -> AbstractContextManager[None]:
@@ -222,8 +228,9 @@ def tests_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool
     if isinstance(last, dict):
         reasons = [] if last.get("environment") == environment else ["the environment or the test command changed"]
         reasons += before.changes_from(last.get("files") or {})
-        # Nothing changed since the last pass: doit forgot it because a run failed since.
-        print(f"doitenv: tests run again: {', '.join(reasons) or 'the last run failed'}", file=sys.stderr)
+        # Nothing changed since the last pass: doit forgot it, after a failed run or `doit forget`.
+        why = ", ".join(reasons) or "doit has no passing run on record (the last run failed, or `doit forget`)"
+        print(f"doitenv: tests run again: {why}", file=sys.stderr)
 
     def record_the_pass() -> dict[str, str]:  # doit calls it only when the run passed
         cached = _cache_the_pass(project, args, (digest, environment, before))
@@ -374,7 +381,7 @@ def distclean(project: Project) -> TaskFailed | None:
         return TaskFailed(f"doit runs from inside {project.venv.path.name}/ and cannot delete it: deactivate it first")
     clean.clean_artifacts(project.root)
     for each in (project, *(project.for_python(version) for version in project.config.pythons)):
-        with exclusive(each.lock_file):
+        with _changing(each):
             where = each.venv.path.relative_to(project.root).as_posix()
             if each.venv.foreign():
                 print(f"keeping {where}/: it holds files that are not a venv, and doitenv deletes only what it made")

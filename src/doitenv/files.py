@@ -45,3 +45,11 @@ def digest(parts: Iterable[bytes | str]) -> str:
         hasher.update(len(data).to_bytes(8, "big"))
         hasher.update(data)
     return hasher.hexdigest()
+
+
+def shown(path: Path, root: Path) -> str:
+    """`path` relative to `root`, as in every clone (absolute only on another Windows drive)."""
+    try:
+        return Path(os.path.relpath(path, root)).as_posix()
+    except ValueError:
+        return str(path)

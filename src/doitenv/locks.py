@@ -84,11 +84,7 @@ def inputs_digest(
     kept_index_options = False
     for path in inputs(root, in_file, text):
         # Relative even outside the project: the digest must be the same in every clone.
-        try:
-            name = Path(os.path.relpath(path, root)).as_posix()
-        except ValueError:  # Windows: a file on another drive has no relative path
-            name = str(path)
-        parts.append(name)
+        parts.append(files.shown(path, root))
         try:
             content = text if text is not None and path == root / in_file else read_requirements(path)
             lines = _requirement_lines(content)
@@ -178,6 +174,10 @@ def check_inputs(root: Path, in_file: str, layered_on: str | None, text: str | N
         elif each.is_file():
             # Raises on an encoding pip-compile would mangle.
             problems += reqfile.problems(each, root, read_requirements(each), True)
+            for _, included in includes(each):
+                if not included.is_file() and included != root / (layered_on or ""):
+                    where, what = files.shown(each, root), files.shown(included, root)
+                    problems.append(f"{where} includes {what}, which does not exist: create it, or remove that line")
     if problems:
         raise LockError("\n".join(problems))
     listed = list(includes(path, text))

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from doitenv import files
+
 # What pip and uv expand in a requirements file: ${NAME}, upper case, digits and underscores.
 ENV_REFERENCE = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -124,7 +126,7 @@ def problems(path: Path, root: Path, text: str, check_environment: bool, label: 
     environment reference that is not set is one too."""
     found = []
     for line in logical_lines(text):
-        where = label or f"{_shown(path, root)}, line {line.number}"
+        where = label or f"{files.shown(path, root)}, line {line.number}"
         problem = _line_problem(line.text, path, root)
         if problem is None:
             problem = _secret_problem(line.text)
@@ -138,13 +140,6 @@ def problems(path: Path, root: Path, text: str, check_environment: bool, label: 
         if problem is not None:
             found.append(f"{where}: {problem}")
     return found
-
-
-def _shown(path: Path, root: Path) -> str:
-    try:
-        return Path(os.path.relpath(path, root)).as_posix()
-    except ValueError:  # Windows: another drive
-        return str(path)
 
 
 def _line_problem(text: str, source: Path, root: Path) -> str | None:
@@ -170,7 +165,8 @@ def _line_problem(text: str, source: Path, root: Path) -> str | None:
         parsed = Requirement(requirement)
     except InvalidRequirement as exc:
         reason = str(exc).splitlines()[0]
-        return f"{requirement!r} is not a valid requirement ({reason}): write it as PEP 508 says, e.g. 'beta>=2'"
+        name = re.split(r"[^A-Za-z0-9._-]", requirement, maxsplit=1)[0] or "name"
+        return f"{requirement!r} is not a valid requirement ({reason}): write it as PEP 508 says, e.g. '{name}>=2'"
     if parsed.url is not None:
         url = urlsplit(parsed.url)
         if not url.scheme or (not url.netloc and url.scheme != "file"):

@@ -11,7 +11,6 @@ puts the old record back, so the venv still says which lock it holds.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -72,7 +71,7 @@ def sync(venv: Venv, lock: Path, root: Path, project: dict[str, Any] | None, bac
     # must be set, before the venv is touched.
     problems = reqfile.problems(lock, root, lock.read_text(encoding="utf-8", errors="replace"), True)
     if problems:
-        raise SyncError("\n".join(problems) + f"\n{venv.path.name}/ is unchanged")
+        raise SyncError("\n".join(problems) + f"; so {venv.path.name}/ is unchanged")
     record = venv.path / _SYNCED
     held = files.read_json(record)
     before = venv.installed()
@@ -91,10 +90,12 @@ def sync(venv: Venv, lock: Path, root: Path, project: dict[str, Any] | None, bac
 
 def _failure(venv: Venv, lock: Path, root: Path, output: str, unchanged: bool, held: Any) -> str:
     """The tool's error lines, then one line: which lock, which package, what to do."""
-    name = Path(os.path.relpath(lock, root)).as_posix()
+    name = files.shown(lock, root)
     what, fix = _what_failed(output, root, venv)
     if not unchanged:
         state = f"{venv.path.name}/ is marked unsynced and the next run tries again"
+    elif isinstance(held, dict) and held.get("lock") == lock.name:
+        state = f"{venv.path.name}/ is unchanged (it still holds what {held['lock']} held before)"
     elif isinstance(held, dict) and held.get("lock"):
         state = f"{venv.path.name}/ is unchanged (it still holds {held['lock']})"
     else:

@@ -47,7 +47,10 @@ def test_a_sync_that_cannot_finish_changes_nothing(
     assert _venv_state(project) == before
     assert "Traceback" not in result.output
     assert "requirements-dev.txt: could not sync venv/: alpha==9.9 is not available for Python " in result.output
-    assert "venv/ is unchanged (it still holds requirements-dev.txt): `doit upgrade --package alpha`" in result.output
+    assert (
+        "venv/ is unchanged (it still holds what requirements-dev.txt held before): `doit upgrade --package alpha`"
+        in result.output
+    )
 
     # A new pin while the index is out of reach (a closed port on this machine).
     project.write("requirements-dev.txt", good + "delta==1.0\n")
