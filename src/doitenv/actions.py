@@ -159,7 +159,7 @@ def _writing(project: Project, doing: str) -> AbstractContextManager[None]:
 def _using(project: Project) -> AbstractContextManager[None]:
     """Hold the venv beside other commands that run in it, never while it changes."""
     name = project.venv.path.name
-    return shared(project.users_lock_file, f"waiting for another doit to finish changing {name}/")
+    return shared(project.users_lock_file, f"waiting for another doit to be done with {name}/")
 
 
 def _running_tools_missing(project: Project, lock: Path) -> list[str]:

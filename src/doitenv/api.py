@@ -11,6 +11,10 @@
 A task written this way is a plain doit task: `file_dep`, `targets`, `clean`, `doc`, `params`
 and `pos_arg` mean what they mean in doit. `requires` only makes the environment task run
 first, so an up-to-date environment costs the same as a no-op `doit dev`.
+
+While an `in_venv` command runs it holds the venv shared, as a test run does: a sync in another
+terminal waits until it ends (a server started this way holds off syncs until it stops), and the
+command itself must not run `doit dev` on the same project, which would wait for it forever.
 """
 
 from __future__ import annotations

@@ -5,19 +5,20 @@ the other: the digest on a lock's first line does not depend on the backend.
 
 Both sync the same way round: every package the lock needs, and the project's editable build,
 is fetched, checked and built before the first one is removed. A pin that does not exist, a
-bad hash, an index out of reach or a broken build then leaves the venv as it was.
+bad hash, an index out of reach or a broken build then leaves the venv as it was (with hashes
+and pip, the project alone goes first: see PipTools.sync).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from doitenv import locks, reqfile, runner
 from doitenv.venv import Venv
@@ -37,7 +38,7 @@ class PipTools:
     def create_venv(self, python: str, venv: Venv) -> list[str]:
         return [
             sys.executable, "-m", "virtualenv",
-            # No setuptools: pip-sync never removes it, and the venv must hold only the lock.
+            # No setuptools: the venv must hold only the lock.
             "--no-setuptools",
             # No check against the index on every creation.
             "--no-periodic-update",
@@ -68,20 +69,20 @@ class PipTools:
         """For pip-compile; pip lets a file's --index-url win over this machine's settings."""
         return TOOL_ENV
 
-    def sync(self, venv: Venv, lock: Path, root: Path, with_project: bool) -> None:
+    def sync(self, venv: Venv, lock: Path, text: str, root: Path, with_project: bool) -> None:
         """pip-sync uninstalls first and installs after, so a failing install left a half-synced
         venv. pip itself prepares everything before it installs anything: install, then
         remove what the lock does not list. The venv's own pip runs, so no pip-tools enters it."""
         pip = [str(venv.python), "-m", "pip"]
         install = [*pip, "install", "--quiet", "--no-deps", "--requirement", str(lock)]
         project = ["--editable", "."] if with_project else []
-        if project and _has_hashes(lock):
+        if project and "--hash=" in text:
             # pip refuses an editable in hash-checking mode. The project goes first, on its own:
             # a broken build still changes nothing, and the lock's packages follow.
             runner.run([*pip, "install", "--quiet", "--no-deps", *project], capture=True, cwd=str(root), env=TOOL_ENV)
             project = []
         runner.run([*install, *project], capture=True, cwd=str(root), env=TOOL_ENV)
-        unlisted = _unlisted(venv, lock, root)
+        unlisted = _unlisted(venv, text, root, with_project)
         if unlisted:
             runner.run([*pip, "uninstall", "--quiet", "--yes", *unlisted], capture=True, cwd=str(root))
 
@@ -113,7 +114,7 @@ class Uv:
     def environment(self, index_options: Sequence[reqfile.IndexOption]) -> dict[str, str]:
         return reqfile.uv_environment(index_options)
 
-    def sync(self, venv: Venv, lock: Path, root: Path, with_project: bool) -> None:
+    def sync(self, venv: Venv, lock: Path, text: str, root: Path, with_project: bool) -> None:
         """uv pip sync resolves, fetches and builds before it changes the venv; the project
         goes in the same command, so its build is checked first too."""
         sources = [str(lock)]
@@ -123,38 +124,35 @@ class Uv:
             project.write_text("--editable .\n", encoding="utf-8")
             sources.append(str(project))
         argv = [self.uv, "pip", "sync", "--quiet", "--python", str(venv.python), *sources]
-        options = reqfile.index_options([lock], {lock: lock.read_text(encoding="utf-8")})
+        options = reqfile.index_options({lock: text})
         runner.run(argv, capture=True, cwd=str(root), env=self.environment(options))
 
 
-def _has_hashes(lock: Path) -> bool:
-    return "--hash=" in lock.read_text(encoding="utf-8", errors="replace")
-
-
-def _unlisted(venv: Venv, lock: Path, root: Path) -> list[str]:
-    """Installed distributions the lock does not name, except pip (which does the work) and the
-    project's own editable install."""
-    listed = set(locks.pins(lock)) | {"pip"}
+def _unlisted(venv: Venv, text: str, root: Path, with_project: bool) -> list[str]:
+    """Installed distributions the lock (`text`) does not name, except pip (which does the work)
+    and editable installs of the project (`with_project`) or of the lock's own `-e` lines. A pin whose marker
+    leaves it out for this venv is counted as named: pip-sync removed it, this keeps it."""
+    listed = {*locks.pins_in(text), "pip"}
+    kept = [*([root] if with_project else []), *reqfile.editable_paths(text, root)]
+    editables = [os.path.realpath(path) for path in kept]
     found = []
     for site in venv.site_packages():
         for dist_info in site.glob("*.dist-info"):
-            name = re.sub(r"[-_.]+", "-", dist_info.name[: -len(".dist-info")].rsplit("-", 1)[0]).lower()
-            if name not in listed and not _is_editable_of(dist_info, root):
+            name = locks.normalized(dist_info.name[: -len(".dist-info")].rsplit("-", 1)[0])
+            if name not in listed and _editable_target(dist_info) not in editables:
                 found.append(name)
     return sorted(found)
 
 
-def _is_editable_of(dist_info: Path, root: Path) -> bool:
+def _editable_target(dist_info: Path) -> str | None:
+    """The real path of the folder an editable install points at (None if it is no editable)."""
     try:
         url = json.loads((dist_info / "direct_url.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
+        return None
     if not (isinstance(url, dict) and (url.get("dir_info") or {}).get("editable")):
-        return False
-    path = unquote(urlparse(str(url.get("url", ""))).path)
-    if os.name == "nt" and path.startswith("/"):
-        path = path[1:]  # file:///C:/x
-    return os.path.normcase(os.path.realpath(path)) == os.path.normcase(os.path.realpath(root))
+        return None
+    return os.path.realpath(url2pathname(urlsplit(str(url.get("url", ""))).path))
 
 
 def get(name: str) -> PipTools | Uv:

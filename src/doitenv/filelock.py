@@ -9,6 +9,7 @@ outside the venv, because rebuilding the venv deletes everything inside it.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import time
@@ -23,8 +24,10 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
         # msvcrt has no shared locks: on Windows readers take turns too.
         try:
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EDEADLK):  # held by another process
+                return False
+            raise
         return True
 
     def _lock(fd: int, exclusive: bool) -> None:

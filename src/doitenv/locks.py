@@ -108,7 +108,7 @@ def index_options(root: Path, in_file: str, text: str | None = None) -> list[req
             texts[path] = text if text is not None and path == root / in_file else read_requirements(path)
         except (OSError, LockError):
             pass  # check_inputs says what is wrong with it
-    return reqfile.index_options(texts, texts)
+    return reqfile.index_options(texts)
 
 
 def _requirement_lines(text: str) -> list[str]:
@@ -118,12 +118,22 @@ def _requirement_lines(text: str) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
+def normalized(name: str) -> str:
+    """A distribution's name as PEP 503 compares it."""
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
+
+
 def pins(lock: Path) -> dict[str, str]:
     """{normalized name: version} of the packages a lock pins (empty when there is no lock)."""
     try:
         text = lock.read_text(encoding="utf-8")
     except (OSError, ValueError):  # missing, or not UTF-8 (so not written by doitenv)
         return {}
+    return pins_in(text)
+
+
+def pins_in(text: str) -> dict[str, str]:
+    """{normalized name: version} of the packages a lock's `text` pins."""
     found = {}
     for line in _requirement_lines(text):
         name, sep, version = line.partition("==")
@@ -132,7 +142,7 @@ def pins(lock: Path) -> dict[str, str]:
             name, sep, version = line.partition(" @ ")
             version = ""
         if sep and not name.startswith("-"):
-            found[re.sub(r"[-_.]+", "-", name.split("[")[0].strip()).lower()] = version.split(" ")[0].rstrip("\\")
+            found[normalized(name.split("[")[0])] = version.split(" ")[0].rstrip("\\")
     return found
 
 
@@ -170,10 +180,10 @@ def check_inputs(root: Path, in_file: str, layered_on: str | None, text: str | N
     problems = []
     for each in inputs(root, in_file, text):
         if text is not None and each == path:
-            problems += reqfile.problems(each, root, text, True, label="pyproject.toml's sources")
+            problems += reqfile.problems(each, root, text, label="pyproject.toml's sources")
         elif each.is_file():
             # Raises on an encoding pip-compile would mangle.
-            problems += reqfile.problems(each, root, read_requirements(each), True)
+            problems += reqfile.problems(each, root, read_requirements(each))
             for _, included in includes(each):
                 if not included.is_file() and included != root / (layered_on or ""):
                     where, what = files.shown(each, root), files.shown(included, root)

@@ -12,6 +12,7 @@ clone syncs from the same index. Credentials in them may only be environment ref
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shlex
@@ -38,6 +39,8 @@ INDEX_OPTIONS = {
     "--trusted-host": "--trusted-host",
 }
 _ARCHIVE = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
+# Prefixes of the access tokens of GitHub, GitLab, PyPI and npm.
+_TOKEN_PREFIXES = ("ghp_", "gho_", "ghs_", "github_pat_", "glpat-", "pypi-", "npm_")
 
 
 class Line(NamedTuple):
@@ -69,11 +72,11 @@ class IndexOption(NamedTuple):
     source: Path  # the file that says it, against whose folder a relative path counts
 
 
-def index_options(paths: Iterable[Path], texts: Mapping[Path, str]) -> list[IndexOption]:
-    """The index options of `paths` (each file's text from `texts`), in order, each once."""
+def index_options(texts: Mapping[Path, str]) -> list[IndexOption]:
+    """The index options of files (path: text), in order, each once."""
     found: list[IndexOption] = []
-    for path in paths:
-        for line in logical_lines(texts[path]):
+    for path, text in texts.items():
+        for line in logical_lines(text):
             option = _index_option(line.text, path)
             if option is not None and option not in found:
                 found.append(option)
@@ -81,16 +84,39 @@ def index_options(paths: Iterable[Path], texts: Mapping[Path, str]) -> list[Inde
 
 
 def is_index_option(text: str) -> bool:
-    return _index_option(text, Path()) is not None
+    match = _OPTION.match(text)
+    return match is not None and match.group(1) in INDEX_OPTIONS
 
 
 def _index_option(text: str, source: Path) -> IndexOption | None:
     match = _OPTION.match(text)
     if not match or match.group(1) not in INDEX_OPTIONS:
         return None
-    flag = INDEX_OPTIONS[match.group(1)]
-    words = shlex.split(match.group(2)) if match.group(2) else []
-    return IndexOption(flag, words[0] if words else "", source)
+    return IndexOption(INDEX_OPTIONS[match.group(1)], _option_value(match.group(2)), source)
+
+
+def _option_value(text: str) -> str:
+    """An option's value, unquoted as pip's shlex reading does (an unbalanced quote is kept)."""
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        words = text.split()
+    return words[0] if words else ""
+
+
+def editable_paths(text: str, root: Path) -> list[Path]:
+    """The local folders a requirements file's `-e` lines install (pip reads them from the
+    working folder, the project root)."""
+    found = []
+    for line in logical_lines(text):
+        match = _OPTION.match(line.text)
+        if match and match.group(1) in ("-e", "--editable"):
+            value = _option_value(match.group(2))
+            if value.startswith("file:"):
+                found.append(_local_path(value, root / "x"))
+            elif not _URL.match(value):
+                found.append(root / value.split("#", 1)[0])
+    return found
 
 
 def lock_lines(options: Iterable[IndexOption], lock_folder: Path) -> list[str]:
@@ -99,11 +125,14 @@ def lock_lines(options: Iterable[IndexOption], lock_folder: Path) -> list[str]:
     lines = []
     for option in options:
         value = option.value
-        if option.flag == "--find-links" and _is_local(value):
+        # A value with an environment reference is kept as written: the lock keeps the reference.
+        if option.flag == "--find-links" and _is_local(value) and not ENV_REFERENCE.search(value):
             target = _local_path(value, option.source)
             # No leading "./": uv reads `./wheels` as a URL and refuses it.
             value = Path(os.path.relpath(target, lock_folder)).as_posix()
-        line = f"{option.flag} {value}".strip()
+        # Quoted only when it must be: pip reads quotes (shlex), and plain values read anywhere.
+        shown = shlex.quote(value) if re.search(r"[\s'\"]", value) else value
+        line = f"{option.flag} {shown}" if value else option.flag
         if line not in lines:
             lines.append(line)
     return lines
@@ -113,24 +142,27 @@ def uv_environment(options: Iterable[IndexOption]) -> dict[str, str]:
     """uv lets UV_INDEX_URL (and uv.toml) override a file's --index-url, where pip lets the file
     win: hand uv the file's index the strongest way, so the index the project names wins."""
     index_urls = [option.value for option in options if option.flag == "--index-url"]
-    return {"UV_INDEX_URL": expand(index_urls[-1])} if index_urls else {}
+    if not index_urls:
+        return {}
+    # UV_DEFAULT_INDEX is the newer name, and wins over UV_INDEX_URL when both are set.
+    return {"UV_INDEX_URL": expand(index_urls[-1]), "UV_DEFAULT_INDEX": expand(index_urls[-1])}
 
 
 def expand(value: str) -> str:
     return ENV_REFERENCE.sub(lambda match: os.environ.get(match.group(1), match.group(0)), value)
 
 
-def problems(path: Path, root: Path, text: str, check_environment: bool, label: str | None = None) -> list[str]:
+def problems(path: Path, root: Path, text: str, label: str | None = None) -> list[str]:
     """One message per bad line of a requirements file, naming the file (or `label`, for text
-    doitenv made from pyproject.toml), the line and the fix. With `check_environment`, an
-    environment reference that is not set is one too."""
+    doitenv made from pyproject.toml), the line and the fix. An environment reference that is
+    not set is one too: these are read when a lock is compiled or synced, which needs them."""
     found = []
     for line in logical_lines(text):
         where = label or f"{files.shown(path, root)}, line {line.number}"
         problem = _line_problem(line.text, path, root)
         if problem is None:
             problem = _secret_problem(line.text)
-        if problem is None and check_environment:
+        if problem is None:
             unset = [ref for ref in ENV_REFERENCE.findall(line.text) if ref not in os.environ]
             if unset:
                 problem = (
@@ -145,18 +177,17 @@ def problems(path: Path, root: Path, text: str, check_environment: bool, label: 
 def _line_problem(text: str, source: Path, root: Path) -> str | None:
     if text.startswith("-"):
         option = _index_option(text, source)
-        if option is not None and option.flag == "--find-links" and _is_local(option.value):
-            target = _local_path(option.value, source)
-            inside = os.path.realpath(target).startswith(os.path.join(os.path.realpath(root), ""))
-            if not inside:
+        if option is not None and option.flag == "--find-links" and option.value and _is_local(option.value):
+            target = os.path.normcase(os.path.realpath(_local_path(option.value, source)))
+            project = os.path.normcase(os.path.realpath(root))
+            if os.path.commonpath([target, project]) != project:
                 return (
                     f"--find-links {option.value} is outside the project, so a clone would not find it: "
                     "move the folder into the project, or serve it from an index"
                 )
         return None  # other options: pip and uv judge them, and both refuse unknown ones
     # pip's own split: the requirement, then per-requirement options such as --hash.
-    words = text.split(" ")
-    requirement = " ".join(word for word in words[: next((i for i, w in enumerate(words) if w.startswith("-")), None)])
+    requirement = " ".join(itertools.takewhile(lambda word: not word.startswith("-"), text.split(" "))).strip()
     if _URL.match(requirement) or _looks_like_path(requirement):
         return None  # a bare URL or path: pip reads the name from what it points to
     from packaging.requirements import InvalidRequirement, Requirement
@@ -178,9 +209,14 @@ def _line_problem(text: str, source: Path, root: Path) -> str | None:
 
 
 def _looks_like_path(requirement: str) -> bool:
+    """pip reads a line as a path when it has a path separator, starts with a dot or names an
+    archive (and a `name @ url` line as a requirement)."""
+    if " @ " in requirement or ";" in requirement:
+        return False
     return (
-        requirement.startswith((".", "/", "~", "\\"))
-        or re.match(r"^[A-Za-z]:[\\/]", requirement) is not None
+        "/" in requirement
+        or "\\" in requirement
+        or requirement.startswith((".", "~"))
         or requirement.lower().endswith(_ARCHIVE)
     )
 
@@ -194,7 +230,8 @@ def _secret_problem(text: str) -> str | None:
             continue
         netloc = url.netloc
         user, has_password, password = netloc.rsplit("@", 1)[0].partition(":")
-        secret = password if has_password else user  # a lone user part is a token
+        # A lone user part is a token when it looks like one (a keyring user name is not).
+        secret = password if has_password else (user if _looks_like_token(user) else "")
         if ENV_REFERENCE.sub("", secret):
             host = netloc.rsplit("@", 1)[1]
             return (
@@ -202,6 +239,10 @@ def _secret_problem(text: str) -> str | None:
                 f"write it as an environment reference, https://${{TOKEN}}@{host}/…, and set TOKEN"
             )
     return None
+
+
+def _looks_like_token(user: str) -> bool:
+    return user.startswith(_TOKEN_PREFIXES) or (len(user) >= 20 and any(c.isdigit() for c in user))
 
 
 def _is_local(value: str) -> bool:

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from doitenv import files, reqfile, runner
+from doitenv import files, locks, reqfile, runner
 from doitenv.backends import PipTools, Uv
 from doitenv.venv import Venv
 
@@ -67,9 +67,10 @@ def why_unsynced(venv: Venv, lock: Path, project: dict[str, Any] | None) -> str 
 
 def sync(venv: Venv, lock: Path, root: Path, project: dict[str, Any] | None, backend: PipTools | Uv) -> None:
     """Sync `venv` to `lock`, with the project editable when it declares one."""
+    text = lock.read_text(encoding="utf-8", errors="replace")
     # A lock edited by hand is judged like an .in file, and an index credential it refers to
     # must be set, before the venv is touched.
-    problems = reqfile.problems(lock, root, lock.read_text(encoding="utf-8", errors="replace"), True)
+    problems = reqfile.problems(lock, root, text)
     if problems:
         raise SyncError("\n".join(problems) + f"; so {venv.path.name}/ is unchanged")
     record = venv.path / _SYNCED
@@ -79,29 +80,32 @@ def sync(venv: Venv, lock: Path, root: Path, project: dict[str, Any] | None, bac
     # Until the new record is written, a kill or a full disk leaves the venv marked unsynced.
     record.unlink(missing_ok=True)
     try:
-        backend.sync(venv, lock, root, with_project=project is not None)
+        backend.sync(venv, lock, text, root, with_project=project is not None)
     except runner.CommandFailed as failed:
         unchanged = venv.installed() == before
-        if unchanged and isinstance(held, dict) and held.get("installed") == before:
-            files.write_json(record, held)  # the backend checked before it changed anything
-        raise SyncError(_failure(venv, lock, root, failed.output, unchanged, held)) from None
+        # The backends check everything before they change anything: a venv that still holds
+        # what its record says gets the record back.
+        restored = unchanged and isinstance(held, dict) and held.get("installed") == before
+        if restored:
+            files.write_json(record, held)
+        raise SyncError(_failure(venv, lock, root, failed.output, unchanged, held if restored else None)) from None
     files.write_json(record, {**wanted, "installed": venv.installed()})
 
 
 def _failure(venv: Venv, lock: Path, root: Path, output: str, unchanged: bool, held: Any) -> str:
     """The tool's error lines, then one line: which lock, which package, what to do."""
-    name = files.shown(lock, root)
-    what, fix = _what_failed(output, root, venv)
+    what, fix = _what_failed(output, root, venv, lock)
+    name = venv.path.name
     if not unchanged:
-        state = f"{venv.path.name}/ is marked unsynced and the next run tries again"
-    elif isinstance(held, dict) and held.get("lock") == lock.name:
-        state = f"{venv.path.name}/ is unchanged (it still holds what {held['lock']} held before)"
-    elif isinstance(held, dict) and held.get("lock"):
-        state = f"{venv.path.name}/ is unchanged (it still holds {held['lock']})"
+        state = f"{name}/ is marked unsynced and the next run tries again"
+    elif held is None:
+        state = f"{name}/ is unchanged, and marked unsynced"
+    elif held["lock"] == lock.name:
+        state = f"{name}/ is unchanged (it still holds what {held['lock']} held before)"
     else:
-        state = f"{venv.path.name}/ is unchanged"
+        state = f"{name}/ is unchanged (it still holds {held['lock']})"
     details = "".join(f"  {line}\n" for line in runner.error_lines(output))
-    return f"{details}{name}: could not sync {venv.path.name}/: {what}, so {state}: {fix}"
+    return f"{details}{files.shown(lock, root)}: could not sync {name}/: {what}, so {state}: {fix}"
 
 
 _NOT_FOUND = re.compile(
@@ -111,22 +115,26 @@ _NOT_FOUND = re.compile(
 _BAD_HASH = re.compile(r"DO NOT MATCH THE HASHES.*?\n\s+(\S+) from|[Hh]ash mismatch for `([^`]+)`", re.DOTALL)
 
 
-def _what_failed(output: str, root: Path, venv: Venv) -> tuple[str, str]:
+def _what_failed(output: str, root: Path, venv: Venv, lock: Path) -> tuple[str, str]:
     offline = runner.unreachable(output)
     if offline:
         return f"could not reach the package index ({offline})", "check the network, or the index settings"
-    if any(root.as_uri() in line for line in runner.error_lines(output)):
-        return "the project's editable install failed to build", "fix what the lines above say about it"
+    project = root.as_uri()
+    built = any(re.search(re.escape(project) + r"(['`\s]|$)", line) for line in runner.error_lines(output))
     bad_hash = _BAD_HASH.search(output)
+    missing = _NOT_FOUND.search(output)
+    found = bad_hash or missing
+    pin = next((group for group in found.groups() if group), "") if found else ""
+    # A package the lock does not pin is one the project's build needs (older pips do not name
+    # the project in their error).
+    if built or (pin and locks.normalized(_name(pin)) not in locks.pins(lock)):
+        return "the project's editable install failed to build", "fix what the lines above say about it"
     if bad_hash:
-        pin = bad_hash.group(1) or bad_hash.group(2)
         return (
             f"{pin} does not match its hash",
             f"if its index changed the file on purpose, `doit upgrade --package {_name(pin)}` pins it with new hashes",
         )
-    missing = _NOT_FOUND.search(output)
     if missing:
-        pin = next(group for group in missing.groups() if group)
         return (
             f"{pin} is not available for Python {venv.python_version()} here",
             f"`doit upgrade --package {_name(pin)}` pins a version that is (or correct the line by hand)",

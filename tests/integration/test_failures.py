@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 from typing import Callable
 
@@ -149,19 +150,29 @@ def test_a_sync_waits_for_a_test_run_and_says_so(new_project: ProjectFactory) ->
     tests = project.start("test")
     try:
         _wait_for(started.exists, "the test run to start")
-        prod = project.start("prod")
-        assert prod.stdout is not None
-        lines: list[str] = []
-        _wait_for(lambda: _read_until(prod, lines, "doitenv: waiting for"), "the sync to say it waits")
-        assert "waiting for a command running in venv/ to finish before syncing it" in lines[-1]
+        prod = _Output(project.start("prod"))
+        _wait_for(lambda: prod.has_line_starting("doitenv: waiting for"), "the sync to wait")
+        assert "doitenv: waiting for a command running in venv/ to finish before syncing it\n" in prod.lines
         assert any(pin.startswith("pytest==") for pin in project.installed())  # still there
     finally:
         release.touch()
     tests_output, _ = tests.communicate(timeout=300)
     assert tests.returncode == 0 and "3 passed" in tests_output, tests_output
-    rest, _ = prod.communicate(timeout=300)
-    assert prod.returncode == 0, "".join(lines) + rest
+    code, output = prod.finish()
+    assert code == 0, output
     assert not any(pin.startswith("pytest==") for pin in project.installed())  # then prod synced
+
+
+def test_a_test_run_that_waited_on_a_change_of_its_venv_says_so(new_project: ProjectFactory) -> None:
+    project = new_project()
+    project.doit("dev")
+    with exclusive(project.path / ".doitenv" / "venv.users.lock"):  # as a sync in progress holds it
+        tests = _Output(project.start("test"))
+        _wait_for(lambda: tests.has_line_starting("doitenv: waiting for"), "the tests to wait")
+        project.pip("uninstall", "--yes", "beta")  # what that sync changed
+    code, output = tests.finish()
+    assert code != 0
+    assert "another doit changed venv/ meanwhile (packages in venv/ were installed or removed by hand)" in output
 
 
 def _wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
@@ -172,11 +183,25 @@ def _wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> 
         time.sleep(0.1)
 
 
-def _read_until(process: subprocess.Popen[str], lines: list[str], start: str) -> bool:
-    """Read `process`'s output a line at a time; True once a line starts with `start`."""
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line and process.poll() is not None:
-        pytest.fail("exited without waiting:\n" + "".join(lines))
-    lines.append(line)
-    return line.startswith(start)
+class _Output:
+    """What a running process prints, line by line as it comes (a thread reads it, so that a
+    wait for a line can time out)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        with self.process.stdout:
+            self.lines.extend(iter(self.process.stdout.readline, ""))
+
+    def has_line_starting(self, start: str) -> bool:
+        return any(line.startswith(start) for line in self.lines)
+
+    def finish(self) -> tuple[int, str]:
+        code = self.process.wait(timeout=300)
+        self.reader.join(timeout=60)
+        return code, "".join(self.lines)

@@ -7,9 +7,8 @@ import pytest
 from doitenv import reqfile
 
 
-def _problems(tmp_path: Path, text: str, check_environment: bool = False) -> list[str]:
-    path = tmp_path / "requirements.in"
-    return reqfile.problems(path, tmp_path, text, check_environment)
+def _problems(tmp_path: Path, text: str) -> list[str]:
+    return reqfile.problems(tmp_path / "requirements.in", tmp_path, text)
 
 
 def test_logical_lines_join_continuations_and_drop_comments() -> None:
@@ -23,7 +22,8 @@ def test_logical_lines_join_continuations_and_drop_comments() -> None:
 @pytest.mark.parametrize(
     ("line", "says"),
     [
-        ("alpha>=>2", "'alpha>=>2' is not a valid requirement"),
+        ("alpha>=>2", "'alpha>=>2' is not a valid requirement (Expected semicolon"),
+        ("alpha>=>2", "write it as PEP 508 says, e.g. 'alpha>=2'"),
         ("beta[", "'beta[' is not a valid requirement"),
         ('alpha; python_version >> "3"', "is not a valid requirement"),
         ("alpha @ notaurl", "'notaurl' is not a URL"),
@@ -43,15 +43,22 @@ def test_malformed_requirements_get_one_verdict_naming_the_line(tmp_path: Path, 
         "alpha @ https://example.invalid/alpha-1.0-py3-none-any.whl",
         "alpha @ file:///wheels/alpha-1.0-py3-none-any.whl",
         "./vendored/alpha",
+        "libs/alpha[fast]",
+        "alpha-1.0.tar.gz",
         "https://example.invalid/alpha-1.0.tar.gz",
         "-e .",
         "-r other.in",
         "--index-url https://${TOKEN}@example.invalid/simple",
         "--extra-index-url https://__token__:${PASSWORD}@example.invalid/simple",
         "alpha @ git+ssh://git@example.invalid/alpha.git",
+        "alpha @ git+https://git@example.invalid/alpha.git",
+        "--index-url https://me@example.invalid/simple",  # a keyring looks the password up
+        "-f 'wheels",  # an unbalanced quote: pip says what is wrong with it
     ],
 )
-def test_what_pip_reads_as_valid_passes(tmp_path: Path, line: str) -> None:
+def test_what_pip_reads_as_valid_passes(tmp_path: Path, line: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOKEN", "t")
+    monkeypatch.setenv("PASSWORD", "p")
     assert _problems(tmp_path, line + "\n") == []
 
 
@@ -61,7 +68,8 @@ def test_what_pip_reads_as_valid_passes(tmp_path: Path, line: str) -> None:
         "--index-url https://user:s3cret@example.invalid/simple",
         "-i https://ghp_s3cret@example.invalid/simple",
         "--extra-index-url=https://${USER}:s3cret@example.invalid/simple",
-        "alpha @ https://s3cret@example.invalid/alpha.whl",
+        "alpha @ https://glpat-s3cret@example.invalid/alpha.whl",
+        "--find-links https://ab12cd34ef56gh78s3cret@example.invalid/wheels/",
     ],
 )
 def test_a_literal_credential_is_refused_without_repeating_it(tmp_path: Path, line: str) -> None:
@@ -71,18 +79,17 @@ def test_a_literal_credential_is_refused_without_repeating_it(tmp_path: Path, li
     assert "s3cret" not in found[0]
 
 
-def test_an_environment_reference_must_be_set_when_it_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_environment_reference_must_be_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DOITENV_TEST_TOKEN", raising=False)
     text = "--index-url https://${DOITENV_TEST_TOKEN}@example.invalid/simple\n"
-    assert _problems(tmp_path, text) == []  # `doit check` needs no credentials
-    assert "uses ${DOITENV_TEST_TOKEN}, which is not set" in _problems(tmp_path, text, True)[0]
+    assert "line 1: uses ${DOITENV_TEST_TOKEN}, which is not set" in _problems(tmp_path, text)[0]
     monkeypatch.setenv("DOITENV_TEST_TOKEN", "x")
-    assert _problems(tmp_path, text, True) == []
+    assert _problems(tmp_path, text) == []
 
 
 def test_find_links_must_stay_inside_the_project(tmp_path: Path) -> None:
     (tmp_path / "wheels").mkdir()
-    assert _problems(tmp_path, "--find-links wheels\n-f ./wheels/\n") == []
+    assert _problems(tmp_path, "--find-links wheels\n-f ./wheels/\n-f .\n--find-links\n") == []
     found = _problems(tmp_path, "--find-links ../elsewhere\n")
     assert "--find-links ../elsewhere is outside the project, so a clone would not find it" in found[0]
     assert "outside the project" in _problems(tmp_path, "-f /opt/wheels\n")[0]
@@ -91,13 +98,19 @@ def test_find_links_must_stay_inside_the_project(tmp_path: Path) -> None:
 
 def test_index_options_reach_the_lock_relative_to_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     in_file = tmp_path / "requirements" / "base.in"
-    text = "-i https://${TOKEN}@example.invalid/simple\n--find-links ../wheels\n--no-index\nalpha\n-f ./../wheels/\n"
-    options = reqfile.index_options([in_file], {in_file: text})
+    text = (
+        "-i https://${TOKEN}@example.invalid/simple\n--find-links ../wheels\n--no-index\nalpha\n-f ./../wheels/\n"
+        "-f ${WHEELS}/x\n-f '../my wheels'\n"
+    )
+    options = reqfile.index_options({in_file: text})
     assert reqfile.lock_lines(options, tmp_path) == [
         "--index-url https://${TOKEN}@example.invalid/simple",
         "--find-links wheels",
         "--no-index",
+        "--find-links ${WHEELS}/x",  # the reference, not this machine's value
+        "--find-links 'my wheels'",
     ]
     assert reqfile.lock_lines(options, in_file.parent)[1] == "--find-links ../wheels"
     monkeypatch.setenv("TOKEN", "t0k")
-    assert reqfile.uv_environment(options) == {"UV_INDEX_URL": "https://t0k@example.invalid/simple"}
+    url = "https://t0k@example.invalid/simple"
+    assert reqfile.uv_environment(options) == {"UV_INDEX_URL": url, "UV_DEFAULT_INDEX": url}

@@ -1,0 +1,71 @@
+"""The parts of a sync that need no tool: what to remove after an install, and what a failure says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from doitenv import backends, sync
+from doitenv.venv import Venv
+
+# pip 23.2.1's own words when the project's build backend cannot be installed: it never names
+# the project, only the build requirement.
+PIP_23_BUILD_FAILURE = """\
+  error: subprocess-exited-with-error
+
+  × pip subprocess to install build dependencies did not run successfully.
+  │ exit code: 1
+  ╰─> [3 lines of output]
+      ERROR: Could not find a version that satisfies the requirement flit_core>=99 (from versions: 4.2.0)
+      ERROR: No matching distribution found for flit_core>=99
+      [end of output]
+"""
+PIP_MISSING_PIN = """\
+ERROR: Could not find a version that satisfies the requirement alpha==9.9 (from versions: 1.0)
+ERROR: No matching distribution found for alpha==9.9
+"""
+PIP_BAD_HASH = """\
+ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you have updated ...
+    beta==2.0 from file:///wheels/beta-2.0-py3-none-any.whl (from -r requirements.txt (line 2)):
+        Expected sha256 1111
+             Got        7ce6
+"""
+
+
+def _dist(site: Path, folder: str, editable_of: Path | None = None) -> None:
+    (site / folder).mkdir(parents=True)
+    if editable_of is not None:
+        url = {"url": editable_of.as_uri(), "dir_info": {"editable": True}}
+        (site / folder / "direct_url.json").write_text(json.dumps(url))
+
+
+def test_what_the_lock_does_not_list_is_removed_and_nothing_else(tmp_path: Path) -> None:
+    venv = Venv(tmp_path / "venv")
+    site = venv.path / "lib" / "python3.11" / "site-packages"
+    root, lib, other = tmp_path / "proj", tmp_path / "lib", tmp_path / "other"
+    for folder in (root, lib, other):
+        folder.mkdir()
+    for name in ("zope.interface-6.0", "typing_extensions-4.12.0", "Foo_Bar-1.0", "pip-26.3", "extra_thing-2.0"):
+        _dist(site, f"{name}.dist-info")
+    _dist(site, "proj-0.1.dist-info", editable_of=root)
+    _dist(site, "lib-0.2.dist-info", editable_of=lib)
+    _dist(site, "other-0.3.dist-info", editable_of=other)
+    lock = "zope-interface==6.0\ntyping-extensions==4.12.0 \\\n    --hash=sha256:aa\nfoo.bar==1.0\n-e ../lib\n"
+    assert backends._unlisted(venv, lock, root, with_project=True) == ["extra-thing", "other"]
+    # prod of a project that is no longer installed editable: its old editable goes too.
+    assert backends._unlisted(venv, lock, root, with_project=False) == ["extra-thing", "other", "proj"]
+
+
+def test_a_failure_names_the_package_or_the_project(tmp_path: Path) -> None:
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("alpha==9.9\nbeta==2.0\n")
+    venv = Venv(tmp_path / "venv")
+    assert sync._what_failed(PIP_MISSING_PIN, tmp_path, venv, lock)[0].startswith("alpha==9.9 is not available")
+    assert sync._what_failed(PIP_BAD_HASH, tmp_path, venv, lock)[0] == "beta==2.0 does not match its hash"
+    build = sync._what_failed(PIP_23_BUILD_FAILURE, tmp_path, venv, lock)
+    assert build[0] == "the project's editable install failed to build"
+    uv_build = f"error: Failed to build `demo @ {tmp_path.as_uri()}`\n  cause: Failed to resolve requirements\n"
+    assert sync._what_failed(uv_build, tmp_path, venv, lock)[0] == "the project's editable install failed to build"
+    # Another folder whose name starts like the project's is no build of the project.
+    elsewhere = f"error: Failed to build `x @ {tmp_path.as_uri()}-x`\n"
+    assert sync._what_failed(elsewhere, tmp_path, venv, lock)[0] == "the install failed"
