@@ -3,11 +3,13 @@
 For each project: write the two .in files and dodo.py, `doit dev`, run the project's own test
 suite with `doit test`; a second `doit dev` runs nothing; an edit that breaks a module makes
 `doit test` fail and a revert makes it pass; a `.pre-commit-config.yaml` does not break `dev`.
+One project also takes its dependency from a private index its requirements.in names.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -72,4 +74,40 @@ def test_a_real_project_managed_as_the_readme_says(real: RealProject, offline: P
     project.write(".pre-commit-config.yaml", scaffold.PRE_COMMIT)
     dev = project.doit("dev")
     assert "the pre-commit hook is not installed" in dev.output or "pre-commit install" in " ".join(dev.ran)
+    assert project.doit("dev").ran == []
+
+
+def test_a_real_project_pinned_from_a_private_index_keeps_its_venv_through_a_bad_pin(
+    offline: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """typing-inspection (hatchling) with its one dependency served by a private index that
+    requirements.in names: the lock keeps the index, and a pin no index has changes nothing."""
+    real = next(each for each in PROJECTS if each.name == "typing-inspection")
+    private, public = tmp_path / "private" / "simple", tmp_path / "public"
+    (private / "typing-extensions").mkdir(parents=True)
+    public.mkdir()
+    for wheel in (offline / "wheels").glob("*.whl"):
+        private_one = wheel.name.lower().startswith("typing_extensions-")
+        shutil.copy(wheel, private / "typing-extensions" if private_one else public)
+        if private_one:
+            (private / "typing-extensions" / "index.html").write_text(f'<a href="{wheel.name}">{wheel.name}</a>\n')
+    monkeypatch.setenv("PIP_FIND_LINKS", str(public))
+    monkeypatch.delenv("PIP_NO_INDEX")
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")  # this machine's index: never reached
+    monkeypatch.setenv("PRIVATE_INDEX", private.parent.as_posix())
+    project = _as_a_new_user(offline, real, tmp_path / "work")
+    project.write("requirements.in", "--index-url file://${PRIVATE_INDEX}/simple\ntyping-extensions\n")
+
+    project.doit("dev")
+    assert "\n--index-url file://${PRIVATE_INDEX}/simple\n" in project.read("requirements-dev.txt")
+    assert "passed" in project.doit("test").output
+    before = project.installed(editable=True)
+    good = project.read("requirements-dev.txt")
+    pinned = next(line for line in good.splitlines() if line.startswith("typing-extensions=="))
+    project.write("requirements-dev.txt", good.replace(pinned, "typing-extensions==0.0.1"))
+    failed = project.doit("dev", ok=False)
+    assert "could not sync venv/: typing-extensions==0.0.1 is not available" in failed.output
+    assert "Traceback" not in failed.output
+    assert project.installed(editable=True) == before
+    project.write("requirements-dev.txt", good)
     assert project.doit("dev").ran == []
