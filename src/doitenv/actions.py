@@ -17,6 +17,7 @@ from doit.exceptions import TaskFailed
 
 from doitenv import clean, declared, files, hooks, inputs, locks, runner, sync, tools
 from doitenv.backends import BackendMissing, PipTools
+from doitenv.config import lowest_python
 from doitenv.filelock import exclusive, shared
 from doitenv.interpreter import InterpreterNotFound, check_supported
 from doitenv.project import DOIT_DEP_FILE, Project
@@ -76,7 +77,7 @@ def make_venv(project: Project) -> TaskFailed | None:
 def lock_is_fresh(project: Project, lock: str) -> bool:
     in_file, text = project.lock_input(lock)
     options = locks.lock_options(project.config.hashes)
-    return locks.is_fresh(project.root, in_file, lock, project.venv.python_version(), options, text)
+    return locks.is_fresh(project.root, in_file, lock, project.lock_python(), options, text)
 
 
 def compile_lock(project: Project, lock: str, layered_on: str | None, upgrade: Sequence[str] = ()) -> TaskFailed | None:
@@ -89,17 +90,20 @@ def compile_lock(project: Project, lock: str, layered_on: str | None, upgrade: S
             locks.check_inputs(project.root, in_file, layered_on, text)
             venv = project.venv
             source = in_file if text is None else "pyproject.toml's sources"
-            print(f"doitenv: pinning {source} into {lock} for Python {venv.python_version()}")
-            backend = project.backend
-            tool = tools.piptools_for(venv) if isinstance(backend, PipTools) else []
-            options = locks.lock_options(project.config.hashes)
+            config = project.config
+            lowest = lowest_python(config.universal_python or "") if config.universal else None
+            target = f"every Python {config.universal_python} and platform" if lowest else venv.python_version()
+            print(f"doitenv: pinning {source} into {lock} for Python {target}")
+            resolver = project.resolver
+            tool = tools.piptools_for(venv) if isinstance(resolver, PipTools) else []
+            options = locks.lock_options(config.hashes)
 
             def compile_argv(output: str) -> list[str]:
-                return backend.compile(tool, venv, in_file, output, project.config.hashes, upgrade)
+                return resolver.compile(tool, venv, in_file, output, config.hashes, upgrade, lowest)
 
-            environment = backend.environment(locks.index_options(project.root, in_file, text))
+            environment = resolver.environment(locks.index_options(project.root, in_file, text))
             locks.compile_lock(
-                project.root, in_file, lock, venv.python_version(), options, compile_argv, text, environment
+                project.root, in_file, lock, project.lock_python(), options, compile_argv, text, environment
             )
         except (locks.LockError, BackendMissing) as exc:
             return TaskFailed(str(exc))
@@ -183,6 +187,8 @@ def unmet_dependencies(project: Project) -> list[str]:
         )
     lock = project.root / config.requirements
     python = project.venv.python_version() or (locks.recorded(lock) or ("", ""))[1]
+    if python.startswith("universal"):  # no venv: the markers of the Python that runs doit
+        python = tools.running_version()
     return declared.unmet(config.project, lock, config.requirements, fix, python)
 
 

@@ -48,8 +48,16 @@ class PipTools:
         ]  # fmt: skip
 
     def compile(
-        self, tool: list[str], venv: Venv, in_file: str, output: str, hashes: bool, upgrade: Sequence[str]
+        self,
+        tool: list[str],
+        venv: Venv,
+        in_file: str,
+        output: str,
+        hashes: bool,
+        upgrade: Sequence[str],
+        universal_from: str | None = None,
     ) -> list[str]:
+        assert universal_from is None, "pip-compile resolves for one Python only: universal locks use uv"
         return [
             *tool, "compile",
             *(["--generate-hashes"] if hashes else []),
@@ -98,14 +106,26 @@ class Uv:
         return [self.uv, "venv", "--quiet", "--no-project", "--python", python, str(venv.path)]
 
     def compile(
-        self, tool: list[str], venv: Venv, in_file: str, output: str, hashes: bool, upgrade: Sequence[str]
+        self,
+        tool: list[str],
+        venv: Venv,
+        in_file: str,
+        output: str,
+        hashes: bool,
+        upgrade: Sequence[str],
+        universal_from: str | None = None,
     ) -> list[str]:
+        """For the venv's Python; with `universal_from` (a major.minor), for that Python and every
+        later one and every platform, the markers kept on the pins."""
+        target = (
+            ["--universal", "--python-version", universal_from] if universal_from else ["--python", str(venv.python)]
+        )
         return [
             self.uv, "pip", "compile",
             *(["--generate-hashes"] if hashes else []),
             *upgrade,
             "--quiet",
-            "--python", str(venv.python),
+            *target,
             "--output-file", output,
             "--strip-extras",
             in_file,

@@ -6,6 +6,7 @@ collected and reported at once, each with its full TOML key.
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 from dataclasses import dataclass, field
@@ -45,6 +46,9 @@ class Config:
     backend: str = "pip-tools"
     hashes: bool = False  # --generate-hashes: every sync runs in pip's hash-checking mode
     pythons: tuple[str, ...] = ()  # more interpreters to test on, each with a venv of its own
+    # One lock for every Python of a range and every platform, resolved by uv (see locks.py).
+    universal: bool = False
+    universal_python: str | None = None  # the range; None: [project].requires-python
     # Where each lock's requirements come from (see sources.py); None: the .in file alone.
     requirements_from: tuple[str, ...] | None = None
     dev_requirements_from: tuple[str, ...] | None = None
@@ -72,6 +76,8 @@ _KEYS = {
     "format-commands": ("format_commands", "commands"),
     "hashes": ("hashes", "bool"),
     "pythons": ("pythons", "strings"),
+    "universal": ("universal", "bool"),
+    "universal-python": ("universal_python", "str"),
     "requirements-from": ("requirements_from", "sources"),
     "dev-requirements-from": ("dev_requirements_from", "sources"),
     "test-inputs": ("test_inputs", "patterns"),
@@ -113,11 +119,25 @@ def load(root: Path) -> Config:
             values[attribute] = _convert(kind, value)
     if errors:
         raise ConfigError(errors)
+    if values.get("universal"):
+        requires = values.get("universal_python") or data.get("project", {}).get("requires-python")
+        if not isinstance(requires, str) or lowest_python(requires) is None:
+            raise ConfigError([
+                f"{path}: tool.doitenv.universal = true needs the range of Pythons to resolve for, with a lower "
+                "bound: set [project].requires-python (such as '>=3.9') or tool.doitenv.universal-python"
+            ])  # fmt: skip
+        values["universal_python"] = requires
     config = Config(root=root, project=project, pyproject=data, **values)
     errors = _check_layout(config, path)
     if errors:
         raise ConfigError(errors)
     return config
+
+
+def lowest_python(requires: str) -> str | None:
+    """The lowest major.minor a `requires-python` range allows, or None when it has no lower bound."""
+    bounds = [(int(major), int(minor)) for major, minor in re.findall(r"(?:>=|~=|==|>)\s*(\d+)\.(\d+)", requires)]
+    return "{}.{}".format(*max(bounds)) if bounds else None
 
 
 def _setup_py_project(root: Path) -> dict[str, Any] | None:

@@ -25,7 +25,7 @@ def check(project: Project) -> TaskFailed | None:
             problems.append(f"{lock} is missing or was not written by doitenv: run `doit {lock}`")
             continue
         # Without a venv, check the lock against the Python it was resolved for.
-        python = venv.python_version() or found[1]
+        python = project.lock_python() or found[1]
         if not locks.is_fresh(project.root, in_file, lock, python, options, text):
             source = in_file if text is None else "pyproject.toml's sources"
             problems.append(f"{lock} is stale for {source} and Python {python}: run `doit {lock}`")

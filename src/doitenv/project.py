@@ -52,6 +52,19 @@ class Project:
         """Raises backends.BackendMissing when uv is asked for and not installed."""
         return backends.get(self.config.backend)
 
+    @cached_property
+    def resolver(self) -> backends.PipTools | backends.Uv:
+        """What pins the locks: the backend, or uv for universal locks whichever backend syncs
+        (only uv resolves for every Python and platform at once)."""
+        return backends.Uv() if self.config.universal else self.backend
+
+    def lock_python(self) -> str:
+        """What the locks are resolved for, as their digest and header record it: the venv's
+        major.minor, or `universal` and the range, which no interpreter running doit changes."""
+        if self.config.universal:
+            return f"universal{self.config.universal_python}"
+        return self.venv.python_version()
+
     def lock_input(self, lock: str) -> tuple[str, str | None]:
         """(the file the resolver reads for `lock`, its generated text or None).
         The text is None when that file is the user's own .in file."""

@@ -1,0 +1,53 @@
+"""Universal locks: one lock for every Python of a range and every platform, never rewritten by
+a teammate whose doit runs another Python."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from doitenv import interpreter
+from tests.integration.conftest import ProjectFactory
+
+PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+REQUIREMENTS = 'alpha\nbeta<2; python_version < "3.12"\nbeta>=2; python_version >= "3.12"\n'
+
+
+def test_teammates_on_four_pythons_share_one_universal_lock(new_project: ProjectFactory, tmp_path: Path) -> None:
+    """Each teammate on another Python recompiled the committed locks for theirs: lock ping-pong."""
+    found = [version for version in PYTHONS if _installed(version)]
+    project = new_project(
+        requirements=REQUIREMENTS,
+        dev_requirements="-r requirements.txt\ndelta\n",
+        tool='universal = true\nuniversal-python = ">=3.10"\n',
+    )
+    first = project.doit("requirements-dev.txt")
+    assert "for Python every Python >=3.10 and platform" in first.output
+    locks = {name: project.read(name) for name in ("requirements.txt", "requirements-dev.txt")}
+    assert (
+        "# doitenv: inputs=" in locks["requirements.txt"] and " python=universal>=3.10\n" in locks["requirements.txt"]
+    )
+    assert "beta==1.0 ; python_full_version < '3.12'" in locks["requirements-dev.txt"]
+    assert "beta==2.0 ; python_full_version >= '3.12'" in locks["requirements-dev.txt"]
+
+    for version in found:
+        clone = tmp_path / f"teammate-{version}"
+        shutil.copytree(project.path, clone, ignore=shutil.ignore_patterns("venv", ".doitenv", ".venv"))
+        teammate = type(project)(clone)
+        teammate.write("pyproject.toml", teammate.read("pyproject.toml") + f'python = "{version}"\n')
+        assert "locks fresh" in teammate.doit("check").output  # CI's check, with no venv yet
+        result = teammate.doit("dev")
+        assert result.compiled() == [], result.output
+        assert {name: teammate.read(name) for name in locks} == locks  # no lock rewritten
+        beta = "beta==1.0" if version in ("3.10", "3.11") else "beta==2.0"
+        assert teammate.installed() >= {"alpha==1.0", beta, "delta==1.0"}
+        assert not any(pin.startswith("beta==") and pin != beta for pin in teammate.installed())
+        assert "venv in step" in teammate.doit("check").output
+
+
+def _installed(version: str) -> bool:
+    try:
+        interpreter.find(version, Path.cwd())
+    except interpreter.InterpreterNotFound:
+        return False
+    return True
