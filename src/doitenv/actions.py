@@ -93,6 +93,7 @@ def compile_lock(project: Project, lock: str, layered_on: str | None, upgrade: S
             config = project.config
             lowest = lowest_python(config.universal_python or "") if config.universal else None
             target = f"every Python {config.universal_python} and platform" if lowest else venv.python_version()
+            _say_if_resolved_for_another_python(project, lock)
             print(f"doitenv: pinning {source} into {lock} for Python {target}")
             resolver = project.resolver
             tool = tools.piptools_for(venv) if isinstance(resolver, PipTools) else []
@@ -110,6 +111,21 @@ def compile_lock(project: Project, lock: str, layered_on: str | None, upgrade: S
         except runner.CommandFailed as failed:
             return TaskFailed(f"{lock}: could not prepare pip-tools ({failed})\n{failed.output}")
     return None
+
+
+def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
+    """A lock committed from another Python is pinned again for this one, which rewrites it: say
+    so, and how a team stops the locks flipping between its Pythons."""
+    recorded = locks.recorded(project.root / lock)
+    running = project.lock_python()
+    if recorded is None or not recorded[1] or recorded[1] == running or project.config.universal:
+        return
+    print(
+        f"doitenv: {lock} was resolved for Python {recorded[1]}, and {project.venv.path.name}/ runs Python "
+        f"{running}: pinning it again for {running} changes it. To keep one lock for the whole team, set "
+        f'tool.doitenv.python = "{recorded[1]}" in pyproject.toml (everyone resolves with that Python), '
+        "or universal = true (one lock for every Python and platform)"
+    )
 
 
 # --- dev and prod -----------------------------------------------------------------------

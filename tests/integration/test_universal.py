@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from doitenv import interpreter
+from doitenv import interpreter, tools
 from tests.integration.conftest import ProjectFactory
 
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")
@@ -51,3 +51,23 @@ def _installed(version: str) -> bool:
     except interpreter.InterpreterNotFound:
         return False
     return True
+
+
+def test_a_lock_from_another_python_is_named_before_it_is_pinned_again(new_project: ProjectFactory) -> None:
+    """Without universal, a teammate's Python silently re-resolved the committed locks."""
+    running = tools.running_version()
+    # pip-compile for another Python runs from a tools venv made offline: 3.12 or 3.11 need no
+    # wheel the test wheelhouse lacks.
+    other = "3.12" if running != "3.12" else "3.11"
+    project = new_project(dev_requirements="-r requirements.txt\ndelta\n")
+    project.doit("requirements-dev.txt")
+    project.write("pyproject.toml", project.read("pyproject.toml") + f'python = "{other}"\n')
+    result = project.doit("dev")
+    for lock in ("requirements.txt", "requirements-dev.txt"):
+        assert (
+            f"doitenv: {lock} was resolved for Python {running}, and venv/ runs Python {other}: pinning it again "
+            f'for {other} changes it. To keep one lock for the whole team, set tool.doitenv.python = "{running}"'
+        ) in result.output
+        assert f" python={other}\n" in project.read(lock)
+    assert "or universal = true" in result.output
+    assert "was resolved for Python" not in project.doit("dev").output  # said once
