@@ -92,9 +92,11 @@ def compile_lock(project: Project, lock: str, layered_on: str | None, upgrade: S
             source = in_file if text is None else "pyproject.toml's sources"
             config = project.config
             lowest = lowest_python(config.universal_python or "") if config.universal else None
-            target = f"every Python {config.universal_python} and platform" if lowest else venv.python_version()
+            target = (
+                f"every Python {config.universal_python} and platform" if lowest else f"Python {venv.python_version()}"
+            )
             _say_if_resolved_for_another_python(project, lock)
-            print(f"doitenv: pinning {source} into {lock} for Python {target}")
+            print(f"doitenv: pinning {source} into {lock} for {target}")
             resolver = project.resolver
             tool = tools.piptools_for(venv) if isinstance(resolver, PipTools) else []
             options = locks.lock_options(config.hashes)

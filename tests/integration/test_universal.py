@@ -22,7 +22,7 @@ def test_teammates_on_four_pythons_share_one_universal_lock(new_project: Project
         tool='universal = true\nuniversal-python = ">=3.10"\n',
     )
     first = project.doit("requirements-dev.txt")
-    assert "for Python every Python >=3.10 and platform" in first.output
+    assert "pinning requirements.in into requirements.txt for every Python >=3.10 and platform" in first.output
     locks = {name: project.read(name) for name in ("requirements.txt", "requirements-dev.txt")}
     assert (
         "# doitenv: inputs=" in locks["requirements.txt"] and " python=universal>=3.10\n" in locks["requirements.txt"]
