@@ -4,6 +4,10 @@ A lock's first line records a digest of its inputs: the .in file and every file 
 in with -r/-c, the options that change the output, and the Python major.minor it was
 resolved for. Freshness is that digest, so it survives `git clone` and branch switches,
 where mtimes and doit's local database say nothing.
+
+Every user's committed locks carry this digest: a change to `inputs_digest` (or to what it is
+given) makes all of them stale, and each user's next `doit` re-resolves them. The digest of a
+fixed input is pinned by tests/unit/test_locks.py.
 """
 
 from __future__ import annotations

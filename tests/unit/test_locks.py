@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -70,10 +69,10 @@ def test_check_inputs_names_the_file_and_the_fix(tmp_path: Path) -> None:
     locks.check_inputs(root, "dev.in", "requirements.txt")
 
 
-def test_this_repositorys_own_locks_are_fresh() -> None:
-    """doitenv dogfoods itself: its committed locks were made by `doit` and match their inputs."""
-    if sys.version_info[:2] != (3, 11):
-        pytest.skip("the repository's locks are resolved for Python 3.11")
-    root = Path(__file__).resolve().parents[2]
-    assert locks.is_fresh(root, "requirements.in", "requirements.txt", "3.11")
-    assert locks.is_fresh(root, "requirements-dev.in", "requirements-dev.txt", "3.11")
+def test_the_digest_of_a_fixed_input_never_moves(tmp_path: Path) -> None:
+    """Every user's committed locks carry this digest: a change to how it is computed
+    re-resolves all of them. Change this value only on purpose, and say so in the release."""
+    root = files(tmp_path, requirements__in="# pinned\nalpha>=1\n-r base.in\n", base__in="beta\n")
+    digest = locks.inputs_digest(root, "requirements.in", "3.11", locks.lock_options(hashes=False))
+    assert digest == "e7fc5ce5d939ff8f4a76d7f7fe62c368b0d7b332a524c82c9a9bd63051a631a3"
+    assert locks.inputs_digest(root, "requirements.in", "universal>=3.9") != digest
