@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from doitenv import __version__, scaffold
+from doitenv import __version__, config, scaffold, workflow
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,16 +17,47 @@ def main(argv: list[str] | None = None) -> int:
     init.add_argument("folder", nargs="?", default=".", type=Path, help="where (default: here)")
     init.add_argument("--name", help="the package name (default: from the folder name)")
     init.add_argument("--force", action="store_true", help="overwrite files that exist")
+    init.add_argument("--ci", choices=["github"], help="also write a CI workflow (as `doitenv ci github`)")
+    ci = commands.add_parser("ci", help=f"write a CI workflow that runs doit check, dev and test ({workflow.PATH})")
+    ci.add_argument("service", choices=["github"], help="the CI service (GitHub Actions)")
+    ci.add_argument("folder", nargs="?", default=".", type=Path, help="the project (default: here)")
+    ci.add_argument("--force", action="store_true", help="overwrite a workflow that exists")
+    ci.add_argument(
+        "--install",
+        help="what CI installs doitenv from with pip (default: doitenv, or doitenv[uv] for uv or universal locks); "
+        "e.g. 'doitenv @ git+https://host/doitenv.git'",
+    )
     args = parser.parse_args(argv)
 
+    if args.command == "init":
+        try:
+            kept = scaffold.init(args.folder, args.name, args.force)
+        except ValueError as exc:
+            print(f"doitenv init: {exc}", file=sys.stderr)
+            return 2
+        if kept:
+            print(f"kept as they were (use --force to overwrite): {', '.join(kept)}")
+        if args.ci and _write_workflow(args.folder, None, args.force) != 0:
+            return 2
+        print(f"next: cd {args.folder} && doit dev && doit test")
+        return 0
+    return _write_workflow(args.folder, args.install, args.force)
+
+
+def _write_workflow(folder: Path, install: str | None, force: bool) -> int:
     try:
-        kept = scaffold.init(args.folder, args.name, args.force)
-    except ValueError as exc:
-        print(f"doitenv init: {exc}", file=sys.stderr)
+        settings = config.load(folder.resolve())
+    except config.ConfigError as exc:
+        print("\n".join(f"doitenv ci: {error}" for error in exc.errors), file=sys.stderr)
         return 2
-    if kept:
-        print(f"kept as they were (use --force to overwrite): {', '.join(kept)}")
-    print(f"next: cd {args.folder} && doit dev && doit test")
+    if install is None:
+        install = "doitenv[uv]" if settings.universal or settings.backend == "uv" else "doitenv"
+    path, written = workflow.write(settings, install, force)
+    shown = path.relative_to(settings.root).as_posix()
+    if not written:
+        print(f"kept {shown} as it was (use --force to overwrite)")
+        return 0
+    print(f"wrote {shown}: `doit check`, then `doit dev` and `doit test` on Linux, macOS and Windows")
     return 0
 
 
