@@ -51,7 +51,8 @@ def check(project: Project) -> TaskFailed | None:
 
     if problems:
         return TaskFailed("\n".join(problems))
-    print("doitenv: locks fresh, layers agree, venv in step")
+    venv_state = "venv in step" if (venv.path / "pyvenv.cfg").exists() else f"no {venv.path.name}/ here to check"
+    print(f"doitenv: locks fresh, layers agree, {venv_state}")
     return None
 
 
