@@ -120,7 +120,10 @@ def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
     so, and how a team stops the locks flipping between its Pythons."""
     recorded = locks.recorded(project.root / lock)
     running = project.lock_python()
-    if recorded is None or not recorded[1] or recorded[1] == running or project.config.universal:
+    if recorded is None or recorded[1] in ("", running) or project.config.universal:
+        return
+    if recorded[1].startswith("universal"):
+        print(f"doitenv: {lock} was universal; universal = true is off now, so it is pinned for Python {running}")
         return
     print(
         f"doitenv: {lock} was resolved for Python {recorded[1]}, and {project.venv.path.name}/ runs Python "
