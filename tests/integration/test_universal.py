@@ -44,6 +44,11 @@ def test_teammates_on_four_pythons_share_one_universal_lock(new_project: Project
         assert not any(pin.startswith("beta==") and pin != beta for pin in teammate.installed())
         assert "venv in step" in teammate.doit("check").output
 
+    project.write("pyproject.toml", project.read("pyproject.toml").replace("universal = true", "universal = false"))
+    off = project.doit("requirements.txt")
+    assert "requirements.txt was universal; universal = true is off now, so it is pinned for Python" in off.output
+    assert " python=universal" not in project.read("requirements.txt")
+
 
 def _installed(version: str) -> bool:
     try:
