@@ -18,7 +18,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from doitenv import locks, reqfile, runner
 from doitenv.venv import Venv
@@ -172,6 +171,9 @@ def _editable_target(dist_info: Path) -> str | None:
         return None
     if not (isinstance(url, dict) and (url.get("dir_info") or {}).get("editable")):
         return None
+    # Imported here: urllib.request pulls in http and ssl, which `doit list` must not pay for.
+    from urllib.request import url2pathname
+
     return os.path.realpath(url2pathname(urlsplit(str(url.get("url", ""))).path))
 
 
