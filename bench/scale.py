@@ -131,10 +131,16 @@ def write(rows: list[str], files: int, data_mb: int, repeat: int) -> str:
             END,
         ]
     )
+    return write_section(section, BEGIN, END)
+
+
+def write_section(section: str, begin: str, end: str) -> str:
+    """Put `section` (which starts with `begin` and ends with `end`) into docs/benchmarks.md, in
+    place of the one between those markers, or at the end."""
     target = REPO / "docs" / "benchmarks.md"
     text = target.read_text() if target.exists() else ""
-    if BEGIN in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
+    if begin in text:
+        text = text[: text.index(begin)] + section + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     target.write_text(text)

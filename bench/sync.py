@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale import baseline_source  # noqa: E402 - bench/ is no package
+from scale import baseline_source, write_section  # noqa: E402 - bench/ is no package
 
 REPO = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- sync: bench/sync.py -->", "<!-- /sync -->"
@@ -103,14 +103,7 @@ def write(rows: list[str], repeat: int, baseline: str) -> str:
             END,
         ]
     )
-    target = REPO / "docs" / "benchmarks.md"
-    text = target.read_text() if target.exists() else ""
-    if BEGIN in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    target.write_text(text)
-    return section
+    return write_section(section, BEGIN, END)
 
 
 def main() -> None:
