@@ -17,7 +17,6 @@ from doit.exceptions import TaskFailed
 
 from doitenv import clean, declared, files, hooks, inputs, locks, runner, sync, tools
 from doitenv.backends import BackendMissing, PipTools
-from doitenv.config import lowest_python
 from doitenv.filelock import exclusive, shared
 from doitenv.interpreter import InterpreterNotFound, check_supported
 from doitenv.project import DOIT_DEP_FILE, Project
@@ -91,7 +90,7 @@ def compile_lock(project: Project, lock: str, layered_on: str | None, upgrade: S
             venv = project.venv
             source = in_file if text is None else "pyproject.toml's sources"
             config = project.config
-            lowest = lowest_python(config.universal_python or "") if config.universal else None
+            lowest = project.universal_from
             target = (
                 f"every Python {config.universal_python} and platform" if lowest else f"Python {venv.python_version()}"
             )

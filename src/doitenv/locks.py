@@ -90,8 +90,7 @@ def inputs_digest(
         # Relative even outside the project: the digest must be the same in every clone.
         parts.append(files.shown(path, root))
         try:
-            content = text if text is not None and path == root / in_file else read_requirements(path)
-            lines = _requirement_lines(content)
+            lines = _requirement_lines(_content(path, root / in_file, text))
             parts.append("\n".join(lines))
             kept_index_options = kept_index_options or any(reqfile.is_index_option(line) for line in lines)
         except OSError:
@@ -104,12 +103,17 @@ def inputs_digest(
     return files.digest(parts)
 
 
+def _content(path: Path, top: Path, text: str | None) -> str:
+    """An input's text: `text` for the top file when it is generated, else the file's."""
+    return text if text is not None and path == top else read_requirements(path)
+
+
 def index_options(root: Path, in_file: str, text: str | None = None) -> list[reqfile.IndexOption]:
     """The index options `in_file` and every file it includes name, in order."""
     texts = {}
     for path in inputs(root, in_file, text):
         try:
-            texts[path] = text if text is not None and path == root / in_file else read_requirements(path)
+            texts[path] = _content(path, root / in_file, text)
         except (OSError, LockError):
             pass  # check_inputs says what is wrong with it
     return reqfile.index_options(texts)

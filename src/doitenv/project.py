@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 
 from doitenv import backends, hooks, inputs, interpreter, sources
-from doitenv.config import Config
+from doitenv.config import Config, lowest_python
 from doitenv.venv import Venv
 
 STATE_DIR = ".doitenv"  # doitenv's and doit's state: outside the venv, which gets rebuilt
@@ -57,6 +57,11 @@ class Project:
         """What pins the locks: the backend, or uv for universal locks whichever backend syncs
         (only uv resolves for every Python and platform at once)."""
         return backends.Uv() if self.config.universal else self.backend
+
+    @property
+    def universal_from(self) -> str | None:
+        """The lowest Python a universal lock is resolved for (None: the lock is for the venv's)."""
+        return lowest_python(self.config.universal_python or "") if self.config.universal else None
 
     def lock_python(self) -> str:
         """What the locks are resolved for, as their digest and header record it: the venv's
