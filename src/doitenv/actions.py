@@ -16,10 +16,10 @@ from typing import Any
 from doit.exceptions import TaskFailed
 
 from doitenv import clean, declared, files, hooks, inputs, locks, runner, sync, tools
-from doitenv.backends import BackendMissing, PipTools
 from doitenv.filelock import exclusive, shared
 from doitenv.interpreter import InterpreterNotFound, check_supported
 from doitenv.project import DOIT_DEP_FILE, Project
+from doitenv.tools import BackendMissing
 
 # --- venv -------------------------------------------------------------------------------
 
@@ -75,8 +75,7 @@ def make_venv(project: Project) -> TaskFailed | None:
 
 def lock_is_fresh(project: Project, lock: str) -> bool:
     in_file, text = project.lock_input(lock)
-    options = locks.lock_options(project.config.hashes)
-    return locks.is_fresh(project.root, in_file, lock, project.lock_python(), options, text)
+    return locks.is_fresh(project.root, in_file, lock, project.lock_shape(), text)
 
 
 def compile_lock(project: Project, lock: str, layered_on: str | None, upgrade: Sequence[str] = ()) -> TaskFailed | None:
@@ -87,26 +86,16 @@ def compile_lock(project: Project, lock: str, layered_on: str | None, upgrade: S
             return None  # another doit process compiled it while this one waited
         try:
             locks.check_inputs(project.root, in_file, layered_on, text)
-            venv = project.venv
             source = in_file if text is None else "pyproject.toml's sources"
-            config = project.config
-            lowest = project.universal_from
-            target = (
-                f"every Python {config.universal_python} and platform" if lowest else f"Python {venv.python_version()}"
-            )
+            shape, resolver = project.lock_shape(), project.resolver
             _say_if_resolved_for_another_python(project, lock)
-            print(f"doitenv: pinning {source} into {lock} for {target}")
-            resolver = project.resolver
-            tool = tools.piptools_for(venv) if isinstance(resolver, PipTools) else []
-            options = locks.lock_options(config.hashes)
+            print(f"doitenv: pinning {source} into {lock} for {resolver.target(shape)}")
 
             def compile_argv(output: str) -> list[str]:
-                return resolver.compile(tool, venv, in_file, output, config.hashes, upgrade, lowest)
+                return resolver.argv(shape, in_file, output, upgrade)
 
-            environment = resolver.environment(locks.index_options(project.root, in_file, text))
-            locks.compile_lock(
-                project.root, in_file, lock, project.lock_python(), options, compile_argv, text, environment
-            )
+            environment = resolver.environment(lock, locks.index_options(project.root, in_file, text))
+            locks.compile_lock(project.root, in_file, lock, shape, compile_argv, text, environment)
         except (locks.LockError, BackendMissing) as exc:
             return TaskFailed(str(exc))
         except runner.CommandFailed as failed:
@@ -118,7 +107,7 @@ def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
     """A lock committed from another Python is pinned again for this one, which rewrites it: say
     so, and how a team stops the locks flipping between its Pythons."""
     recorded = locks.recorded(project.root / lock)
-    running = project.lock_python()
+    running = project.lock_shape().python
     if recorded is None or recorded[1] in ("", running) or project.config.universal:
         return
     if recorded[1].startswith("universal"):

@@ -46,7 +46,7 @@ class Config:
     backend: str = "pip-tools"
     hashes: bool = False  # --generate-hashes: every sync runs in pip's hash-checking mode
     pythons: tuple[str, ...] = ()  # more interpreters to test on, each with a venv of its own
-    # One lock for every Python of a range and every platform, resolved by uv (see locks.py).
+    # One lock for every Python of a range and every platform, resolved by uv (see resolvers.py).
     universal: bool = False
     universal_python: str | None = None  # the range; None: [project].requires-python
     # Where each lock's requirements come from (see sources.py); None: the .in file alone.

@@ -1,13 +1,14 @@
 """Lock files: what a lock was compiled from, whether it is fresh, and compiling it safely.
 
 A lock's first line records a digest of its inputs: the .in file and every file it pulls
-in with -r/-c, the options that change the output, and the Python major.minor it was
-resolved for. Freshness is that digest, so it survives `git clone` and branch switches,
+in with -r/-c, and its shape (resolvers.LockShape: the resolvers' flags, and the Python it was
+resolved for). Freshness is that digest, so it survives `git clone` and branch switches,
 where mtimes and doit's local database say nothing.
 
-Every user's committed locks carry this digest: a change to `inputs_digest` (or to what it is
-given) makes all of them stale, and each user's next `doit` re-resolves them. The digest of a
-fixed input is pinned by tests/unit/test_locks.py.
+Every user's committed locks carry this digest: a change to `inputs_digest`, or to what
+LockShape.parts gives it, makes all of them stale, and each user's next `doit` pins them again.
+Bump resolvers.LOCK_FORMAT when the recipe changes. The digest of a fixed input is pinned by
+tests/unit/test_locks.py.
 """
 
 from __future__ import annotations
@@ -19,15 +20,9 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from doitenv import files, reqfile, runner
+from doitenv.resolvers import LockShape
 
 HEADER = "# doitenv: inputs="
-# Options that change what a lock holds, whichever backend wrote it.
-LOCK_OPTIONS = ("strip-extras", "allow-unsafe", "no-index-urls")
-
-
-def lock_options(hashes: bool) -> tuple[str, ...]:
-    return (*LOCK_OPTIONS, "hashes") if hashes else LOCK_OPTIONS
-
 
 _INCLUDE = re.compile(r"^(-r|-c|--requirement|--constraint)(?:\s*=\s*|\s+|(?<=^-[rc]))(\S.*)$")
 
@@ -81,25 +76,17 @@ def inputs(root: Path, in_file: str, text: str | None = None) -> list[Path]:
     return seen
 
 
-def inputs_digest(
-    root: Path, in_file: str, python_version: str, options: tuple[str, ...] = LOCK_OPTIONS, text: str | None = None
-) -> str:
-    parts: list[bytes | str] = ["doitenv-lock-2", python_version, *options]
-    kept_index_options = False
+def inputs_digest(root: Path, in_file: str, shape: LockShape, text: str | None = None) -> str:
+    parts: list[bytes | str] = [*shape.parts()]
     for path in inputs(root, in_file, text):
         # Relative even outside the project: the digest must be the same in every clone.
         parts.append(files.shown(path, root))
         try:
-            lines = _requirement_lines(_content(path, root / in_file, text))
-            parts.append("\n".join(lines))
-            kept_index_options = kept_index_options or any(reqfile.is_index_option(line) for line in lines)
+            parts.append("\n".join(_requirement_lines(_content(path, root / in_file, text))))
         except OSError:
             parts.append("<missing>")
         except LockError:
             parts.append("<not utf-8>")
-    if kept_index_options:
-        # Such locks used to leave their index options out: make those stale.
-        parts.append("index-options-in-lock")
     return files.digest(parts)
 
 
@@ -167,16 +154,9 @@ def recorded(lock: Path) -> tuple[str, str] | None:
     return digest, python
 
 
-def is_fresh(
-    root: Path,
-    in_file: str,
-    lock: str,
-    python_version: str,
-    options: tuple[str, ...] = LOCK_OPTIONS,
-    text: str | None = None,
-) -> bool:
+def is_fresh(root: Path, in_file: str, lock: str, shape: LockShape, text: str | None = None) -> bool:
     found = recorded(root / lock)
-    return found is not None and found[0] == inputs_digest(root, in_file, python_version, options, text)
+    return found is not None and found[0] == inputs_digest(root, in_file, shape, text)
 
 
 def check_inputs(root: Path, in_file: str, layered_on: str | None, text: str | None = None) -> None:
@@ -215,8 +195,7 @@ def compile_lock(
     root: Path,
     in_file: str,
     lock: str,
-    python_version: str,
-    options: tuple[str, ...],
+    shape: LockShape,
     compile_argv: Callable[[str], list[str]],
     text: str | None = None,
     environment: Mapping[str, str] | None = None,
@@ -232,18 +211,15 @@ def compile_lock(
     else:
         scratch.unlink(missing_ok=True)
     # Digest the inputs as the resolver reads them: an edit during the run makes the lock stale.
-    digest = inputs_digest(root, in_file, python_version, options, text)
-    header = f"{HEADER}{digest} python={python_version}\n".encode()
-    # The lock's header shows how to remake it: `doit <lock>`, not a temporary path.
-    remake = {"CUSTOM_COMPILE_COMMAND": f"doit {lock}", "UV_CUSTOM_COMPILE_COMMAND": f"doit {lock}"}
-    remake.update(environment or {})
+    digest = inputs_digest(root, in_file, shape, text)
+    header = f"{HEADER}{digest} python={shape.python}\n".encode()
     index_lines = reqfile.lock_lines(index_options(root, in_file, text), target.parent)
     generated = root / in_file if text is not None else None
     try:
         if generated is not None:
             generated.write_text(text or "", encoding="utf-8")
         # The resolver runs in the project root: name the scratch file from there.
-        runner.run(compile_argv(scratch.relative_to(root).as_posix()), capture=True, cwd=str(root), env=remake)
+        runner.run(compile_argv(scratch.relative_to(root).as_posix()), capture=True, cwd=str(root), env=environment)
         body = scratch.read_bytes()
     except runner.CommandFailed as failed:
         source = "pyproject.toml" if generated else in_file

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from doit.exceptions import TaskFailed
@@ -16,7 +17,6 @@ def check(project: Project) -> TaskFailed | None:
     fixes it. Reads files only: no network, no process."""
     config = project.config
     venv = project.venv
-    options = locks.lock_options(config.hashes)
     problems = []
     for lock in (config.requirements, config.dev_requirements):
         in_file, text = project.lock_input(lock)
@@ -24,11 +24,13 @@ def check(project: Project) -> TaskFailed | None:
         if found is None:
             problems.append(f"{lock} is missing or was not written by doitenv: run `doit {lock}`")
             continue
-        # Without a venv, check the lock against the Python it was resolved for.
-        python = project.lock_python() or found[1]
-        if not locks.is_fresh(project.root, in_file, lock, python, options, text):
+        shape = project.lock_shape()
+        if not shape.python:
+            # Without a venv, check the lock against the Python it was resolved for.
+            shape = replace(shape, python=found[1])
+        if not locks.is_fresh(project.root, in_file, lock, shape, text):
             source = in_file if text is None else "pyproject.toml's sources"
-            problems.append(f"{lock} is stale for {source} and Python {python}: run `doit {lock}`")
+            problems.append(f"{lock} is stale for {source} and Python {shape.python}: run `doit {lock}`")
 
     runtime = locks.pins(project.root / config.requirements)
     dev = locks.pins(project.root / config.dev_requirements)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
-from doitenv import backends, hooks, inputs, interpreter, sources
+from doitenv import backends, hooks, inputs, interpreter, resolvers, sources
 from doitenv.config import Config, lowest_python
 from doitenv.venv import Venv
 
@@ -49,26 +49,22 @@ class Project:
 
     @cached_property
     def backend(self) -> backends.PipTools | backends.Uv:
-        """Raises backends.BackendMissing when uv is asked for and not installed."""
+        """Raises tools.BackendMissing when uv is asked for and not installed."""
         return backends.get(self.config.backend)
 
     @cached_property
-    def resolver(self) -> backends.PipTools | backends.Uv:
-        """What pins the locks: the backend, or uv for universal locks whichever backend syncs
-        (only uv resolves for every Python and platform at once)."""
-        return backends.Uv() if self.config.universal else self.backend
+    def resolver(self) -> resolvers.PipCompile | resolvers.UvCompile:
+        """What pins the locks (see resolvers.get for what it raises)."""
+        return resolvers.get(self.config.backend, self.venv, self.config.universal)
 
-    @property
-    def universal_from(self) -> str | None:
-        """The lowest Python a universal lock is resolved for (None: the lock is for the venv's)."""
-        return lowest_python(self.config.universal_python or "") if self.config.universal else None
-
-    def lock_python(self) -> str:
-        """What the locks are resolved for, as their digest and header record it: the venv's
-        major.minor, or `universal` and the range, which no interpreter running doit changes."""
-        if self.config.universal:
-            return f"universal{self.config.universal_python}"
-        return self.venv.python_version()
+    def lock_shape(self) -> resolvers.LockShape:
+        """What the locks are resolved for: the venv's major.minor, or `universal` and the
+        range, which no interpreter running doit changes; and with hashes or not."""
+        config = self.config
+        if config.universal:
+            lowest = lowest_python(config.universal_python or "")
+            return resolvers.LockShape(f"universal{config.universal_python}", config.hashes, lowest)
+        return resolvers.LockShape(self.venv.python_version(), config.hashes)
 
     def lock_input(self, lock: str) -> tuple[str, str | None]:
         """(the file the resolver reads for `lock`, its generated text or None).

@@ -83,11 +83,6 @@ def index_options(texts: Mapping[Path, str]) -> list[IndexOption]:
     return found
 
 
-def is_index_option(text: str) -> bool:
-    match = _OPTION.match(text)
-    return match is not None and match.group(1) in INDEX_OPTIONS
-
-
 def _index_option(text: str, source: Path) -> IndexOption | None:
     match = _OPTION.match(text)
     if not match or match.group(1) not in INDEX_OPTIONS:

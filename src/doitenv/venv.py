@@ -19,6 +19,20 @@ _MADE_FROM = ".doitenv-made-from.json"
 _WINDOWS = os.name == "nt"
 
 
+def virtualenv_argv(python: str, path: Path) -> list[str]:
+    """virtualenv's command for a venv of `python` at `path`."""
+    return [
+        sys.executable, "-m", "virtualenv",
+        # No setuptools: the venv must hold only the lock.
+        "--no-setuptools",
+        # No check against the index on every creation.
+        "--no-periodic-update",
+        "--quiet",
+        "--python", python,
+        str(path),
+    ]  # fmt: skip
+
+
 class Venv:
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -5,7 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from doitenv import locks
+from doitenv import locks, resolvers
+from doitenv.resolvers import LockShape
+
+PY311 = LockShape("3.11", hashes=False)
+PY312 = LockShape("3.12", hashes=False)
 
 
 def files(tmp_path: Path, **contents: str) -> Path:
@@ -33,30 +37,30 @@ def test_inputs_follow_includes_transitively_and_survive_cycles(tmp_path: Path) 
 
 def test_digest_follows_content_not_mtime(tmp_path: Path) -> None:
     root = files(tmp_path, requirements__in="alpha\n")
-    before = locks.inputs_digest(root, "requirements.in", "3.11")
+    before = locks.inputs_digest(root, "requirements.in", PY311)
     os.utime(root / "requirements.in", (1, 1))
-    assert locks.inputs_digest(root, "requirements.in", "3.11") == before
-    assert locks.inputs_digest(root, "requirements.in", "3.12") != before
+    assert locks.inputs_digest(root, "requirements.in", PY311) == before
+    assert locks.inputs_digest(root, "requirements.in", PY312) != before
     (root / "requirements.in").write_text("alpha\nbeta\n")
-    assert locks.inputs_digest(root, "requirements.in", "3.11") != before
+    assert locks.inputs_digest(root, "requirements.in", PY311) != before
 
 
 def test_an_included_lock_counts_by_its_pins_not_its_comments(tmp_path: Path) -> None:
     root = files(tmp_path, dev__in="-r requirements.txt\n", requirements__txt=f"{locks.HEADER}aaa\nalpha==1.0\n")
-    before = locks.inputs_digest(root, "dev.in", "3.11")
+    before = locks.inputs_digest(root, "dev.in", PY311)
     (root / "requirements.txt").write_text(f"{locks.HEADER}bbb\n\nalpha==1.0  # via -r requirements.in\n# more\n")
-    assert locks.inputs_digest(root, "dev.in", "3.11") == before
+    assert locks.inputs_digest(root, "dev.in", PY311) == before
     (root / "requirements.txt").write_text(f"{locks.HEADER}bbb\nalpha==2.0\n")
-    assert locks.inputs_digest(root, "dev.in", "3.11") != before
+    assert locks.inputs_digest(root, "dev.in", PY311) != before
 
 
 def test_a_lock_is_fresh_only_with_the_matching_header(tmp_path: Path) -> None:
     root = files(tmp_path, requirements__in="alpha\n")
-    assert not locks.is_fresh(root, "requirements.in", "requirements.txt", "3.11")  # no lock at all
-    digest = locks.inputs_digest(root, "requirements.in", "3.11")
+    assert not locks.is_fresh(root, "requirements.in", "requirements.txt", PY311)  # no lock at all
+    digest = locks.inputs_digest(root, "requirements.in", PY311)
     (root / "requirements.txt").write_text(f"{locks.HEADER}{digest}\nalpha==1.0\n")
-    assert locks.is_fresh(root, "requirements.in", "requirements.txt", "3.11")
-    assert not locks.is_fresh(root, "requirements.in", "requirements.txt", "3.12")
+    assert locks.is_fresh(root, "requirements.in", "requirements.txt", PY311)
+    assert not locks.is_fresh(root, "requirements.in", "requirements.txt", PY312)
 
 
 def test_check_inputs_names_the_file_and_the_fix(tmp_path: Path) -> None:
@@ -73,6 +77,21 @@ def test_the_digest_of_a_fixed_input_never_moves(tmp_path: Path) -> None:
     """Every user's committed locks carry this digest: a change to how it is computed
     re-resolves all of them. Change this value only on purpose, and say so in the release."""
     root = files(tmp_path, requirements__in="# pinned\nalpha>=1\n-r base.in\n", base__in="beta\n")
-    digest = locks.inputs_digest(root, "requirements.in", "3.11", locks.lock_options(hashes=False))
-    assert digest == "e7fc5ce5d939ff8f4a76d7f7fe62c368b0d7b332a524c82c9a9bd63051a631a3"
-    assert locks.inputs_digest(root, "requirements.in", "universal>=3.9") != digest
+    digest = locks.inputs_digest(root, "requirements.in", PY311)
+    assert digest == "c17f3153e586aab0a6a870f1c2f53dab6e386e8a676b320df5f3f836db0c3e3c"
+    universal = LockShape("universal>=3.9", hashes=False, universal_from="3.9")
+    assert locks.inputs_digest(root, "requirements.in", universal) != digest
+    assert locks.inputs_digest(root, "requirements.in", LockShape("3.11", hashes=True)) != digest
+
+
+@pytest.mark.parametrize("resolver", [resolvers.PipCompile, resolvers.UvCompile])
+def test_a_changed_lock_shaping_flag_changes_every_digest(
+    tmp_path: Path, resolver: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The flags a resolver is run with are the flags the digest covers: no lock stays fresh
+    for flags it was not pinned with, whichever backend made it."""
+    root = files(tmp_path, requirements__in="alpha\n")
+    before = locks.inputs_digest(root, "requirements.in", PY311)
+    original = resolver.shaping_flags
+    monkeypatch.setattr(resolver, "shaping_flags", staticmethod(lambda shape: original(shape)[1:]))
+    assert locks.inputs_digest(root, "requirements.in", PY311) != before
