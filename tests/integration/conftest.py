@@ -92,8 +92,8 @@ class TmpProject:
     def python(self) -> Path:
         return self.path / "venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
-    def installed(self, editable: bool = False) -> set[str]:
-        """name==version of every distribution in the venv (read by the venv's own Python,
+    def installed(self, editable: bool = False, venv: str = "venv") -> set[str]:
+        """name==version of every distribution in `venv` (read by the venv's own Python,
         which works whether or not the venv has pip)."""
         code = (
             "import importlib.metadata as m, json, sys\n"
@@ -105,7 +105,8 @@ class TmpProject:
             "    out.append(d.metadata['Name'] + '==' + d.version)\n"
             "print(json.dumps(out))\n"
         )
-        argv = [str(self.python), "-c", code, "1" if editable else "0"]
+        python = self.path / venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        argv = [str(python), "-c", code, "1" if editable else "0"]
         out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
         return {_normalize(line) for line in json.loads(out)}
 

@@ -47,3 +47,19 @@ def test_a_lock_one_python_cannot_install_fails_there_and_nowhere_else(new_proje
     assert "Python 3.12 (py3.12/): requirements-dev.txt: could not sync py3.12/" in failed.output
     assert "tests passed before" in project.doit("test").output  # the main venv is untouched
     assert project.doit("dev").ran == []
+
+
+def test_the_matrix_syncs_one_universal_lock_on_every_python(new_project: ProjectFactory) -> None:
+    project = new_project(
+        requirements='alpha\nbeta<2; python_version < "3.12"\nbeta>=2; python_version >= "3.12"\n',
+        tool='universal = true\nuniversal-python = ">=3.10"\npythons = ["3.12", "3.13"]\n',
+    )
+    assert "2 passed" in project.doit("test").output
+    locks = {name: project.read(name) for name in ("requirements.txt", "requirements-dev.txt")}
+    result = project.doit("-n", "2", "matrix")
+    assert result.compiled() == [] and result.output.count("2 passed") == 2, result.output
+    assert {name: project.read(name) for name in locks} == locks
+    # One lock, and each interpreter gets what its markers give it.
+    assert "beta==1.0" in project.installed()
+    for version in ("3.12", "3.13"):
+        assert "beta==2.0" in project.installed(venv=f".doitenv/py{version}")
