@@ -25,7 +25,7 @@ WHEEL_CACHE = Path(os.environ.get("DOITENV_TEST_WHEELS", REPO / ".cache" / "test
 # and what pytest needs on other Pythons and platforms, which a universal lock pins as well.
 REAL_WHEELS = (
     "pytest", "pytest-cov", "flit_core", "ruff", "pip-tools", "pre-commit", "doit", "virtualenv", "pathspec", "uv",
-    "colorama", "exceptiongroup", "tomli",
+    "colorama", "exceptiongroup", "tomli", "installer",
 )  # fmt: skip
 
 

@@ -148,7 +148,7 @@ def sync_env(project: Project, lock: str) -> TaskFailed | None:
             print(f"doitenv: syncing {venv.path.name}/ to {lock}: {reason}")
             try:
                 with _writing(project, "syncing"):
-                    sync.sync(venv, lock_path, project.root, project.config.project, project.backend)
+                    sync.sync(venv, lock_path, project.root, project.state_dir, project.config.project, project.backend)
             except (sync.SyncError, BackendMissing) as exc:
                 return TaskFailed(str(exc))
     for line in unmet_dependencies(project):

@@ -4,8 +4,9 @@ The record lives inside the venv, so the venv itself says what it holds: `dev`, 
 `prod`, then `dev` syncs each time, and a package added or removed by hand shows as a
 changed set of `*.dist-info` folders. The record is removed before a sync starts and
 written after it ends: an interrupted sync leaves the venv marked unsynced. A sync that
-failed before it changed anything (the backends fetch, check and build every package first)
-puts the old record back, so the venv still says which lock it holds.
+failed before it changed anything (the project's editable wheel is built first, and the
+backends fetch, check and build every package before they change the venv) puts the old
+record back, so the venv still says which lock it holds.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from doitenv import files, locks, reqfile, runner
+from doitenv import editable, files, reqfile, runner
 from doitenv.backends import PipTools, Uv
 from doitenv.venv import Venv
 
@@ -65,7 +66,9 @@ def why_unsynced(venv: Venv, lock: Path, project: dict[str, Any] | None) -> str 
     return None
 
 
-def sync(venv: Venv, lock: Path, root: Path, project: dict[str, Any] | None, backend: PipTools | Uv) -> None:
+def sync(
+    venv: Venv, lock: Path, root: Path, state_dir: Path, project: dict[str, Any] | None, backend: PipTools | Uv
+) -> None:
     """Sync `venv` to `lock`, with the project editable when it declares one."""
     text = lock.read_text(encoding="utf-8", errors="replace")
     # A lock edited by hand is judged like an .in file, and an index credential it refers to
@@ -80,21 +83,34 @@ def sync(venv: Venv, lock: Path, root: Path, project: dict[str, Any] | None, bac
     # Until the new record is written, a kill or a full disk leaves the venv marked unsynced.
     record.unlink(missing_ok=True)
     try:
+        # Built (or found cached) before anything in the venv changes.
+        wheel = editable.wheel(root, state_dir, project, venv, backend) if project is not None else None
         backend.sync(venv, lock, text, root, with_project=project is not None)
-    except runner.CommandFailed as failed:
+    except (runner.CommandFailed, editable.BuildFailed) as failed:
         unchanged = venv.installed() == before
         # The backends check everything before they change anything: a venv that still holds
         # what its record says gets the record back.
         restored = unchanged and isinstance(held, dict) and held.get("installed") == before
         if restored:
             files.write_json(record, held)
-        raise SyncError(_failure(venv, lock, root, failed.output, unchanged, held if restored else None)) from None
+        built = isinstance(failed, editable.BuildFailed)
+        message = _failure(venv, lock, root, failed.output, unchanged, held if restored else None, built)
+        raise SyncError(message) from None
+    if wheel is not None and not editable.is_installed(venv, root, wheel[1]):
+        try:
+            editable.install(venv, root, *wheel)
+        except (OSError, ValueError) as exc:
+            name = venv.path.name
+            raise SyncError(
+                f"{files.shown(lock, root)}: could not install the project's editable wheel into {name}/ ({exc}), "
+                f"so {name}/ is marked unsynced and the next run tries again"
+            ) from None
     files.write_json(record, {**wanted, "installed": venv.installed()})
 
 
-def _failure(venv: Venv, lock: Path, root: Path, output: str, unchanged: bool, held: Any) -> str:
+def _failure(venv: Venv, lock: Path, root: Path, output: str, unchanged: bool, held: Any, built: bool) -> str:
     """The tool's error lines, then one line: which lock, which package, what to do."""
-    what, fix = _what_failed(output, root, venv, lock)
+    what, fix = _what_failed(output, venv, lock, built)
     name = venv.path.name
     if not unchanged:
         state = f"{name}/ is marked unsynced and the next run tries again"
@@ -115,20 +131,17 @@ _NOT_FOUND = re.compile(
 _BAD_HASH = re.compile(r"DO NOT MATCH THE HASHES.*?\n\s+(\S+) from|[Hh]ash mismatch for `([^`]+)`", re.DOTALL)
 
 
-def _what_failed(output: str, root: Path, venv: Venv, lock: Path) -> tuple[str, str]:
+def _what_failed(output: str, venv: Venv, lock: Path, built: bool) -> tuple[str, str]:
+    """(what failed, the fix); `built`: it was the project's own editable build."""
     offline = runner.unreachable(output)
     if offline:
         return f"could not reach the package index ({offline})", "check the network, or the index settings"
-    project = root.as_uri()
-    built = any(re.search(re.escape(project) + r"(['`\s]|$)", line) for line in runner.error_lines(output))
+    if built:
+        return "the project's editable install failed to build", "fix what the lines above say about it"
     bad_hash = _BAD_HASH.search(output)
     missing = _NOT_FOUND.search(output)
     found = bad_hash or missing
     pin = next((group for group in found.groups() if group), "") if found else ""
-    # A package the lock does not pin is one the project's build needs (older pips do not name
-    # the project in their error).
-    if built or (pin and locks.normalized(_name(pin)) not in locks.pins(lock)):
-        return "the project's editable install failed to build", "fix what the lines above say about it"
     if bad_hash:
         return (
             f"{pin} does not match its hash",

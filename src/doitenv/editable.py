@@ -1,0 +1,192 @@
+"""The project's editable install: built once per change of what it depends on, then reused.
+
+pip builds the editable wheel on every sync, in a fresh isolated environment that installs the
+build backend each time (about 3 s). doitenv instead:
+- keeps one build environment per build requirements and interpreter in the user's cache, so
+  build isolation is paid once per backend, not once per sync;
+- builds the editable wheel with `build` into .doitenv/editable/, named by a digest of what the
+  wheel depends on: the [project] and [build-system] tables (or setup.py and setup.cfg), the
+  interpreter, and the project's folder, which an editable wheel points at;
+- installs that wheel with `installer`, in this process: no pip start-up, and no rebuild until
+  one of those changes.
+The wheel is built before the venv is touched, so a broken build changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from doitenv import files, runner, tools
+from doitenv.filelock import exclusive
+from doitenv.interpreter import Interpreter
+from doitenv.venv import Venv
+
+_MARKER = "doitenv_editable.json"  # in the installed dist-info: which wheel it came from
+
+
+class BuildFailed(Exception):
+    """The project's build backend failed; `output` holds what it printed."""
+
+    def __init__(self, output: str) -> None:
+        super().__init__("the project's editable build failed")
+        self.output = output
+
+
+class Installer(Protocol):
+    """What a backend offers to make a build environment."""
+
+    name: str
+
+    def create_venv(self, python: str, venv: Venv) -> list[str]: ...
+
+    def install_argv(self, venv: Venv, requirements: list[str]) -> list[str]: ...
+
+
+def key(root: Path, project: dict[str, Any], interpreter: Interpreter) -> str:
+    """What the editable wheel depends on; a new key is a new wheel."""
+    described = json.dumps(project, sort_keys=True, default=str)
+    return files.digest([described, interpreter.path, str(interpreter.signature), str(root.resolve())])[:24]
+
+
+def wheel(root: Path, state_dir: Path, project: dict[str, Any], venv: Venv, backend: Installer) -> tuple[Path, str]:
+    """(the editable wheel for `venv`, its key), built first when it is not cached.
+    Raises BuildFailed."""
+    interpreter = Interpreter.at(venv.base_interpreter())
+    wanted = key(root, project, interpreter)
+    folder = state_dir / "editable" / wanted
+    built = sorted(folder.glob("*.whl"))
+    if built:
+        return built[0], wanted
+    scratch = folder.with_name(f".{wanted}.building")
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    try:
+        _build(root, scratch, interpreter, backend)
+        # Older wheels of this project are of no use any more: one cached wheel per project.
+        for old in folder.parent.iterdir():
+            if old != scratch:
+                shutil.rmtree(old, ignore_errors=True)
+        scratch.rename(folder)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return next(folder.glob("*.whl")), wanted
+
+
+def _build(root: Path, output: Path, interpreter: Interpreter, backend: Installer) -> None:
+    import build  # imported here: `doit list` must not pay for it
+
+    def run_hook(cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None) -> None:
+        runner.run(list(cmd), capture=True, cwd=cwd, env=extra_environ, quiet=True)
+
+    try:
+        requires = sorted(build.ProjectBuilder(root, runner=run_hook).build_system_requires)
+        environment = _build_environment(interpreter, requires, backend)
+        builder = build.ProjectBuilder(root, python_executable=str(environment.python), runner=run_hook)
+        more = sorted(builder.get_requires_for_build("editable"))
+        if more:
+            with exclusive(environment.path.with_name(environment.path.name + ".lock")):
+                runner.run(backend.install_argv(environment, more), capture=True)
+        print(f"doitenv: building {root.name}'s editable wheel")
+        builder.build("editable", output)
+    except build.BuildBackendException as exc:
+        cause = exc.exception
+        raise BuildFailed(cause.output if isinstance(cause, runner.CommandFailed) else str(cause)) from None
+    except build.BuildException as exc:  # pyproject.toml's [build-system] is not valid
+        raise BuildFailed(str(exc)) from None
+    except runner.CommandFailed as failed:  # the build requirements could not be installed
+        raise BuildFailed(failed.output) from None
+
+
+def _build_environment(interpreter: Interpreter, requires: list[str], backend: Installer) -> Venv:
+    """A venv holding the build requirements, made once per (requirements, interpreter, backend)
+    and shared by every project that builds with them."""
+    digest = files.digest([interpreter.path, str(interpreter.signature), backend.name, *requires])[:16]
+    environment = Venv(tools.cache_dir() / "build" / digest)
+    with exclusive(environment.path.with_name(environment.path.name + ".lock")):
+        ready = environment.path / ".doitenv-ready"
+        if not ready.is_file():
+            print(f"doitenv: preparing a build environment for {', '.join(requires)} in {environment.path}")
+            shutil.rmtree(environment.path, ignore_errors=True)
+            runner.run(backend.create_venv(interpreter.path, environment), capture=True)
+            if requires:
+                runner.run(backend.install_argv(environment, requires), capture=True)
+            ready.write_text("\n".join(requires), encoding="utf-8")
+    return environment
+
+
+def installed(venv: Venv, root: Path) -> list[Path]:
+    """The dist-info folders of editable installs of the project at `root` in `venv`."""
+    target = os.path.realpath(root)
+    return [
+        dist_info
+        for site in venv.site_packages()
+        for dist_info in site.glob("*.dist-info")
+        if editable_target(dist_info) == target
+    ]
+
+
+def is_installed(venv: Venv, root: Path, wanted: str) -> bool:
+    """Whether the venv holds the project's editable install from the wheel of key `wanted`, alone."""
+    found = installed(venv, root)
+    return len(found) == 1 and files.read_json(found[0] / _MARKER) == {"key": wanted}
+
+
+def install(venv: Venv, root: Path, wheel: Path, wanted: str) -> None:
+    """Replace the project's editable install in `venv` with `wheel`."""
+    from installer import install as install_wheel
+    from installer.destinations import SchemeDictionaryDestination
+    from installer.sources import WheelFile
+    from installer.utils import get_launcher_kind
+
+    probe = "import json, sysconfig; print(json.dumps(sysconfig.get_paths()))"
+    paths = json.loads(runner.run([str(venv.python), "-c", probe], capture=True, quiet=True))
+    scheme = {name: paths[name] for name in ("purelib", "platlib", "scripts", "data")}
+    # sysconfig's include folder is the base Python's; pip puts a venv's headers here.
+    name = wheel.name.split("-")[0]
+    scheme["headers"] = str(venv.path / "include" / "site" / f"python{venv.python_version()}" / name)
+    destination = SchemeDictionaryDestination(scheme, str(venv.python), get_launcher_kind())
+    direct_url = {"url": root.resolve().as_uri(), "dir_info": {"editable": True}}
+    metadata = {
+        "INSTALLER": b"doitenv\n",
+        "direct_url.json": json.dumps(direct_url).encode(),
+        _MARKER: json.dumps({"key": wanted}).encode(),
+    }
+    for dist_info in installed(venv, root):
+        uninstall(dist_info, venv)
+    with WheelFile.open(wheel) as source:
+        install_wheel(source, destination, metadata)
+
+
+def uninstall(dist_info: Path, venv: Venv) -> None:
+    """Remove what an installed distribution's RECORD lists inside `venv`, then its dist-info."""
+    site, inside = dist_info.parent, venv.path.resolve()
+    try:
+        record = (dist_info / "RECORD").read_text(encoding="utf-8")
+    except OSError:
+        record = ""
+    for line in record.splitlines():
+        name = line.rsplit(",", 2)[0].strip('"')
+        path = (site / name).resolve()
+        if name and path.is_file() and path.is_relative_to(inside) and not path.is_relative_to(dist_info):
+            path.unlink()
+    shutil.rmtree(dist_info, ignore_errors=True)
+
+
+def editable_target(dist_info: Path) -> str | None:
+    """The real path of the folder an editable install points at (None if it is no editable)."""
+    try:
+        url = json.loads((dist_info / "direct_url.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not (isinstance(url, dict) and (url.get("dir_info") or {}).get("editable")):
+        return None
+    # Imported here: urllib.request pulls in http and ssl, which `doit list` must not pay for.
+    from urllib.request import url2pathname
+
+    return os.path.realpath(url2pathname(urlsplit(str(url.get("url", ""))).path))
