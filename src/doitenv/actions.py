@@ -195,6 +195,8 @@ def unmet_dependencies(project: Project) -> list[str]:
             "add 'project' to tool.doitenv.requirements-from", "widen the range in pyproject.toml, or change its pin"
         )
     lock = project.root / config.requirements
+    if not lock.is_file():
+        return []  # nothing pinned yet: the missing lock is the problem to report
     python = project.venv.python_version() or (locks.recorded(lock) or ("", ""))[1]
     if python.startswith("universal"):  # no venv: the markers of the Python that runs doit
         python = tools.running_version()

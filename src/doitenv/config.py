@@ -90,17 +90,13 @@ def load(root: Path) -> Config:
     """Read the settings of the project at `root`; raise ConfigError listing every problem."""
     path = root / PYPROJECT
     if not path.exists():
-        return Config(root=root, project=_setup_py_project(root))
+        return Config(root=root, project=_editable_inputs(root, {}))
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: not valid TOML ({exc}); fix the file"]) from None
     table = data.get("tool", {}).get("doitenv", {})
-    project = _setup_py_project(root)
-    if project is not None and "build-system" in data:
-        project["build-system"] = data["build-system"]
-    if "project" in data:
-        project = {"project": data["project"], "build-system": data.get("build-system")}
+    project = _editable_inputs(root, data)
     if not isinstance(table, dict):
         raise ConfigError([f"{path}: tool.doitenv must be a table"])
 
@@ -140,17 +136,36 @@ def lowest_python(requires: str) -> str | None:
     return "{}.{}".format(*max(bounds)) if bounds else None
 
 
-def _setup_py_project(root: Path) -> dict[str, Any] | None:
-    """A project built by setup.py alone (no [project] table) is installed editable too."""
-    try:
-        setup_py = (root / "setup.py").read_text(encoding="utf-8", errors="replace")
-    except OSError:
+# The tables of pyproject.toml's [tool] that build backends read.
+_BUILD_TOOLS = (
+    "setuptools", "setuptools_scm", "setuptools-scm", "hatch", "flit", "pdm", "poetry",
+    "scikit-build", "maturin", "meson-python",
+)  # fmt: skip
+
+
+def _editable_inputs(root: Path, data: dict[str, Any]) -> dict[str, Any] | None:
+    """What the project's editable install is built from, or None when it declares no
+    installable project: a [project] table, a setup.py, a setup.cfg with [metadata], or a
+    Poetry project's [tool.poetry] with a name."""
+    found: dict[str, Any] = {}
+    for name in ("setup.py", "setup.cfg"):
+        try:
+            found[name] = (root / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            pass
+    tools = {key: value for key, value in (data.get("tool") or {}).items() if key in _BUILD_TOOLS}
+    installable = (
+        "project" in data
+        or "setup.py" in found
+        or "[metadata]" in found.get("setup.cfg", "")
+        or "name" in (tools.get("poetry") or {})
+    )
+    if not installable:
         return None
-    try:
-        setup_cfg = (root / "setup.cfg").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        setup_cfg = None
-    return {"setup.py": setup_py, "setup.cfg": setup_cfg}
+    found.update({key: data[key] for key in ("project", "build-system") if key in data})
+    if tools:
+        found["tool"] = tools
+    return found
 
 
 def _check(kind: str, value: Any, data: dict[str, Any]) -> str | None:

@@ -58,12 +58,17 @@ def running_base() -> str:
     return sys.executable
 
 
+def is_version(spec: str) -> bool:
+    """Whether a `python` setting is a version ("3.12", "3.12.1") rather than a name or path."""
+    return bool(_VERSION.match(spec))
+
+
 def find(spec: str | None, root: Path) -> Interpreter:
     """Resolve the `python` setting: None, a version ("3.12"), a command name, or a path."""
     if spec is None:
         return Interpreter.at(running_base())
     candidates: list[str] = []
-    if _VERSION.match(spec):
+    if is_version(spec):
         candidates += _pyenv_versions(spec)
         names = [f"python{spec}", f"python{spec}.exe"]
     else:

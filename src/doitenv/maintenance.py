@@ -9,6 +9,7 @@ from pathlib import Path
 from doit.exceptions import TaskFailed
 
 from doitenv import actions, locks, sync
+from doitenv.interpreter import InterpreterNotFound
 from doitenv.project import Project
 
 
@@ -44,6 +45,12 @@ def check(project: Project) -> TaskFailed | None:
     problems += actions.unmet_dependencies(project)
 
     if (venv.path / "pyvenv.cfg").exists():
+        try:
+            rebuild = venv.problem(project.interpreter(), config.backend)
+        except InterpreterNotFound as exc:
+            rebuild = str(exc)
+        if rebuild is not None:
+            problems.append(f"{venv.path.name}/ must be made again: {rebuild}: run `doit dev`")
         runtime_held = sync.held_lock(venv) == Path(config.requirements).name
         target = config.requirements if runtime_held else config.dev_requirements
         reason = sync.why_unsynced(venv, project.root / target, config.project)

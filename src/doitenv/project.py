@@ -64,7 +64,14 @@ class Project:
         if config.universal:
             lowest = lowest_python(config.universal_python or "")
             return resolvers.LockShape(f"universal{config.universal_python}", config.hashes, lowest)
-        return resolvers.LockShape(self.venv.python_version(), config.hashes)
+        return resolvers.LockShape(self.locked_python(), config.hashes)
+
+    def locked_python(self) -> str:
+        """The major.minor a lock of this project is for when it is not universal: the one
+        `python` names, else the venv's ('' when there is neither)."""
+        if self.config.python and interpreter.is_version(self.config.python) and "." in self.config.python:
+            return ".".join(self.config.python.split(".")[:2])
+        return self.venv.python_version()
 
     def lock_input(self, lock: str) -> tuple[str, str | None]:
         """(the file the resolver reads for `lock`, its generated text or None).

@@ -9,8 +9,10 @@ so a team that switches backend re-pins nothing.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from doitenv import reqfile, tools
 from doitenv.venv import Venv
@@ -88,9 +90,12 @@ class UvCompile:
         return [*(["--generate-hashes"] if shape.hashes else []), "--strip-extras", *universal]
 
     def argv(self, shape: LockShape, in_file: str, output: str, upgrade: Sequence[str]) -> list[str]:
-        python = [] if shape.universal_from else ["--python", str(self.venv.python)]
+        # A universal lock is for every Python from universal_from on, and the interpreter only
+        # builds sdists for their metadata; without one named, uv looks for (and tries to
+        # download) that lowest Python, which took 10 s on a machine without it.
+        python = self.venv.python if self.venv.python.is_file() else Path(sys.executable)
         return [
-            self.uv, "pip", "compile", *self.shaping_flags(shape), *python, *upgrade,
+            self.uv, "pip", "compile", *self.shaping_flags(shape), "--python", str(python), *upgrade,
             "--quiet", "--output-file", output, in_file,
         ]  # fmt: skip
 

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from doitenv.config import Config, lowest_python
+from doitenv.interpreter import OLDEST_SUPPORTED
 
 PATH = ".github/workflows/doitenv.yml"
 SYSTEMS = ("ubuntu-latest", "macos-latest", "windows-latest")
@@ -97,6 +98,9 @@ def _pythons(config: Config) -> list[str]:
         return [config.python]
     requires = config.universal_python or (config.pyproject.get("project") or {}).get("requires-python") or ""
     lowest = lowest_python(requires) if isinstance(requires, str) else None
+    if lowest and tuple(map(int, lowest.split("."))) < OLDEST_SUPPORTED:
+        # The project may support older Pythons; doit with doitenv cannot run on them.
+        lowest = ".".join(map(str, OLDEST_SUPPORTED))
     return [lowest, NEWEST_PYTHON] if lowest and lowest != NEWEST_PYTHON else [NEWEST_PYTHON]
 
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import shutil
 import sys
+from pathlib import Path
 
+import pytest
+
+from doitenv import interpreter
 from tests.integration.conftest import ProjectFactory
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"  # the venv's, made from the Python running doit
@@ -55,3 +59,41 @@ def test_upgrade_moves_pins_on_purpose_in_both_layers(new_project: ProjectFactor
     assert "beta 1.0 -> 2.0" in everything.output
     assert "nothing moved" in project.doit("upgrade").output
     assert project.doit("check").ran == []
+
+
+def test_check_sees_a_changed_python_setting(new_project: ProjectFactory) -> None:
+    """Locks and a venv of the running Python, `python` set to another: check said all was well,
+    and the next `doit dev` rebuilt the venv and pinned both locks again."""
+    other = "3.12" if PYTHON != "3.12" else "3.11"
+    if not _have(other):
+        pytest.skip(f"Python {other} is not installed here")
+    project = new_project()
+    project.doit("dev")
+    project.write("pyproject.toml", project.read("pyproject.toml") + f'python = "{other}"\n')
+    problems = project.doit("check", ok=False).output
+    assert f"requirements.txt is stale for requirements.in and Python {other}: run `doit requirements.txt`" in problems
+    assert "venv/ must be made again: " in problems and "run `doit dev`" in problems
+    shutil.rmtree(project.path / "venv")  # CI, with no venv: the setting still decides
+    assert (
+        f"requirements-dev.txt is stale for requirements-dev.in and Python {other}"
+        in project.doit("check", ok=False).output
+    )
+
+
+def test_check_before_the_first_lock_names_only_the_missing_lock(new_project: ProjectFactory) -> None:
+    """It also told the user to add the project's dependencies to a lock that did not exist yet."""
+    project = new_project()
+    project.write(
+        "pyproject.toml", project.read("pyproject.toml").replace("description", 'dependencies = ["alpha"]\ndescription')
+    )
+    output = project.doit("check", ok=False).output
+    assert "requirements.txt is missing or was not written by doitenv: run `doit requirements.txt`" in output
+    assert "depends on" not in output
+
+
+def _have(version: str) -> bool:
+    try:
+        interpreter.find(version, Path.cwd())
+    except interpreter.InterpreterNotFound:
+        return False
+    return True

@@ -50,3 +50,9 @@ def test_init_and_ci_write_a_valid_workflow_and_keep_one_that_exists(tmp_path: P
 def test_this_repository_carries_the_workflow_doitenv_writes_for_it() -> None:
     committed = (REPO / workflow.PATH).read_text()
     assert committed == workflow.github(config.load(REPO), ".[uv]"), "run: doitenv ci github --force --install '.[uv]'"
+
+
+def test_the_matrix_starts_at_the_oldest_python_doitenv_runs_on(tmp_path: Path) -> None:
+    """A project that still supports 3.8 got a 3.8 job, where `pip install doitenv` fails."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\nrequires-python = ">=3.8"\n')
+    assert 'python: ["3.9", "3.13"]' in workflow.github(config.load(tmp_path), "doitenv")

@@ -23,6 +23,9 @@ def test_teammates_on_four_pythons_share_one_universal_lock(new_project: Project
     )
     first = project.doit("requirements-dev.txt")
     assert "pinning requirements.in into requirements.txt for every Python >=3.10 and platform" in first.output
+    # uv is told which interpreter to build with: left alone, it looked for the lowest Python of
+    # the range and tried to download it, 10 s per lock on a machine without one.
+    assert all("--python " in command for command in first.ran if " compile " in command)
     locks = {name: project.read(name) for name in ("requirements.txt", "requirements-dev.txt")}
     assert (
         "# doitenv: inputs=" in locks["requirements.txt"] and " python=universal>=3.10\n" in locks["requirements.txt"]

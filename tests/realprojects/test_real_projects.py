@@ -55,6 +55,7 @@ def test_a_real_project_managed_as_the_readme_says(real: RealProject, offline: P
     project = _as_a_new_user(offline, real, tmp_path)
     first = project.doit("dev")
     assert first.synced() and "Traceback" not in first.output
+    assert f"{real.name}=={real.version}" in project.installed(editable=True)  # importable from anywhere
     assert "passed" in project.doit("test").output
     assert project.doit("dev").ran == []
 
