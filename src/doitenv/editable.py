@@ -92,7 +92,7 @@ def _build(root: Path, output: Path, interpreter: Interpreter, backend: Installe
         if more:
             with exclusive(environment.path.with_name(environment.path.name + ".lock")):
                 runner.run(backend.install_argv(environment, more), capture=True)
-        print(f"doitenv: building {root.name}'s editable wheel")
+        print(f"doitenv: building the project's editable wheel with {', '.join(requires) or 'its backend'}")
         builder.build("editable", output)
     except build.BuildBackendException as exc:
         cause = exc.exception

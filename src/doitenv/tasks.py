@@ -95,7 +95,8 @@ def task_locks() -> Any:
     dev_source = c.dev_requirements_in if c.dev_requirements_from is None else "pyproject.toml's dev sources"
     yield {
         "basename": c.requirements,
-        "doc": f"Pin {runtime_source} into {c.requirements} for the venv's Python",
+        "doc": f"Pin {runtime_source} into {c.requirements} for "
+        + ("every Python and platform" if c.universal else "the venv's Python"),
         "actions": [(actions.compile_lock, [p, c.requirements, None])],
         "task_dep": ["venv"],
         "targets": [c.requirements],
