@@ -15,7 +15,7 @@ from typing import Any
 
 from doit.exceptions import TaskFailed
 
-from doitenv import clean, declared, files, hooks, inputs, locks, runner, sync, tools
+from doitenv import clean, declared, editable, files, hooks, inputs, locks, runner, sync, tools
 from doitenv.filelock import exclusive, shared
 from doitenv.interpreter import InterpreterNotFound, check_supported
 from doitenv.project import DOIT_DEP_FILE, Project
@@ -407,6 +407,11 @@ def distclean(project: Project) -> TaskFailed | None:
                     print(f"removing {where}/")
                     each.venv.remove()
                     each.venv.remove_redirect()
+    cached = project.state_dir / editable.CACHE
+    if cached.exists():
+        # Made again on the next sync: the way out of a wheel that no longer fits the project.
+        print(f"removing {cached.relative_to(project.root).as_posix()}/")
+        clean.remove(cached)
     print("forgetting doit's state")
     clean.forget_doit_state(Path(project.root, DOIT_DEP_FILE))
     return None

@@ -4,7 +4,7 @@ pip builds the editable wheel on every sync, in a fresh isolated environment tha
 build backend each time (about 3 s). doitenv instead:
 - keeps one build environment per build requirements and interpreter in the user's cache, so
   build isolation is paid once per backend, not once per sync;
-- builds the editable wheel with `build` into .doitenv/editable/, named by a digest of what the
+- builds the editable wheel with `build` into .doitenv/editable/<venv>/, under a digest of what the
   wheel depends on: the [project] and [build-system] tables (or setup.py and setup.cfg), the
   interpreter, and the project's folder, which an editable wheel points at;
 - installs that wheel with `installer`, in this process: no pip start-up, and no rebuild until
@@ -27,6 +27,7 @@ from doitenv.filelock import exclusive
 from doitenv.interpreter import Interpreter
 from doitenv.venv import Venv
 
+CACHE = "editable"  # in the project's state folder: the cached wheel, under its key
 _MARKER = "doitenv_editable.json"  # in the installed dist-info: which wheel it came from
 
 
@@ -59,7 +60,8 @@ def wheel(root: Path, state_dir: Path, project: dict[str, Any], venv: Venv, back
     Raises BuildFailed."""
     interpreter = Interpreter.at(venv.base_interpreter())
     wanted = key(root, project, interpreter)
-    folder = state_dir / "editable" / wanted
+    # One folder per venv: the test matrix syncs its venvs side by side.
+    folder = state_dir / CACHE / venv.path.name / wanted
     built = sorted(folder.glob("*.whl"))
     if built:
         return built[0], wanted
@@ -68,7 +70,7 @@ def wheel(root: Path, state_dir: Path, project: dict[str, Any], venv: Venv, back
     scratch.mkdir(parents=True)
     try:
         _build(root, scratch, interpreter, backend)
-        # Older wheels of this project are of no use any more: one cached wheel per project.
+        # Older wheels for this venv are of no use any more: one cached wheel per venv.
         for old in folder.parent.iterdir():
             if old != scratch:
                 shutil.rmtree(old, ignore_errors=True)
