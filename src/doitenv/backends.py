@@ -33,7 +33,9 @@ class PipTools:
         remove what the lock does not list (the project's editable install, when `with_project`,
         stays). The venv's own pip runs, so no pip-tools enters it."""
         pip = [str(venv.python), "-m", "pip"]
-        install = [*pip, "install", "--quiet", "--no-deps", "--requirement", str(lock)]
+        # No bytecode up front, as uv does: Python writes it for the modules a run imports.
+        # Compiling every installed file took a third of the install (1 s of 3 on a dev lock).
+        install = [*pip, "install", "--quiet", "--no-deps", "--no-compile", "--requirement", str(lock)]
         runner.run(install, capture=True, cwd=str(root), env=PIP_ENV)
         unlisted = _unlisted(venv, text, root, with_project)
         if unlisted:
