@@ -289,7 +289,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="doitenv-bench-") as work:
         rows, pins = bench(args.stack, args.repeat, Path(work))
-    print(report(args.stack, rows, args.repeat, pins))
+        print(report(args.stack, rows, args.repeat, pins))  # while the tools venv still exists
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 """What a no-op `doit test` costs on a big project, against `doit list`, today and before.
 
-    venv/bin/python bench/scale.py [--files 20000] [--data-mb 400] [--repeat 5] [--baseline affd987]
+    venv/bin/python bench/scale.py [--files 100 20000] [--data-mb 400] [--repeat 5] [--baseline affd987]
 
-Makes a project of `--files` source files and `--data-mb` MB of test data (in git, as a team
-keeps it), brings its venv up once, caches a passing `doit test`, then times (and takes the
-peak memory of) `doit list` and a no-op `doit test`, and a `doit test` after one data file
-changed. Each row is measured with this checkout's doitenv and with the one at `--baseline`
-(the code before the per-file hash cache), side by side. Writes its table into
-docs/benchmarks.md, between the scale markers.
+For each `--files` count, makes a project of that many source files and `--data-mb` MB of test
+data (in git, as a team keeps it), brings its venv up once, caches a passing `doit test`, then
+times (and takes the peak memory of) `doit list` and a no-op `doit test`, and a `doit test`
+after one data file changed. Each row is measured with this checkout's doitenv and with the one
+at `--baseline` (the code before the per-file hash cache; `--baseline ""` skips it), side by
+side. Writes its table into docs/benchmarks.md, between the scale markers.
 """
 
 from __future__ import annotations
@@ -72,10 +72,12 @@ def baseline_source(ref: str, into: Path) -> Path:
 
 
 def bench(files: int, data_mb: int, repeat: int, baseline: str, work: Path) -> list[str]:
-    project = work / "project"
+    project = work / f"project-{files}"
     make_project(project, files, data_mb)
     doit = [sys.executable, "-m", "doit"]
-    codes = {"today": REPO / "src", f"before ({baseline})": baseline_source(baseline, work / "baseline")}
+    codes = {"today": REPO / "src"}
+    if baseline:
+        codes[f"before ({baseline})"] = baseline_source(baseline, work / f"baseline-{files}")
     rows = []
     for label, source in codes.items():
         # As on a user's machine, Python caches bytecode (as bench/run.py measures too).
@@ -101,25 +103,26 @@ def bench(files: int, data_mb: int, repeat: int, baseline: str, work: Path) -> l
         ):
             seconds, peak = statistics.median(s for s, _ in runs), max(m for _, m in runs)
             rows.append(
-                f"| {label} | {scenario} | {seconds:.3f} | {seconds / list_s:.2f}x | {peak} | {peak / list_mb:.2f}x |"
+                f"| {files:,} | {label} | {scenario} | {seconds:.3f} | {seconds / list_s:.2f}x | {peak} "
+                f"| {peak / list_mb:.2f}x |"
             )
         (project / ".doitenv" / "doit.sqlite3").unlink()  # the next code starts with no cached pass
     return rows
 
 
-def write(rows: list[str], files: int, data_mb: int, repeat: int) -> str:
+def write(rows: list[str], files: list[int], data_mb: int, repeat: int) -> str:
     section = "\n".join(
         [
             BEGIN,
             "## A no-op at scale",
             "",
-            f"Made by `venv/bin/python bench/scale.py`: a git project of {files:,} source files and {data_mb} MB "
-            f"of test data in {data_mb // BLOB_MB} files; medians of {repeat} runs, peak resident memory the "
-            "highest; bytecode cached. Targets (issue 9): a no-op `doit test` at most 1.6x `doit list` in time "
-            "and 1.3x in memory.",
+            f"Made by `venv/bin/python bench/scale.py --files {' '.join(map(str, files))}`: git projects of "
+            f"that many source files and {data_mb} MB of test data in {data_mb // BLOB_MB} files; medians of "
+            f"{repeat} runs, peak resident memory the highest; bytecode cached. Targets (issue 9): a no-op "
+            "`doit test` at most 1.6x `doit list` in time and 1.3x in memory.",
             "",
-            "| doitenv | run | median s | vs `doit list` | peak MB | vs `doit list` |",
-            "| --- | --- | ---: | ---: | ---: | ---: |",
+            "| files | doitenv | run | median s | vs `doit list` | peak MB | vs `doit list` |",
+            "| ---: | --- | --- | ---: | ---: | ---: | ---: |",
             *rows,
             "",
             "Where the time goes: doitenv asks git three questions side by side (`ls-files -s` for the ids of "
@@ -149,13 +152,15 @@ def write_section(section: str, begin: str, end: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=20_000)
+    parser.add_argument("--files", type=int, nargs="+", default=[100, 20_000])
     parser.add_argument("--data-mb", type=int, default=400)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--baseline", default="affd987")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="doitenv-scale-") as work:
-        rows = bench(args.files, args.data_mb, args.repeat, args.baseline, Path(work))
+    rows = []
+    for files in args.files:
+        with tempfile.TemporaryDirectory(prefix="doitenv-scale-") as work:
+            rows += bench(files, args.data_mb, args.repeat, args.baseline, Path(work))
     print(write(rows, args.files, args.data_mb, args.repeat))
 
 
