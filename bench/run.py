@@ -125,9 +125,15 @@ def make_template(root: Path, system: str, stack: str, locked: Path | None) -> P
         # dependencies, the dev layer's as its dev group, then uv's lock.
         runtime = locks.pins(path / "requirements.txt")
         dev = {k: v for k, v in locks.pins(path / "requirements-dev.txt").items() if k not in runtime}
-        table = "dependencies = [{}]\n\n[dependency-groups]\ndev = [{}]\n".format(
+        # uv locks for every Python and platform; the pins are for this one, so say so.
+        table = (
+            'requires-python = "=={}"\ndependencies = [{}]\n\n[dependency-groups]\ndev = [{}]\n\n'
+            "[tool.uv]\nenvironments = [\"sys_platform == '{}'\"]\n"
+        ).format(
+            platform.python_version(),
             ", ".join(f'"{k}=={v}"' for k, v in sorted(runtime.items())),
             ", ".join(f'"{k}=={v}"' for k, v in sorted(dev.items())),
+            sys.platform,
         )
         write_files(path, stack, "pip-tools", dependencies=table)
         run([UV, "lock", "--quiet"], path)
