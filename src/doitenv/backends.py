@@ -27,6 +27,10 @@ class PipTools:
     def install_argv(self, venv: Venv, requirements: list[str]) -> list[str]:
         return [str(venv.python), "-m", "pip", "install", "--quiet", *requirements]
 
+    def index_environment(self, options: list[reqfile.IndexOption]) -> dict[str, str]:
+        """For installs that read no requirements file: the project's build requirements."""
+        return {**PIP_ENV, **reqfile.pip_environment(options)}
+
     def sync(self, venv: Venv, lock: Path, text: str, root: Path, with_project: bool) -> None:
         """pip-sync uninstalls first and installs after, so a failing install left a half-synced
         venv. pip itself prepares everything before it installs anything: install, then
@@ -57,12 +61,14 @@ class Uv:
     def install_argv(self, venv: Venv, requirements: list[str]) -> list[str]:
         return [self.uv, "pip", "install", "--quiet", "--python", str(venv.python), *requirements]
 
+    def index_environment(self, options: list[reqfile.IndexOption]) -> dict[str, str]:
+        return reqfile.uv_environment(options)
+
     def sync(self, venv: Venv, lock: Path, text: str, root: Path, with_project: bool) -> None:
         """uv pip sync resolves, fetches and builds before it changes the venv. It removes the
         project's editable install too (the lock does not list it): sync.py puts it back."""
         argv = [self.uv, "pip", "sync", "--quiet", "--python", str(venv.python), str(lock)]
-        environment = reqfile.uv_environment(reqfile.index_options({lock: text}))
-        runner.run(argv, capture=True, cwd=str(root), env=environment)
+        runner.run(argv, capture=True, cwd=str(root), env=self.index_environment(reqfile.index_options({lock: text})))
 
 
 def _unlisted(venv: Venv, text: str, root: Path, with_project: bool) -> list[str]:

@@ -58,8 +58,9 @@ class Config:
     # None: every file git would not ignore. Patterns in .gitignore syntax narrow the set.
     test_inputs: tuple[str, ...] | None = None
     format_inputs: tuple[str, ...] | None = None
-    # What the editable install depends on: the `[project]` and `[build-system]` tables, or
-    # for a project that has only setup.py, that file and setup.cfg. None: nothing to install.
+    # What the editable install is built from: `[project]`, `[build-system]`, the build
+    # backends' `[tool.*]` tables, setup.py and setup.cfg (see _editable_inputs). None: the
+    # project declares nothing to install.
     project: dict[str, Any] | None = field(default=None, compare=False)
 
 
@@ -139,7 +140,7 @@ def lowest_python(requires: str) -> str | None:
 # The tables of pyproject.toml's [tool] that build backends read.
 _BUILD_TOOLS = (
     "setuptools", "setuptools_scm", "setuptools-scm", "hatch", "flit", "pdm", "poetry",
-    "scikit-build", "maturin", "meson-python",
+    "scikit-build", "maturin", "meson-python", "uv",
 )  # fmt: skip
 
 
@@ -154,11 +155,13 @@ def _editable_inputs(root: Path, data: dict[str, Any]) -> dict[str, Any] | None:
         except OSError:
             pass
     tools = {key: value for key, value in (data.get("tool") or {}).items() if key in _BUILD_TOOLS}
+    poetry = tools.get("poetry") or {}
     installable = (
         "project" in data
         or "setup.py" in found
-        or "[metadata]" in found.get("setup.cfg", "")
-        or "name" in (tools.get("poetry") or {})
+        # `build` needs a pyproject.toml or a setup.py to build from setup.cfg.
+        or ("[metadata]" in found.get("setup.cfg", "") and (root / PYPROJECT).is_file())
+        or ("name" in poetry and poetry.get("package-mode", True) is not False)
     )
     if not installable:
         return None

@@ -2,11 +2,12 @@
 
 pip builds the editable wheel on every sync, in a fresh isolated environment that installs the
 build backend each time (about 3 s). doitenv instead:
-- keeps one build environment per build requirements and interpreter in the user's cache, so
+- keeps one build environment per build requirements, interpreter and backend in the user's cache, so
   build isolation is paid once per backend, not once per sync;
 - builds the editable wheel with `build` into .doitenv/editable/<venv>/, under a digest of what the
-  wheel depends on: the [project] and [build-system] tables (or setup.py and setup.cfg), the
-  interpreter, and the project's folder, which an editable wheel points at;
+  wheel depends on: the [project] and [build-system] tables and the build backends' [tool.*]
+  tables (or setup.py and setup.cfg), the interpreter, and the project's folder, which an
+  editable wheel points at;
 - installs that wheel with `installer`, in this process: no pip start-up, and no rebuild until
   one of those changes.
 The wheel is built before the venv is touched, so a broken build changes nothing.
@@ -14,9 +15,11 @@ The wheel is built before the venv is touched, so a broken build changes nothing
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,8 +42,8 @@ class BuildFailed(Exception):
         self.output = output
 
 
-class Installer(Protocol):
-    """What a backend offers to make a build environment."""
+class Backend(Protocol):
+    """What a backend (backends.py) offers to make a build environment."""
 
     name: str
 
@@ -55,49 +58,69 @@ def key(root: Path, project: dict[str, Any], interpreter: Interpreter) -> str:
     return files.digest([described, interpreter.path, str(interpreter.signature), str(root.resolve())])[:24]
 
 
-def wheel(root: Path, state_dir: Path, project: dict[str, Any], venv: Venv, backend: Installer) -> tuple[Path, str]:
-    """(the editable wheel for `venv`, its key), built first when it is not cached.
-    Raises BuildFailed."""
-    interpreter = Interpreter.at(venv.base_interpreter())
-    wanted = key(root, project, interpreter)
-    # One folder per venv: the test matrix syncs its venvs side by side.
-    folder = state_dir / CACHE / venv.path.name / wanted
-    built = sorted(folder.glob("*.whl"))
-    if built:
-        return built[0], wanted
-    scratch = folder.with_name(f".{wanted}.building")
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
+def wheel(
+    root: Path, state_dir: Path, project: dict[str, Any], venv: Venv, backend: Backend, env: Mapping[str, str]
+) -> tuple[Path, str]:
+    """(the editable wheel for `venv`, its key), built first when it is not cached; `env` holds
+    the project's index settings for the build requirements. Raises BuildFailed."""
     try:
-        _build(root, scratch, interpreter, backend)
-        # Older wheels for this venv are of no use any more: one cached wheel per venv.
-        for old in folder.parent.iterdir():
-            if old != scratch:
-                shutil.rmtree(old, ignore_errors=True)
-        scratch.rename(folder)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return next(folder.glob("*.whl")), wanted
+        interpreter = Interpreter.at(venv.base_interpreter())
+        wanted = key(root, project, interpreter)
+        # One folder per venv: the test matrix syncs its venvs side by side.
+        folder = state_dir / CACHE / venv.path.name / wanted
+        built = sorted(folder.glob("*.whl"))
+        if built:
+            return built[0], wanted
+        # One build at a time in the source tree: setuptools writes build/ and *.egg-info there.
+        state_dir.mkdir(exist_ok=True)
+        with exclusive(state_dir / "editable.build.lock"):
+            scratch = folder.with_name(f".{wanted}.building")
+            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.mkdir(parents=True)
+            try:
+                _build(root, scratch, interpreter, backend, env)
+                # Older wheels for this venv are of no use any more: one cached wheel per venv.
+                for old in folder.parent.iterdir():
+                    if old != scratch:
+                        shutil.rmtree(old, ignore_errors=True)
+                scratch.rename(folder)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+        return next(folder.glob("*.whl")), wanted
+    except OSError as exc:
+        raise BuildFailed(f"could not build the project's editable wheel: {exc}") from None
 
 
-def _build(root: Path, output: Path, interpreter: Interpreter, backend: Installer) -> None:
+def _build(root: Path, output: Path, interpreter: Interpreter, backend: Backend, env: Mapping[str, str]) -> None:
     import build  # imported here: `doit list` must not pay for it
+    import pyproject_hooks
+
+    isolated: dict[str, str] = {}
 
     def run_hook(cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None) -> None:
-        runner.run(list(cmd), capture=True, cwd=cwd, env=extra_environ, quiet=True)
+        # As build isolation runs a hook: the environment's scripts first on PATH (meson,
+        # ninja, cmake), and none of the user's PYTHONPATH.
+        runner.run(list(cmd), capture=True, cwd=cwd, env={**isolated, **(extra_environ or {})}, quiet=True)
 
     try:
         requires = sorted(build.ProjectBuilder(root, runner=run_hook).build_system_requires)
-        environment = _build_environment(interpreter, requires, backend)
+        environment = _build_environment(interpreter, requires, backend, env)
+        isolated.update(PATH=f"{environment.bin}{os.pathsep}{os.environ.get('PATH', '')}", PYTHONPATH="")
         builder = build.ProjectBuilder(root, python_executable=str(environment.python), runner=run_hook)
-        more = sorted(builder.get_requires_for_build("editable"))
-        if more:
-            with exclusive(environment.path.with_name(environment.path.name + ".lock")):
-                runner.run(backend.install_argv(environment, more), capture=True)
-        print(f"doitenv: building the project's editable wheel with {', '.join(requires) or 'its backend'}")
-        builder.build("editable", output)
+        # Held while building: another project's extra build requirements may go into it.
+        with exclusive(environment.path.with_name(environment.path.name + ".lock")):
+            more = sorted(builder.get_requires_for_build("editable"))
+            if more:
+                runner.run(backend.install_argv(environment, more), capture=True, env=env)
+            print(f"doitenv: building the project's editable wheel with {', '.join(requires) or 'its backend'}")
+            builder.build("editable", output)
     except build.BuildBackendException as exc:
         cause = exc.exception
+        if isinstance(cause, pyproject_hooks.HookMissing):
+            raise BuildFailed(
+                f"the build backend in [build-system] cannot build editable wheels (no {cause.hook_name} "
+                "hook, PEP 660): require a newer one, such as setuptools>=64"
+            ) from None
         raise BuildFailed(cause.output if isinstance(cause, runner.CommandFailed) else str(cause)) from None
     except build.BuildException as exc:  # pyproject.toml's [build-system] is not valid
         raise BuildFailed(str(exc)) from None
@@ -105,7 +128,7 @@ def _build(root: Path, output: Path, interpreter: Interpreter, backend: Installe
         raise BuildFailed(failed.output) from None
 
 
-def _build_environment(interpreter: Interpreter, requires: list[str], backend: Installer) -> Venv:
+def _build_environment(interpreter: Interpreter, requires: list[str], backend: Backend, env: Mapping[str, str]) -> Venv:
     """A venv holding the build requirements, made once per (requirements, interpreter, backend)
     and shared by every project that builds with them."""
     digest = files.digest([interpreter.path, str(interpreter.signature), backend.name, *requires])[:16]
@@ -117,7 +140,7 @@ def _build_environment(interpreter: Interpreter, requires: list[str], backend: I
             shutil.rmtree(environment.path, ignore_errors=True)
             runner.run(backend.create_venv(interpreter.path, environment), capture=True)
             if requires:
-                runner.run(backend.install_argv(environment, requires), capture=True)
+                runner.run(backend.install_argv(environment, requires), capture=True, env=env)
             ready.write_text("\n".join(requires), encoding="utf-8")
     return environment
 
@@ -139,10 +162,12 @@ def is_installed(venv: Venv, root: Path, wanted: str) -> bool:
     return len(found) == 1 and files.read_json(found[0] / _MARKER) == {"key": wanted}
 
 
-def install(venv: Venv, root: Path, wheel: Path, wanted: str) -> None:
-    """Replace the project's editable install in `venv` with `wheel`."""
+def install(venv: Venv, root: Path, built: Path, wanted: str) -> None:
+    """Replace the project's editable install in `venv` with the wheel `built` (of key `wanted`).
+    What an interrupted install left is replaced; a failure takes back what it wrote."""
     from installer import install as install_wheel
     from installer.destinations import SchemeDictionaryDestination
+    from installer.exceptions import InstallerError
     from installer.sources import WheelFile
     from installer.utils import get_launcher_kind
 
@@ -150,32 +175,60 @@ def install(venv: Venv, root: Path, wheel: Path, wanted: str) -> None:
     paths = json.loads(runner.run([str(venv.python), "-c", probe], capture=True, quiet=True))
     scheme = {name: paths[name] for name in ("purelib", "platlib", "scripts", "data")}
     # sysconfig's include folder is the base Python's; pip puts a venv's headers here.
-    name = wheel.name.split("-")[0]
+    name = built.name.split("-")[0]
     scheme["headers"] = str(venv.path / "include" / "site" / f"python{venv.python_version()}" / name)
-    destination = SchemeDictionaryDestination(scheme, str(venv.python), get_launcher_kind())
+    written: list[Path] = []
+
+    class Destination(SchemeDictionaryDestination):
+        def write_to_fs(self, scheme: Any, path: str, stream: Any, is_executable: bool) -> Any:
+            target = Path(self.scheme_dict[scheme], path)
+            if target.is_file() or target.is_symlink():
+                target.unlink()  # left by an interrupted install, or a script of the same name: pip replaces it too
+            written.append(target)
+            return super().write_to_fs(scheme, path, stream, is_executable)
+
+    destination = Destination(scheme, str(venv.python), get_launcher_kind())
     direct_url = {"url": root.resolve().as_uri(), "dir_info": {"editable": True}}
     metadata = {
         "INSTALLER": b"doitenv\n",
         "direct_url.json": json.dumps(direct_url).encode(),
         _MARKER: json.dumps({"key": wanted}).encode(),
     }
-    for dist_info in installed(venv, root):
-        uninstall(dist_info, venv)
-    with WheelFile.open(wheel) as source:
-        install_wheel(source, destination, metadata)
+    for site in venv.site_packages():
+        # Every install of the project goes, also one an interruption left without its RECORD.
+        for dist_info in {*installed(venv, root), *site.glob(f"{name}-*.dist-info")}:
+            uninstall(dist_info, venv)
+    try:
+        with WheelFile.open(built) as source:
+            install_wheel(source, destination, metadata)
+    except BaseException as exc:
+        for path in written:
+            path.unlink(missing_ok=True)
+        if isinstance(exc, (InstallerError, zipfile.BadZipFile)):
+            raise ValueError(f"{built.name} cannot be installed ({exc}); `doit distclean` builds it again") from None
+        raise
+
+
+def remove_cut_short(venv: Venv, built: Path) -> None:
+    """Remove an install of the wheel `built`'s project that was cut short before its RECORD was
+    written: neither pip nor uv can uninstall it, and both refuse to sync around it."""
+    name = built.name.split("-")[0]
+    for site in venv.site_packages():
+        for dist_info in site.glob(f"{name}-*.dist-info"):
+            if not (dist_info / "RECORD").exists():
+                uninstall(dist_info, venv)
 
 
 def uninstall(dist_info: Path, venv: Venv) -> None:
     """Remove what an installed distribution's RECORD lists inside `venv`, then its dist-info."""
-    site, inside = dist_info.parent, venv.path.resolve()
+    site, inside, own = dist_info.parent, venv.path.resolve(), dist_info.resolve()
     try:
         record = (dist_info / "RECORD").read_text(encoding="utf-8")
     except OSError:
         record = ""
-    for line in record.splitlines():
-        name = line.rsplit(",", 2)[0].strip('"')
-        path = (site / name).resolve()
-        if name and path.is_file() and path.is_relative_to(inside) and not path.is_relative_to(dist_info):
+    for row in csv.reader(record.splitlines()):
+        path = (site / row[0]).resolve() if row and row[0] else None
+        if path and path.is_file() and path.is_relative_to(inside) and not path.is_relative_to(own):
             path.unlink()
     shutil.rmtree(dist_info, ignore_errors=True)
 

@@ -133,6 +133,31 @@ def lock_lines(options: Iterable[IndexOption], lock_folder: Path) -> list[str]:
     return lines
 
 
+_PIP_VARIABLES = {
+    "--index-url": "PIP_INDEX_URL",
+    "--extra-index-url": "PIP_EXTRA_INDEX_URL",
+    "--find-links": "PIP_FIND_LINKS",
+    "--trusted-host": "PIP_TRUSTED_HOST",
+}
+
+
+def pip_environment(options: Iterable[IndexOption]) -> dict[str, str]:
+    """The options as pip's environment, for a pip run that reads no file holding them (the
+    build requirements of the project): the file's index replaces this machine's, the rest adds."""
+    found: dict[str, str] = {}
+    for option in options:
+        if option.flag == "--no-index":
+            found["PIP_NO_INDEX"] = "1"
+            continue
+        value = expand(option.value)
+        if option.flag == "--find-links" and _is_local(value):
+            value = str(_local_path(value, option.source))
+        name = _PIP_VARIABLES[option.flag]
+        before = found.get(name, "" if option.flag == "--index-url" else os.environ.get(name, ""))
+        found[name] = f"{before} {value}".strip()
+    return found
+
+
 def uv_environment(options: Iterable[IndexOption]) -> dict[str, str]:
     """uv lets UV_INDEX_URL (and uv.toml) override a file's --index-url, where pip lets the file
     win: hand uv the file's index the strongest way, so the index the project names wins."""

@@ -93,7 +93,9 @@ class UvCompile:
         # A universal lock is for every Python from universal_from on, and the interpreter only
         # builds sdists for their metadata; without one named, uv looks for (and tries to
         # download) that lowest Python, which took 10 s on a machine without it.
-        python = self.venv.python if self.venv.python.is_file() else Path(sys.executable)
+        python = self.venv.python
+        if shape.universal_from and not python.is_file():
+            python = Path(sys.executable)  # any interpreter builds sdists for a universal lock
         return [
             self.uv, "pip", "compile", *self.shaping_flags(shape), "--python", str(python), *upgrade,
             "--quiet", "--output-file", output, in_file,

@@ -60,7 +60,7 @@ def why_unsynced(venv: Venv, lock: Path, project: dict[str, Any] | None) -> str 
     if record.get("lock_digest") != wanted["lock_digest"]:
         return f"{lock.name} changed since the last sync"
     if record.get("project_digest") != wanted["project_digest"]:
-        return "pyproject.toml's [project] changed since the last sync"
+        return "the project's metadata (pyproject.toml, setup.py or setup.cfg) changed since the last sync"
     if record.get("installed") != venv.installed():
         return f"packages in {venv.path.name}/ were installed or removed by hand"
     return None
@@ -84,7 +84,10 @@ def sync(
     record.unlink(missing_ok=True)
     try:
         # Built (or found cached) before anything in the venv changes.
-        wheel = editable.wheel(root, state_dir, project, venv, backend) if project is not None else None
+        index = backend.index_environment(reqfile.index_options({lock: text}))
+        built = editable.wheel(root, state_dir, project, venv, backend, index) if project is not None else None
+        if built is not None:
+            editable.remove_cut_short(venv, built[0])
         backend.sync(venv, lock, text, root, with_project=project is not None)
     except (runner.CommandFailed, editable.BuildFailed) as failed:
         unchanged = venv.installed() == before
@@ -93,13 +96,15 @@ def sync(
         restored = unchanged and isinstance(held, dict) and held.get("installed") == before
         if restored:
             files.write_json(record, held)
-        built = isinstance(failed, editable.BuildFailed)
-        message = _failure(venv, lock, root, failed.output, unchanged, held if restored else None, built)
+        building = isinstance(failed, editable.BuildFailed)
+        message = _failure(venv, lock, root, failed.output, unchanged, held if restored else None, building)
         raise SyncError(message) from None
-    if wheel is not None and not editable.is_installed(venv, root, wheel[1]):
+    if built is not None and not editable.is_installed(venv, root, built[1]):
+        wheel_file, key = built
         try:
-            editable.install(venv, root, *wheel)
-        except (OSError, ValueError) as exc:
+            editable.install(venv, root, wheel_file, key)
+        except (OSError, ValueError, runner.CommandFailed) as exc:
+            # ValueError: a wheel installer refuses (see editable.install).
             name = venv.path.name
             raise SyncError(
                 f"{files.shown(lock, root)}: could not install the project's editable wheel into {name}/ ({exc}), "
@@ -110,7 +115,7 @@ def sync(
 
 def _failure(venv: Venv, lock: Path, root: Path, output: str, unchanged: bool, held: Any, built: bool) -> str:
     """The tool's error lines, then one line: which lock, which package, what to do."""
-    what, fix = _what_failed(output, venv, lock, built)
+    what, fix = _what_failed(output, venv, built)
     name = venv.path.name
     if not unchanged:
         state = f"{name}/ is marked unsynced and the next run tries again"
@@ -131,7 +136,7 @@ _NOT_FOUND = re.compile(
 _BAD_HASH = re.compile(r"DO NOT MATCH THE HASHES.*?\n\s+(\S+) from|[Hh]ash mismatch for `([^`]+)`", re.DOTALL)
 
 
-def _what_failed(output: str, venv: Venv, lock: Path, built: bool) -> tuple[str, str]:
+def _what_failed(output: str, venv: Venv, built: bool) -> tuple[str, str]:
     """(what failed, the fix); `built`: it was the project's own editable build."""
     offline = runner.unreachable(output)
     if offline:

@@ -67,3 +67,17 @@ def test_the_editable_build_runs_once_per_metadata_change_in_one_build_environme
     project.doit("dev")
     assert len(builds()) == 3 and len(set(builds())) == 1
     assert project.doit("check").code == 0
+
+
+def test_an_install_cut_short_is_replaced_on_the_next_run(new_project: ProjectFactory) -> None:
+    """A kill during the install left the wheel's files and a dist-info without RECORD: every
+    next run failed on the files already there."""
+    project = new_project()
+    project.doit("dev")
+    dist_info = next((project.path / "venv").rglob("demo-0.1.0.dist-info"))
+    for name in ("RECORD", "direct_url.json"):
+        (dist_info / name).unlink()
+    (project.path / "venv" / ".doitenv-synced.json").unlink()  # a cut-short sync leaves none
+    project.doit("dev")
+    assert "demo==0.1.0" in project.installed(editable=True)
+    assert project.doit("dev").ran == []
