@@ -137,11 +137,27 @@ def lowest_python(requires: str) -> str | None:
     return "{}.{}".format(*max(bounds)) if bounds else None
 
 
-# The tables of pyproject.toml's [tool] that build backends read.
-_BUILD_TOOLS = (
-    "setuptools", "setuptools_scm", "setuptools-scm", "hatch", "flit", "pdm", "poetry",
-    "scikit-build", "maturin", "meson-python", "uv",
-)  # fmt: skip
+# The tables of pyproject.toml's [tool] that build backends read, less their parts that are not
+# about the build (environments, dev groups, indexes): an edit there must not rebuild the
+# project's editable wheel, nor mark the venv out of step.
+_BUILD_TOOLS_ALL = ("setuptools", "setuptools_scm", "setuptools-scm", "flit", "scikit-build", "maturin", "meson-python")
+_NOT_BUILD = {
+    "hatch": ("envs", "env"),
+    "pdm": ("dev-dependencies", "scripts", "source", "resolution", "options"),
+    "poetry": ("group", "dev-dependencies", "source"),
+}
+_ONLY_BUILD = {"uv": ("build-backend",)}
+
+
+def _build_tables(tool: dict[str, Any]) -> dict[str, Any]:
+    found = {name: tool[name] for name in _BUILD_TOOLS_ALL if name in tool}
+    for name, dropped in _NOT_BUILD.items():
+        if isinstance(tool.get(name), dict):
+            found[name] = {key: value for key, value in tool[name].items() if key not in dropped}
+    for name, kept in _ONLY_BUILD.items():
+        if isinstance(tool.get(name), dict) and any(key in tool[name] for key in kept):
+            found[name] = {key: value for key, value in tool[name].items() if key in kept}
+    return found
 
 
 def _editable_inputs(root: Path, data: dict[str, Any]) -> dict[str, Any] | None:
@@ -154,7 +170,7 @@ def _editable_inputs(root: Path, data: dict[str, Any]) -> dict[str, Any] | None:
             found[name] = (root / name).read_text(encoding="utf-8", errors="replace")
         except OSError:
             pass
-    tools = {key: value for key, value in (data.get("tool") or {}).items() if key in _BUILD_TOOLS}
+    tools = _build_tables(data.get("tool") or {})
     poetry = tools.get("poetry") or {}
     installable = (
         "project" in data

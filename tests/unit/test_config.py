@@ -75,3 +75,22 @@ def test_two_settings_naming_one_file_are_refused(tmp_path: Path) -> None:
 def test_invalid_toml_names_the_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"pyproject.toml: not valid TOML .*line 2"):
         load(write(tmp_path, "[tool.doitenv]\nvenv = \n"))
+
+
+def test_the_editable_install_follows_build_settings_not_tool_environments(tmp_path: Path) -> None:
+    """Editing hatch's environments or a Poetry dev group rebuilt the wheel and re-synced the venv."""
+    base = '[project]\nname = "x"\nversion = "1"\n\n[tool.hatch.build]\nexclude = ["a"]\n'
+    (tmp_path / "pyproject.toml").write_text(base + '[tool.hatch.envs.test]\ndependencies = ["pytest"]\n')
+    before = load(tmp_path).project
+    (tmp_path / "pyproject.toml").write_text(base + '[tool.hatch.envs.test]\ndependencies = ["pytest", "x"]\n')
+    assert load(tmp_path).project == before
+    (tmp_path / "pyproject.toml").write_text(base.replace('"a"', '"b"'))
+    assert load(tmp_path).project != before
+    poetry = '[tool.poetry]\nname = "x"\nversion = "1"\n\n[tool.poetry.group.dev.dependencies]\npytest = "*"\n'
+    (tmp_path / "pyproject.toml").write_text(poetry)
+    before = load(tmp_path).project
+    assert before is not None and before["tool"]["poetry"]["name"] == "x"
+    (tmp_path / "pyproject.toml").write_text(poetry.replace('"*"', '">=8"'))
+    assert load(tmp_path).project == before
+    (tmp_path / "pyproject.toml").write_text('[tool.poetry]\nname = "x"\npackage-mode = false\n')
+    assert load(tmp_path).project is None
