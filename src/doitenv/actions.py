@@ -410,8 +410,9 @@ def distclean(project: Project) -> TaskFailed | None:
     cached = project.state_dir / editable.CACHE
     if cached.exists():
         # Made again on the next sync: the way out of a wheel that no longer fits the project.
-        print(f"removing {cached.relative_to(project.root).as_posix()}/")
-        clean.remove(cached)
+        with _changing(project), exclusive(project.state_dir / editable.BUILD_LOCK):
+            print(f"removing {cached.relative_to(project.root).as_posix()}/")
+            clean.remove(cached)
     print("forgetting doit's state")
     clean.forget_doit_state(Path(project.root, DOIT_DEP_FILE))
     return None

@@ -31,6 +31,7 @@ from doitenv.interpreter import Interpreter
 from doitenv.venv import Venv
 
 CACHE = "editable"  # in the project's state folder: the cached wheel, under its key
+BUILD_LOCK = "editable.build.lock"  # held while a wheel is built or the cache removed
 _MARKER = "doitenv_editable.json"  # in the installed dist-info: which wheel it came from
 
 
@@ -73,7 +74,7 @@ def wheel(
             return built[0], wanted
         # One build at a time in the source tree: setuptools writes build/ and *.egg-info there.
         state_dir.mkdir(exist_ok=True)
-        with exclusive(state_dir / "editable.build.lock"):
+        with exclusive(state_dir / BUILD_LOCK):
             scratch = folder.with_name(f".{wanted}.building")
             shutil.rmtree(scratch, ignore_errors=True)
             scratch.mkdir(parents=True)
