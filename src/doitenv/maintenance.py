@@ -19,16 +19,15 @@ def check(project: Project) -> TaskFailed | None:
     config = project.config
     venv = project.venv
     problems = []
+    configured = project.lock_shape()
     for lock in (config.requirements, config.dev_requirements):
         in_file, text = project.lock_input(lock)
         found = locks.recorded(project.root / lock)
         if found is None:
             problems.append(f"{lock} is missing or was not written by doitenv: run `doit {lock}`")
             continue
-        shape = project.lock_shape()
-        if not shape.python:
-            # Without a venv, check the lock against the Python it was resolved for.
-            shape = replace(shape, python=found[1])
+        # Without a venv or a `python` setting, check the lock against the Python it was resolved for.
+        shape = configured if configured.python else replace(configured, python=found[1])
         if not locks.is_fresh(project.root, in_file, lock, shape, text):
             source = in_file if text is None else "pyproject.toml's sources"
             problems.append(f"{lock} is stale for {source} and Python {shape.python}: run `doit {lock}`")

@@ -113,9 +113,9 @@ def sync(
     files.write_json(record, {**wanted, "installed": venv.installed()})
 
 
-def _failure(venv: Venv, lock: Path, root: Path, output: str, unchanged: bool, held: Any, built: bool) -> str:
+def _failure(venv: Venv, lock: Path, root: Path, output: str, unchanged: bool, held: Any, building: bool) -> str:
     """The tool's error lines, then one line: which lock, which package, what to do."""
-    what, fix = _what_failed(output, venv, built)
+    what, fix = _what_failed(output, venv, building)
     name = venv.path.name
     if not unchanged:
         state = f"{name}/ is marked unsynced and the next run tries again"
@@ -136,12 +136,12 @@ _NOT_FOUND = re.compile(
 _BAD_HASH = re.compile(r"DO NOT MATCH THE HASHES.*?\n\s+(\S+) from|[Hh]ash mismatch for `([^`]+)`", re.DOTALL)
 
 
-def _what_failed(output: str, venv: Venv, built: bool) -> tuple[str, str]:
-    """(what failed, the fix); `built`: it was the project's own editable build."""
+def _what_failed(output: str, venv: Venv, building: bool) -> tuple[str, str]:
+    """(what failed, the fix); `building`: it was the project's own editable build."""
     offline = runner.unreachable(output)
     if offline:
         return f"could not reach the package index ({offline})", "check the network, or the index settings"
-    if built:
+    if building:
         return "the project's editable install failed to build", "fix what the lines above say about it"
     bad_hash = _BAD_HASH.search(output)
     missing = _NOT_FOUND.search(output)

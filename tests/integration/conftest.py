@@ -13,6 +13,8 @@ from typing import Callable
 
 import pytest
 
+from doitenv import interpreter
+
 PYPROJECT = """\
 [build-system]
 requires = ["flit_core>=3.9"]
@@ -176,3 +178,12 @@ def new_project(tmp_path: Path, wheelhouse: Path) -> ProjectFactory:
         return project
 
     return make
+
+
+def have_python(version: str) -> bool:
+    """Whether an interpreter of `version` ("3.12") is installed here (pyenv or PATH)."""
+    try:
+        interpreter.find(version, Path.cwd())
+    except interpreter.InterpreterNotFound:
+        return False
+    return True

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import shutil
 import sys
-from pathlib import Path
 
 import pytest
 
-from doitenv import interpreter
-from tests.integration.conftest import ProjectFactory
+from tests.integration.conftest import ProjectFactory, have_python
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"  # the venv's, made from the Python running doit
 
@@ -65,7 +63,7 @@ def test_check_sees_a_changed_python_setting(new_project: ProjectFactory) -> Non
     """Locks and a venv of the running Python, `python` set to another: check said all was well,
     and the next `doit dev` rebuilt the venv and pinned both locks again."""
     other = "3.12" if PYTHON != "3.12" else "3.11"
-    if not _have(other):
+    if not have_python(other):
         pytest.skip(f"Python {other} is not installed here")
     project = new_project()
     project.doit("dev")
@@ -89,11 +87,3 @@ def test_check_before_the_first_lock_names_only_the_missing_lock(new_project: Pr
     output = project.doit("check", ok=False).output
     assert "requirements.txt is missing or was not written by doitenv: run `doit requirements.txt`" in output
     assert "depends on" not in output
-
-
-def _have(version: str) -> bool:
-    try:
-        interpreter.find(version, Path.cwd())
-    except interpreter.InterpreterNotFound:
-        return False
-    return True

@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 
-from doitenv import interpreter
-from tests.integration.conftest import ProjectFactory
-
-
-def _have(version: str) -> bool:
-    try:
-        interpreter.find(version, Path.cwd())
-    except interpreter.InterpreterNotFound:
-        return False
-    return True
-
+from tests.integration.conftest import ProjectFactory, have_python
 
 pytestmark = pytest.mark.skipif(
-    sys.version_info[:2] != (3, 11) or not (_have("3.12") and _have("3.13")),
+    sys.version_info[:2] != (3, 11) or not (have_python("3.12") and have_python("3.13")),
     reason="needs CPython 3.11 running the tests, and 3.12 and 3.13 installed",
 )
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from doitenv import interpreter, tools
-from tests.integration.conftest import ProjectFactory
+from doitenv import tools
+from tests.integration.conftest import ProjectFactory, have_python
 
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 REQUIREMENTS = 'alpha\nbeta<2; python_version < "3.12"\nbeta>=2; python_version >= "3.12"\n'
@@ -15,7 +15,7 @@ REQUIREMENTS = 'alpha\nbeta<2; python_version < "3.12"\nbeta>=2; python_version 
 
 def test_teammates_on_four_pythons_share_one_universal_lock(new_project: ProjectFactory, tmp_path: Path) -> None:
     """Each teammate on another Python recompiled the committed locks for theirs: lock ping-pong."""
-    found = [version for version in PYTHONS if _installed(version)]
+    found = [version for version in PYTHONS if have_python(version)]
     project = new_project(
         requirements=REQUIREMENTS,
         dev_requirements="-r requirements.txt\ndelta\n",
@@ -51,14 +51,6 @@ def test_teammates_on_four_pythons_share_one_universal_lock(new_project: Project
     off = project.doit("requirements.txt")
     assert "requirements.txt was universal; universal = true is off now, so it is pinned for Python" in off.output
     assert " python=universal" not in project.read("requirements.txt")
-
-
-def _installed(version: str) -> bool:
-    try:
-        interpreter.find(version, Path.cwd())
-    except interpreter.InterpreterNotFound:
-        return False
-    return True
 
 
 def test_a_lock_from_another_python_is_named_before_it_is_pinned_again(new_project: ProjectFactory) -> None:

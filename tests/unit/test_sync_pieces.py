@@ -48,9 +48,9 @@ def test_a_failure_names_the_package_or_the_project(tmp_path: Path) -> None:
     lock = tmp_path / "requirements.txt"
     lock.write_text("alpha==9.9\nbeta==2.0\n")
     venv = Venv(tmp_path / "venv")
-    assert sync._what_failed(PIP_MISSING_PIN, venv, built=False)[0].startswith("alpha==9.9 is not available")
-    assert sync._what_failed(PIP_BAD_HASH, venv, built=False)[0] == "beta==2.0 does not match its hash"
+    assert sync._what_failed(PIP_MISSING_PIN, venv, building=False)[0].startswith("alpha==9.9 is not available")
+    assert sync._what_failed(PIP_BAD_HASH, venv, building=False)[0] == "beta==2.0 does not match its hash"
     # The project's own build names no pin of the lock, whatever its backend printed.
-    build = sync._what_failed(PIP_MISSING_PIN, venv, built=True)
+    build = sync._what_failed(PIP_MISSING_PIN, venv, building=True)
     assert build[0] == "the project's editable install failed to build"
-    assert sync._what_failed("ERROR: something else\n", venv, built=False)[0] == "the install failed"
+    assert sync._what_failed("ERROR: something else\n", venv, building=False)[0] == "the install failed"
