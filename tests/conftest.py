@@ -22,10 +22,13 @@ WHEEL_CACHE = Path(os.environ.get("DOITENV_TEST_WHEELS", REPO / ".cache" / "test
 # What test projects install: the test runner and its plugins, a build backend for the
 # editable install, formatters, pip-tools for tools venvs of other Pythons, and what a
 # project needs to run doitenv from inside its own venv (doitenv's wheel is built here too),
-# and what pytest needs on other Pythons and platforms, which a universal lock pins as well.
+# what pytest needs on other Pythons and platforms, which a universal lock pins as well, and
+# ipykernel for the Jupyter kernel.
 REAL_WHEELS = (
     "pytest", "pytest-cov", "flit_core", "ruff", "pip-tools", "pre-commit", "doit", "virtualenv", "pathspec", "uv",
-    "colorama", "exceptiongroup", "tomli", "installer",
+    "colorama", "exceptiongroup", "tomli", "installer", "watchfiles",
+    # a Jupyter kernel (`doit kernel`)
+    "ipykernel",
 )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ file lock and looks again, inside it, whether another doit process already did t
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -15,7 +16,7 @@ from typing import Any
 
 from doit.exceptions import TaskFailed
 
-from doitenv import clean, declared, editable, files, hooks, inputs, locks, runner, sync, tools
+from doitenv import clean, declared, editable, files, hooks, inputs, kernel, locks, runner, sync, tools
 from doitenv.filelock import exclusive, shared
 from doitenv.interpreter import InterpreterNotFound, check_supported
 from doitenv.project import DOIT_DEP_FILE, Project
@@ -125,7 +126,7 @@ def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
 
 
 def env_is_synced(project: Project, lock: str) -> bool:
-    if project.pre_commit.wanted():
+    if project.pre_commit.wanted() or project.jupyter_kernel.wanted():
         return False
     project_table = project.config.project
     return sync.why_unsynced(project.venv, project.root / lock, project_table) is None
@@ -154,6 +155,8 @@ def sync_env(project: Project, lock: str) -> TaskFailed | None:
     for line in unmet_dependencies(project):
         print(f"doitenv: {line}")
     project.pre_commit.install()
+    with _using(project):
+        project.jupyter_kernel.refresh()
     return None
 
 
@@ -332,6 +335,37 @@ def run_format(project: Project) -> TaskFailed | dict[str, str]:
     return failed or {"inputs": _format_digest(project)}
 
 
+# --- kernel -----------------------------------------------------------------------------
+
+
+def _kernel_place(project: Project, name: str, prefix: str) -> tuple[str, str]:
+    """The kernel's name and prefix as `doit kernel` was given them: the project's name, and
+    the user's kernels (''), by default; a relative prefix is relative to the project."""
+    return name or kernel.name_for(project.config.project_name), os.path.abspath(prefix) if prefix else ""
+
+
+def kernel_is_registered(task: Any, values: dict[str, Any], project: Project) -> bool:
+    name, prefix = _kernel_place(project, task.options.get("name", ""), task.options.get("prefix", ""))
+    return project.jupyter_kernel.is_registered(name, prefix)
+
+
+def register_kernel(project: Project, name: str, prefix: str) -> TaskFailed | None:
+    config = project.config
+    if "ipykernel" not in locks.pins(project.root / config.dev_requirements):
+        source = config.dev_requirements_in if config.dev_requirements_from is None else "pyproject.toml's dev sources"
+        return TaskFailed(
+            f"{config.dev_requirements} has no ipykernel, which runs a Jupyter kernel: add ipykernel to {source} "
+            "and run `doit kernel` again"
+        )
+    name, prefix = _kernel_place(project, name, prefix)
+    try:
+        with _using(project):
+            print(f"doitenv: {project.jupyter_kernel.register(name, prefix)}")
+    except kernel.KernelError as exc:
+        return TaskFailed(str(exc))
+    return None
+
+
 def run_in_venv(
     project: Project,
     command: Sequence[str],
@@ -397,6 +431,7 @@ def distclean(project: Project) -> TaskFailed | None:
     if project.venv.is_running():
         return TaskFailed(f"doit runs from inside {project.venv.path.name}/ and cannot delete it: deactivate it first")
     clean.clean_artifacts(project.root)
+    project.jupyter_kernel.remove()
     for each in (project, *(project.for_python(version) for version in project.config.pythons)):
         with _changing(each):
             where = each.venv.path.relative_to(project.root).as_posix()

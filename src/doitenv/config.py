@@ -63,6 +63,14 @@ class Config:
     # project declares nothing to install.
     project: dict[str, Any] | None = field(default=None, compare=False)
 
+    @property
+    def project_name(self) -> str:
+        """The project's name as its users know it: [project].name, Poetry's, else the folder's."""
+        for table in (self.pyproject.get("project"), (self.pyproject.get("tool") or {}).get("poetry")):
+            if isinstance(table, dict) and isinstance(table.get("name"), str) and table["name"].strip():
+                return str(table["name"]).strip()
+        return self.root.name
+
 
 # TOML key -> (Config attribute, kind). Paths are project-relative file names.
 _KEYS = {

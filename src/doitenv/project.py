@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
-from doitenv import backends, hooks, inputs, interpreter, resolvers, sources
+from doitenv import backends, hooks, inputs, interpreter, kernel, resolvers, sources
 from doitenv.config import Config, lowest_python
 from doitenv.venv import Venv
 
@@ -94,3 +94,9 @@ class Project:
     @cached_property
     def pre_commit(self) -> hooks.Hook:
         return hooks.Hook(self.root, self.venv, self.state_dir)
+
+    @cached_property
+    def jupyter_kernel(self) -> kernel.Kernel:
+        # A matrix entry's venv is no kernel: only the project's own venv is registered.
+        own_venv = self.main_venv is None
+        return kernel.Kernel(self.root, self.venv, self.state_dir, self.config.project_name, own_venv)

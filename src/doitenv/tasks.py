@@ -30,6 +30,7 @@ __all__ = [
     "task_check",
     "task_upgrade",
     "task_matrix",
+    "task_kernel",
 ]
 
 DOIT_CONFIG = {
@@ -201,3 +202,28 @@ def task_matrix() -> Any:
             "task_dep": [p.config.dev_requirements],
             "uptodate": [(actions.matrix_unchanged, [entry])],
         }
+
+
+def task_kernel() -> dict[str, Any]:
+    """Register the venv as a Jupyter kernel (needs ipykernel in the dev lock); again after a rebuild."""
+    p = project()
+    return {
+        "actions": [(actions.register_kernel, [p])],
+        "task_dep": ["dev"],
+        "params": [
+            {
+                "name": "name",
+                "long": "name",
+                "default": "",
+                "help": "the kernel's name (default: the project's name)",
+            },
+            {
+                "name": "prefix",
+                "long": "prefix",
+                "default": "",
+                "help": "register under PREFIX/share/jupyter/kernels (the environment Jupyter runs from) "
+                "instead of the user's kernels",
+            },
+        ],
+        "uptodate": [(actions.kernel_is_registered, [p])],
+    }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from doitenv import files, runner
@@ -146,8 +147,22 @@ class Venv:
         return os.path.realpath(cfg.get("base-executable") or cfg.get("executable") or self.python)
 
     def record(self, interpreter: Interpreter, backend: str) -> None:
-        record = {"interpreter": interpreter.path, "signature": list(interpreter.signature), "backend": backend}
+        record = {
+            "interpreter": interpreter.path,
+            "signature": list(interpreter.signature),
+            "backend": backend,
+            # When: a venv made again from the same interpreter is still a new venv (the Jupyter
+            # kernel is registered again for it).
+            "made": time.time_ns(),
+        }
         files.write_json(self.path / _MADE_FROM, record)
+
+    def made_record(self) -> bytes:
+        """What the venv was made from and when, as recorded (empty when there is no record)."""
+        try:
+            return (self.path / _MADE_FROM).read_bytes()
+        except OSError:
+            return b""
 
     @property
     def _making(self) -> Path:

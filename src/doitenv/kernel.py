@@ -1,0 +1,192 @@
+"""The project's venv as a Jupyter kernel.
+
+`doit kernel` registers it. `dev` registers it again after the venv was rebuilt or its
+ipykernel changed, so the spec is always the one this venv's ipykernel writes for it, and
+`distclean` removes it. Jupyter may run from any environment: it finds kernels by name in the
+user's Jupyter data folder, or under the prefix of the environment it runs from.
+
+The spec is written by the venv's own ipykernel, exactly as `ipykernel install` writes it, into
+a staging folder, then moved into place whole. Its kernel.json carries a mark naming this
+project: doitenv replaces or removes only a kernel it registered for this project.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from doitenv import files, runner
+from doitenv.venv import Venv
+
+RECORD = "jupyter-kernel.json"  # in the state folder: the registered kernel's name, place, venv
+_MARK = "doitenv"  # the key of kernel.json's metadata that says which project made it
+# Names Jupyter accepts for a kernel folder. A folder name outside them (with `~`) is one
+# Jupyter skips: the staged spec is invisible until it is renamed into place.
+_VALID_NAME = re.compile(r"^[a-z0-9._-]+$")
+
+# Runs in the venv: ipykernel writes the spec under a staging prefix (as `ipykernel install
+# --prefix` does), then jupyter_core says where this user's kernels live.
+_WRITE_SPEC = """\
+import json, sys
+from ipykernel.kernelspec import InstallIPythonKernelSpecApp
+from jupyter_core.paths import jupyter_data_dir
+staging, name, display = sys.argv[1:]
+InstallIPythonKernelSpecApp.launch_instance(["--prefix", staging, "--name", name, "--display-name", display])
+print(json.dumps(jupyter_data_dir()))
+"""
+
+
+class KernelError(Exception):
+    """The kernel could not be registered; the message says why and what to do."""
+
+
+def name_for(project: str) -> str:
+    """A kernel name Jupyter accepts, made from the project's name."""
+    return re.sub(r"[^a-z0-9._-]+", "-", project.lower()).strip("-.") or "python"
+
+
+def check_name(name: str) -> None:
+    if not _VALID_NAME.match(name):
+        raise KernelError(f"doit kernel --name {name}: a Jupyter kernel name holds only a-z, 0-9, '.', '_' and '-'")
+
+
+class Kernel:
+    """The kernel of one project's venv: `project` is the name users see ("Python (<project>)")."""
+
+    def __init__(self, root: Path, venv: Venv, state_dir: Path, project: str, registered: bool = True) -> None:
+        self.root = root
+        self.venv = venv
+        self.state_dir = state_dir
+        self.project = project
+        self.registered = registered  # False: a venv that is never the kernel (a matrix entry's)
+
+    @property
+    def display_name(self) -> str:
+        return f"Python ({self.project})"
+
+    def record(self) -> dict[str, Any] | None:
+        found = files.read_json(self.state_dir / RECORD)
+        return found if isinstance(found, dict) else None
+
+    def stamp(self) -> str:
+        """What the spec was written for: this very venv (each rebuild makes a new one) and the
+        ipykernel installed in it."""
+        ipykernel = [name for name in self.venv.installed() if name.lower().startswith("ipykernel-")]
+        return files.digest([self.venv.made_record(), str(self.venv.python), *ipykernel])
+
+    def has_ipykernel(self) -> bool:
+        return any(name.lower().startswith("ipykernel-") for name in self.venv.installed())
+
+    def is_registered(self, name: str, prefix: str) -> bool:
+        """Is the kernel in place as `doit kernel --name name --prefix prefix` would put it?"""
+        record = self.record()
+        if record is None or (record.get("name"), record.get("prefix")) != (name, prefix):
+            return False
+        return record.get("stamp") == self.stamp() and self._ours(Path(record.get("spec", "")))
+
+    def wanted(self) -> bool:
+        """Must `dev` register the kernel again (the venv was rebuilt, ipykernel changed)?
+        Cheap, no process: `dev`'s no-op asks it."""
+        record = self.record()
+        if record is None or not self.registered:
+            return False
+        return record.get("stamp") != self.stamp() and self.has_ipykernel()
+
+    def refresh(self) -> None:
+        """After a sync: register the kernel again where it was, if it must be. A failure is
+        said in one line and not tried again until the venv changes: it must not block `dev`."""
+        record = self.record()
+        if record is None or not self.wanted():
+            return
+        try:
+            print(f"doitenv: {self.register(record['name'], record['prefix'])} (again, for the new venv)")
+        except KernelError as exc:
+            print(f"doitenv: the Jupyter kernel '{record['name']}' was not registered again: {exc}")
+            files.write_json(self.state_dir / RECORD, {**record, "stamp": self.stamp()})
+
+    def register(self, name: str, prefix: str) -> str:
+        """Register the venv as kernel `name`, in the user's kernels or under `prefix` (an
+        absolute path, or ''); move it there from where it was before. Returns what was done."""
+        check_name(name)
+        with tempfile.TemporaryDirectory(prefix="kernel-", dir=self.state_dir) as staging:
+            argv = [str(self.venv.python), "-c", _WRITE_SPEC, staging, name, self.display_name]
+            try:
+                output = runner.run(argv, capture=True, env=self.venv.activated(), cwd=str(self.root), quiet=True)
+            except runner.CommandFailed as failed:
+                why = " ".join(runner.error_lines(failed.output))
+                raise KernelError(f"ipykernel could not write the kernel's spec: {why}") from None
+            try:
+                data_dir = json.loads(output.strip().splitlines()[-1])
+            except (ValueError, IndexError):
+                raise KernelError(f"ipykernel wrote no kernel spec: {output.strip()}") from None
+            staged = Path(staging, "share", "jupyter", "kernels", name)
+            spec = json.loads((staged / "kernel.json").read_text(encoding="utf-8"))
+            spec.setdefault("metadata", {})[_MARK] = {"project": str(self.root)}
+            (staged / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
+            kernels = Path(prefix, "share", "jupyter", "kernels") if prefix else Path(data_dir, "kernels")
+            target = kernels / name
+            try:
+                self._place(staged, target)
+            except OSError as exc:
+                raise KernelError(f"could not write {target}: {exc.strerror or exc}") from None
+        before = self.record()
+        files.write_json(
+            self.state_dir / RECORD, {"name": name, "prefix": prefix, "spec": str(target), "stamp": self.stamp()}
+        )
+        if before is not None and Path(before.get("spec", "")) != target:
+            self._remove(Path(before["spec"]))
+        return f"{self.venv.path.name}/ is the Jupyter kernel '{name}' (\"{self.display_name}\") in {target}"
+
+    def remove(self) -> None:
+        """Unregister the kernel this project registered (`distclean`)."""
+        record = self.record()
+        if record is None:
+            return
+        spec = Path(record.get("spec", ""))
+        if self._ours(spec):
+            print(f"removing the Jupyter kernel '{record.get('name')}' from {spec}")
+        self._remove(spec)
+        (self.state_dir / RECORD).unlink(missing_ok=True)
+
+    def _ours(self, spec: Path) -> bool:
+        return _owner(spec) == str(self.root)
+
+    def _remove(self, spec: Path) -> None:
+        if self._ours(spec):
+            shutil.rmtree(spec)
+
+    def _place(self, staged: Path, target: Path) -> None:
+        """Put the staged spec at `target` whole: Jupyter sees the old kernel or the new one."""
+        if os.path.lexists(target) and not self._ours(target):
+            owner = _owner(target)
+            whose = f"for {owner}" if owner else "not by doitenv"
+            raise KernelError(
+                f"a Jupyter kernel named '{target.name}' is already registered in {target.parent} ({whose}): "
+                f"choose another name, e.g. `doit kernel --name {target.name}-2`"
+            )
+        incoming = target.with_name(target.name + "~doitenv-new")
+        outgoing = target.with_name(target.name + "~doitenv-old")
+        for leftover in (incoming, outgoing):  # from a registration cut short: ours by their name
+            if leftover.exists():
+                shutil.rmtree(leftover)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(staged, incoming)
+        if target.exists():
+            os.replace(target, outgoing)
+        os.replace(incoming, target)
+        if outgoing.exists():
+            shutil.rmtree(outgoing)
+
+
+def _owner(spec: Path) -> str | None:
+    """The project doitenv registered the kernel folder `spec` for; None if doitenv did not."""
+    found = files.read_json(spec / "kernel.json")
+    metadata = found.get("metadata") if isinstance(found, dict) else None
+    mark = metadata.get(_MARK) if isinstance(metadata, dict) else None
+    project = mark.get("project") if isinstance(mark, dict) else None
+    return project if isinstance(project, str) else None

@@ -1,0 +1,136 @@
+"""`doit kernel`: the project's venv as a Jupyter kernel, started the way Jupyter starts one.
+
+The Jupyter client is this test run's jupyter_client, as a Jupyter installed elsewhere would be:
+it finds the kernel by name in the user's Jupyter data folder (here in tmp_path) or under a
+prefix, starts it, and runs code that imports a locked package and the project.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+
+from tests.integration.conftest import ProjectFactory
+
+DEV_WITH_IPYKERNEL = "-r requirements.txt\npytest\nipykernel\n"
+# A locked package (alpha), the project itself, and which Python runs them.
+CODE = "import sys, alpha, demo; print(alpha.__version__, demo.answer(), sys.prefix)"
+
+
+@pytest.fixture
+def jupyter_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user's Jupyter folders, in tmp_path, for doit and for this test's Jupyter client."""
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter-data"))
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "jupyter-config"))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "jupyter-runtime"))
+    monkeypatch.delenv("JUPYTER_PATH", raising=False)
+    return tmp_path / "jupyter-data"
+
+
+def run_in_kernel(name: str, code: str, kernels: Path | None = None) -> str:
+    """Start kernel `name` as Jupyter would, run `code`, return what it printed."""
+    specs = KernelSpecManager(kernel_dirs=[str(kernels)]) if kernels else KernelSpecManager()
+    manager = KernelManager(kernel_name=name, kernel_spec_manager=specs)
+    manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    printed: list[str] = []
+
+    def collect(message: dict) -> None:
+        if message["msg_type"] == "stream":
+            printed.append(message["content"]["text"])
+        elif message["msg_type"] == "error":
+            printed.append("\n".join(message["content"]["traceback"]))
+
+    try:
+        client.wait_for_ready(timeout=60)
+        client.execute_interactive(code, output_hook=collect, timeout=60)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    return "".join(printed).strip()
+
+
+def test_the_venv_runs_as_a_jupyter_kernel_registered_again_after_a_rebuild(
+    new_project: ProjectFactory, jupyter_data: Path
+) -> None:
+    project = new_project(dev_requirements=DEV_WITH_IPYKERNEL)
+    venv = project.path / "venv"
+    result = project.doit("kernel")
+    assert "is the Jupyter kernel 'demo'" in result.output
+    spec_folder = jupyter_data / "kernels" / "demo"
+    spec = json.loads((spec_folder / "kernel.json").read_text())
+    assert spec["display_name"] == "Python (demo)"
+    assert spec["argv"][0] == str(project.python)
+    assert run_in_kernel("demo", CODE) == f"1.0 42 {venv}"
+
+    # Up to date: nothing is written again, and `dev` stays a no-op.
+    written = (spec_folder / "kernel.json").stat().st_mtime_ns
+    assert "is the Jupyter kernel" not in project.doit("kernel").output
+    assert not project.doit("dev").synced()
+    assert (spec_folder / "kernel.json").stat().st_mtime_ns == written
+
+    # The venv is made again: `dev` registers the kernel again for it, once.
+    shutil.rmtree(venv)
+    rebuilt = project.doit("dev")
+    assert "is the Jupyter kernel 'demo'" in rebuilt.output and "again" in rebuilt.output
+    assert (spec_folder / "kernel.json").stat().st_mtime_ns != written
+    assert "Jupyter kernel" not in project.doit("dev").output
+    assert run_in_kernel("demo", CODE) == f"1.0 42 {venv}"
+
+    # Under a prefix (the environment Jupyter runs from): moved there from the user's kernels.
+    project.doit("kernel", "--prefix", "jupyterlab-env")
+    kernels = project.path / "jupyterlab-env" / "share" / "jupyter" / "kernels"
+    assert (kernels / "demo" / "kernel.json").is_file()
+    assert not spec_folder.exists()
+    assert run_in_kernel("demo", CODE, kernels) == f"1.0 42 {venv}"
+
+    project.doit("distclean")
+    assert not (kernels / "demo").exists()
+    assert list(kernels.iterdir()) == []
+
+
+def test_a_kernel_without_ipykernel_in_the_dev_lock_says_what_to_add(
+    new_project: ProjectFactory, jupyter_data: Path
+) -> None:
+    project = new_project()
+    result = project.doit("kernel", ok=False)
+    assert (
+        "requirements-dev.txt has no ipykernel, which runs a Jupyter kernel: add ipykernel to "
+        "requirements-dev.in and run `doit kernel` again"
+    ) in result.output
+    assert "Traceback" not in result.output
+    assert not (jupyter_data / "kernels").exists()
+
+
+def test_a_kernel_of_the_same_name_that_doitenv_did_not_register_is_kept(
+    new_project: ProjectFactory, jupyter_data: Path
+) -> None:
+    project = new_project(dev_requirements=DEV_WITH_IPYKERNEL)
+    theirs = jupyter_data / "kernels" / "demo" / "kernel.json"
+    theirs.parent.mkdir(parents=True)
+    theirs.write_text('{"argv": ["python"], "display_name": "someone else\'s", "language": "python"}')
+    before = theirs.read_text()
+
+    refused = project.doit("kernel", ok=False)
+    assert (
+        f"a Jupyter kernel named 'demo' is already registered in {theirs.parent.parent} (not by doitenv): "
+        "choose another name, e.g. `doit kernel --name demo-2`"
+    ) in refused.output
+    assert "Traceback" not in refused.output
+    assert theirs.read_text() == before
+    assert sorted(p.name for p in theirs.parent.parent.iterdir()) == ["demo"]
+
+    bad = project.doit("kernel", "--name", "Demo Kernel", ok=False)
+    assert "doit kernel --name Demo Kernel: a Jupyter kernel name holds only a-z, 0-9" in bad.output
+
+    project.doit("kernel", "--name", "demo-2")
+    assert run_in_kernel("demo-2", CODE) == f"1.0 42 {project.path / 'venv'}"
+    project.doit("distclean")
+    assert theirs.read_text() == before
+    assert not (theirs.parent.parent / "demo-2").exists()
