@@ -21,6 +21,7 @@ from doitenv.filelock import exclusive, shared
 from doitenv.interpreter import InterpreterNotFound, check_supported
 from doitenv.project import DOIT_DEP_FILE, Project
 from doitenv.tools import BackendMissing
+from doitenv.watch import Watch, doit_command
 
 # --- venv -------------------------------------------------------------------------------
 
@@ -363,6 +364,21 @@ def register_kernel(project: Project, name: str, prefix: str) -> TaskFailed | No
             print(f"doitenv: {project.jupyter_kernel.register(name, prefix)}")
     except kernel.KernelError as exc:
         return TaskFailed(str(exc))
+    return None
+
+
+# --- watch ------------------------------------------------------------------------------
+
+
+def watch(root: Path, dodo_file: str, tasks: Sequence[str]) -> TaskFailed | None:
+    """`doit watch [TASK...]`: the arguments after `--` reach the watched task, as in `doit test -- -k x`."""
+    words = list(tasks or ["test"])
+    if "--" in words:
+        cut = words.index("--")
+        words = [*words[:cut], "--", *arguments_after_dashes(words[cut + 1 :])]
+    if "watch" in words[: words.index("--") if "--" in words else None]:
+        return TaskFailed("doit watch watches other tasks: `doit watch test`, `doit watch format test`")
+    Watch(root, doit_command(dodo_file, str(root)), words).run()
     return None
 
 

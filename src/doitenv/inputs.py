@@ -2,7 +2,8 @@
 
 By default that is every file git would not ignore (tracked, plus untracked and not ignored),
 whatever the layout: a package at the root, a `test/` folder, data the tests read, a
-conftest.py three folders down. Venvs, doitenv's state and tool caches are left out.
+conftest.py three folders down. Venvs, doitenv's state, tool caches and editors' scratch
+files are left out.
 
 Reading every byte on every run would cost what the data weighs. In a git work tree, git's
 index already records an id and a stat signature for every tracked file: a tracked file counts
@@ -40,6 +41,8 @@ _TOOL_DIRS += (".tox", ".nox", ".ipynb_checkpoints", "htmlcov", ".eggs")
 _TOOL_OUTPUT = re.compile(
     "(?:^|/)(?:" + "|".join(map(re.escape, _TOOL_DIRS)) + r"|[^/]*\.egg-info)/"
     r"|(?:^|/)(?:\.coverage(?:\.[^/]*)?|coverage\.xml)$|\.py[co]$"
+    # Editors' scratch files: vim's swap files, emacs' locks and backups, macOS's folder views.
+    r"|\.sw[po]$|~$|(?:^|/)(?:\.#[^/]*|\.DS_Store)$"
 )
 # Filesystems stamp mtimes with a coarse clock (up to 2 s on FAT): a file this fresh when it
 # was hashed may still change without changing its stat.
@@ -100,6 +103,12 @@ def _digest_of(hashes: dict[str, str]) -> str:
     # One pass in C: a path or a content id never holds a NUL, so the joined text is unambiguous.
     joined = "\0".join(f"{path}\0{hashes[path]}" for path in sorted(hashes))
     return hashlib.sha256(joined.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def may_be_input(path: str, skip: Sequence[str]) -> bool:
+    """Can the file at `path` (relative, with `/`) be an input? Not in a folder of `skip`, and
+    not a tool's output or an editor's scratch file."""
+    return bool(_kept([path], [folder.strip("/") for folder in skip]))
 
 
 def _kept(paths: Iterable[str], skip_dirs: Sequence[str]) -> list[str]:

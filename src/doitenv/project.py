@@ -6,8 +6,8 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
-from doitenv import backends, hooks, inputs, interpreter, kernel, resolvers, sources
-from doitenv.config import Config, lowest_python
+from doitenv import backends, files, hooks, inputs, interpreter, kernel, locks, resolvers, sources
+from doitenv.config import PYPROJECT, Config, lowest_python
 from doitenv.venv import Venv
 
 STATE_DIR = ".doitenv"  # doitenv's and doit's state: outside the venv, which gets rebuilt
@@ -86,10 +86,27 @@ class Project:
     def interpreter(self) -> interpreter.Interpreter:
         return interpreter.find(self.config.python, self.root)
 
+    def unwatched_folders(self) -> list[str]:
+        """The folders none of whose files is an input: venvs and doitenv's state."""
+        return [STATE_DIR, self.config.venv, *([self.main_venv] if self.main_venv else [])]
+
     def files_snapshot(self, patterns: tuple[str, ...] | None) -> inputs.Snapshot:
         """The project's files as a cached test or format run sees them (see inputs.py)."""
-        skip = [STATE_DIR, self.config.venv, *([self.main_venv] if self.main_venv else [])]
-        return inputs.snapshot(self.root, self.state_dir, skip, patterns)
+        return inputs.snapshot(self.root, self.state_dir, self.unwatched_folders(), patterns)
+
+    def watched_inputs(self) -> tuple[str, ...] | None:
+        """What `doit watch` watches, as patterns (None: every file git would not ignore): the
+        test run's inputs, plus what the locks are pinned from, the locks and pyproject.toml."""
+        config = self.config
+        if config.test_inputs is None:
+            return None
+        own = [PYPROJECT, config.requirements, config.dev_requirements]
+        for lock in (config.requirements, config.dev_requirements):
+            in_file, text = self.lock_input(lock)
+            if text is None:
+                own += [files.shown(path, self.root) for path in locks.inputs(self.root, in_file)]
+        # Anchored at the project's folder, as in a top-level .gitignore.
+        return (*config.test_inputs, *(f"/{path}" for path in dict.fromkeys(own)))
 
     @cached_property
     def pre_commit(self) -> hooks.Hook:

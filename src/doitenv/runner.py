@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 class CommandFailed(Exception):
@@ -58,6 +60,45 @@ def run(
     if completed.returncode != 0:
         raise CommandFailed(argv, completed.returncode, output)
     return output
+
+
+def run_apart(argv: Sequence[str], cwd: str | None = None) -> int:
+    """Run `argv` in a process group of its own and return its exit code.
+
+    Ctrl-C at the terminal then reaches only this process, not the command, which would print a
+    traceback of its own: the command and whatever it started are stopped quietly (SIGTERM, or
+    CTRL_BREAK on Windows) before KeyboardInterrupt goes on.
+    """
+    apart: dict[str, Any] = {"start_new_session": True}
+    if sys.platform == "win32":
+        apart = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    try:
+        process = subprocess.Popen(list(argv), cwd=cwd, **apart)
+    except OSError as exc:
+        raise CommandFailed(argv, 127, f"cannot start {argv[0]}: {exc.strerror}") from None
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        _stop(process)
+        raise
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop `process` and its group; kill them if they are still there after 10 s."""
+    try:
+        if sys.platform == "win32":
+            process.send_signal(signal.CTRL_BREAK_EVENT)
+        else:
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        if sys.platform == "win32":
+            process.kill()
+        else:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except (ProcessLookupError, PermissionError):
+        process.wait()
 
 
 def probe(argvs: Sequence[Sequence[str]], cwd: str) -> list[bytes] | None:

@@ -9,6 +9,7 @@ run on every `doit list`, so they read pyproject.toml once and start no process.
 from __future__ import annotations
 
 import os
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ __all__ = [
     "task_upgrade",
     "task_matrix",
     "task_kernel",
+    "task_watch",
 ]
 
 DOIT_CONFIG = {
@@ -227,3 +229,22 @@ def task_kernel() -> dict[str, Any]:
         ],
         "uptodate": [(actions.kernel_is_registered, [p])],
     }
+
+
+def task_watch() -> dict[str, Any]:
+    """Run TASK... (default: test), then again whenever an input changes; Ctrl-C stops."""
+    return {
+        "actions": [(actions.watch, [Path(os.getcwd()), _dodo_file()])],
+        "pos_arg": "tasks",
+        "uptodate": [False],
+        "verbosity": 2,
+    }
+
+
+def _dodo_file() -> str:
+    """The dodo file this doit loaded (the module that took `task_watch` from here), for the
+    doit that each round of `watch` starts."""
+    for module in list(sys.modules.values()):
+        if getattr(module, "task_watch", None) is task_watch and module.__name__ != __name__:
+            return str(getattr(module, "__file__", None) or "dodo.py")
+    return "dodo.py"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -62,6 +63,35 @@ def test_format_runs_ruff_and_leaves_clean_files_alone(new_project: ProjectFacto
     project.write("src/demo/ugly.py", "y = {1:2}\n")
     project.doit("format")
     assert project.read("src/demo/ugly.py") == "y = {1: 2}\n"
+
+
+def notebook(*cells: str) -> str:
+    """A Jupyter notebook (nbformat 4) with one code cell per source."""
+    code = [
+        {"cell_type": "code", "execution_count": None, "id": f"c{n}", "metadata": {}, "outputs": [], "source": src}
+        for n, src in enumerate(cells)
+    ]
+    metadata = {"kernelspec": {"display_name": "Python (demo)", "language": "python", "name": "demo"}}
+    return json.dumps({"cells": code, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}, indent=1)
+
+
+def cell_sources(text: str) -> list[str]:
+    return ["".join(cell["source"]) for cell in json.loads(text)["cells"]]
+
+
+def test_format_formats_and_lints_notebooks(new_project: ProjectFactory) -> None:
+    project = new_project(dev_requirements="-r requirements.txt\npytest\nruff\n")
+    project.write("notebooks/explore.ipynb", notebook("import os\nx = [1,2,\n  3]", "y = {1:2}"))
+    checkpoint = project.write("notebooks/.ipynb_checkpoints/explore-checkpoint.ipynb", notebook("z = {1:2}"))
+    project.doit("format")
+    assert cell_sources(project.read("notebooks/explore.ipynb")) == ["x = [1, 2, 3]", "y = {1: 2}"]
+    assert cell_sources(checkpoint.read_text()) == ["z = {1:2}"]  # Jupyter's copy is Jupyter's
+    assert project.doit("format").ran == []
+
+    # An edited notebook is formatted again; lint problems that cannot be fixed fail the task.
+    project.write("notebooks/explore.ipynb", notebook("print(undefined_name)"))
+    result = project.doit("format", ok=False)
+    assert "notebooks/explore.ipynb" in result.output and "undefined_name" in result.output
 
 
 def test_clean_removes_artifacts_but_not_locks_or_venv(new_project: ProjectFactory) -> None:

@@ -1,0 +1,122 @@
+"""`doit watch [TASK...]`: run tasks, then run them again each time one of their inputs changes.
+
+The inputs are what a cached test run stands on (every file git would not ignore, or the
+`test-inputs` patterns), plus the .in files, the locks and pyproject.toml: an edited
+requirements-dev.in is pinned and synced before the tests run again. Each round is a `doit`
+process of its own, which reads pyproject.toml and dodo.py afresh and decides, as `doit TASK`
+does, what is up to date.
+
+File events (from watchfiles) only wake the watcher. Whether anything changed is decided by the
+files' content, as the test cache decides it: saving a file unchanged, git rewriting its index or
+a tool writing its cache runs nothing. Events are gathered while a round runs, so an edit made
+meanwhile runs the tasks again as soon as it ends.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from doitenv import config, inputs, runner
+from doitenv.project import Project
+
+# watchfiles waits for the events to pause this long (ms) before it reports them, and for at
+# most DEBOUNCE: an editor's save, a `git checkout` or a formatter's pass is one round.
+STEP = 50
+DEBOUNCE = 1600
+# How often (ms) the wait wakes up with nothing to report: the first wake-up starts the first
+# round, once the watch is in place.
+WAKE_UP = 200
+# Rounds in a row that a change made while the previous one ran may start: beyond them, the
+# tasks themselves must be what changes the file.
+SELF_MADE = 3
+
+
+class Watch:
+    def __init__(self, root: Path, doit: list[str], tasks: list[str]) -> None:
+        self.root = root
+        self.command = [*doit, *tasks]
+        self.shown = "`" + " ".join(["doit", *tasks]) + "`"
+        self.project = _load(root)
+
+    def run(self) -> None:
+        """Watch until Ctrl-C; each round's failure is shown and the watch goes on."""
+        import watchfiles  # here: dodo.py imports the tasks, and so this module, on every `doit list`
+
+        print(
+            f"doitenv: watching {self.root.name}/: {self.shown} runs again when one of its inputs changes", flush=True
+        )
+        before: inputs.Snapshot | None = None
+        try:
+            events = watchfiles.watch(
+                self.root,
+                watch_filter=self._may_matter,
+                step=STEP,
+                debounce=DEBOUNCE,
+                rust_timeout=WAKE_UP,
+                yield_on_timeout=True,
+                ignore_permission_denied=True,
+            )
+            for changes in events:
+                if before is not None and not changes:
+                    continue
+                self.project = _load(self.root, self.project)
+                now = self._inputs()
+                if before is not None:
+                    changed = now.changes_from(before.hashes)
+                    if not changed:
+                        continue
+                    print(f"doitenv: {', '.join(changed)}: running {self.shown} again", flush=True)
+                before = self._rounds(now)
+        except KeyboardInterrupt:
+            print("\ndoitenv: stopped watching", flush=True)
+
+    def _rounds(self, before: inputs.Snapshot) -> inputs.Snapshot:
+        """Run the tasks, and again while their inputs changed as they ran (an edit made
+        meanwhile, or a file they write: doit's own caches make a round that has nothing to do
+        cheap). Returns the inputs the watch goes on from."""
+        for again in range(SELF_MADE + 1):
+            code = runner.run_apart(self.command, cwd=str(self.root))
+            after = self._inputs()
+            changed = after.changes_from(before.hashes)
+            if not changed:
+                break
+            if again == SELF_MADE:
+                print(
+                    f"doitenv: {', '.join(changed)} changed during each of the last {again + 1} runs: if "
+                    f"{self.shown} writes it, let git ignore it; waiting for the next change",
+                    flush=True,
+                )
+                break
+            print(f"doitenv: while {self.shown} ran: {', '.join(changed)}; running it again", flush=True)
+            before = after
+        outcome = "" if code == 0 else f"{self.shown} failed (exit {code}); "
+        print(f"doitenv: {outcome}watching for changes (Ctrl-C stops)", flush=True)
+        return after
+
+    def _inputs(self) -> inputs.Snapshot:
+        return self.project.files_snapshot(self.project.watched_inputs())
+
+    def _may_matter(self, change: Any, path: str) -> bool:
+        """Could this event change an input? Events in venvs, .git, doitenv's state and tool
+        caches never do (the content then decides)."""
+        try:
+            relative = Path(path).relative_to(self.root).as_posix()
+        except ValueError:
+            return False
+        return inputs.may_be_input(relative, self.project.unwatched_folders())
+
+
+def _load(root: Path, previous: Project | None = None) -> Project:
+    """The project as pyproject.toml now describes it; while it is invalid, as it was (the round's
+    own doit says what is wrong)."""
+    try:
+        return Project(config.load(root))
+    except config.ConfigError:
+        return previous or Project(config.Config(root=root))
+
+
+def doit_command(dodo_file: str, cwd: str) -> list[str]:
+    """The `doit` that runs each round: the same interpreter, dodo file and folder as this one."""
+    return [sys.executable, "-m", "doit", "--file", dodo_file, "--dir", cwd]

@@ -1,0 +1,196 @@
+"""`doit watch`: the real doit, watchfiles and pytest, driven as a user at a terminal drives them.
+
+The watch runs in a session of its own, and Ctrl-C is SIGINT sent to its process group, as a
+terminal sends it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import ProjectFactory, TmpProject
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="Ctrl-C is sent as a POSIX signal here")
+
+WAITING = "watching for changes (Ctrl-C stops)"
+AGAIN = "running `doit test` again"
+
+
+class Watching:
+    """`doit watch ARGS` running in the project, its output gathered line by line."""
+
+    def __init__(self, project: TmpProject, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [project.runs_with, "-m", "doit", "watch", *args],
+            cwd=project.path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def count(self, text: str) -> int:
+        return sum(text in line for line in self.lines)
+
+    def wait_for(self, text: str, times: int = 1, timeout: float = 60) -> None:
+        end = time.monotonic() + timeout
+        while self.count(text) < times:
+            if time.monotonic() > end or self.process.poll() is not None:
+                pytest.fail(f"no {times} x {text!r} within {timeout} s:\n{self.output}")
+            time.sleep(0.05)
+
+    def ctrl_c(self) -> int:
+        os.killpg(self.process.pid, signal.SIGINT)
+        code = self.process.wait(timeout=30)
+        self.reader.join(timeout=10)  # the last lines
+        return code
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.reader.join(timeout=10)
+        if not self.reader.is_alive():
+            assert self.process.stdout is not None
+            self.process.stdout.close()
+
+
+@pytest.fixture
+def watching() -> Iterator[Callable[..., Watching]]:
+    started: list[Watching] = []
+
+    def start(project: TmpProject, *args: str) -> Watching:
+        started.append(Watching(project, *args))
+        return started[-1]
+
+    yield start
+    for each in started:
+        each.stop()
+
+
+def test_an_edit_runs_the_tests_again_and_an_edited_in_file_is_pinned_and_synced_first(
+    new_project: ProjectFactory, watching: Callable[..., Watching]
+) -> None:
+    project = new_project()
+    watch = watching(project)
+    watch.wait_for(WAITING)
+    assert "2 passed" in watch.output
+
+    # An edit: the tests run again within seconds, the file named.
+    edited_at = time.monotonic()
+    project.write("tests/test_more.py", "def test_more():\n    assert True\n")
+    watch.wait_for("3 passed", timeout=30)
+    assert time.monotonic() - edited_at < 10
+    assert "tests/test_more.py added: running `doit test` again" in watch.output
+    watch.wait_for(WAITING, 2)
+
+    # Several files saved at once (a formatter's pass, a checkout): one round.
+    for name in ("a", "b", "c"):
+        project.write(f"tests/test_{name}.py", f"def test_{name}():\n    assert True\n")
+    watch.wait_for("6 passed", timeout=30)
+    watch.wait_for(WAITING, 3)
+    time.sleep(2.5)
+    assert watch.count(AGAIN) == 2
+
+    # Saved without a change, or a tool's cache written: nothing runs.
+    os.utime(project.path / "tests" / "test_a.py")
+    project.write("tests/__pycache__/junk.pyc", "x")
+    time.sleep(2.5)
+    assert watch.count(AGAIN) == 2
+
+    # A failing round is shown, and the watch goes on.
+    project.write("tests/test_a.py", "def test_a():\n    assert False\n")
+    watch.wait_for("`doit test` failed", timeout=30)
+    project.write("tests/test_a.py", "def test_a():\n    assert True\n")
+    watch.wait_for(WAITING, 5)
+
+    # requirements-dev.in: pinned and synced before the tests run again.
+    project.write("requirements-dev.in", "-r requirements.txt\npytest\ndelta\n")
+    watch.wait_for("requirements-dev.in changed: running `doit test` again", timeout=30)
+    watch.wait_for(WAITING, 6, timeout=120)
+    after = watch.output[watch.output.index("requirements-dev.in changed") :]
+    assert "pinning requirements-dev.in into requirements-dev.txt" in after
+    assert after.index("syncing venv/") < after.index("6 passed")
+    assert "delta==1.0" in project.installed()
+
+    assert watch.ctrl_c() == 0
+    assert "doitenv: stopped watching" in watch.output
+    assert "Traceback" not in watch.output
+    assert "KeyboardInterrupt" not in watch.output
+
+
+def test_ctrl_c_during_a_round_stops_the_tests_quietly(
+    new_project: ProjectFactory, watching: Callable[..., Watching]
+) -> None:
+    project = new_project()
+    watch = watching(project)
+    watch.wait_for(WAITING)
+    started = project.path / "slow-started"
+    project.write(
+        "tests/test_slow.py",
+        "import os, pathlib, time\n\n\ndef test_slow():\n"
+        f"    pathlib.Path({str(started)!r}).write_text(str(os.getpid()))\n    time.sleep(120)\n",
+    )
+    end = time.monotonic() + 60
+    while not started.exists():
+        assert time.monotonic() < end, watch.output
+        time.sleep(0.05)
+    pytest_pid = int(started.read_text())
+
+    stopped_at = time.monotonic()
+    assert watch.ctrl_c() == 0
+    assert time.monotonic() - stopped_at < 15
+    assert "doitenv: stopped watching" in watch.output
+    assert "Traceback" not in watch.output
+    assert not running(pytest_pid)  # the test run went with the watch
+
+
+def running(pid: int) -> bool:
+    """Is `pid` a live process (not gone, nor a zombie that nobody reaped yet)?"""
+    time.sleep(0.5)
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc (macOS): a signal 0 says whether it exists
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return state not in ("Z", "X")
+
+
+def test_watch_passes_arguments_to_the_task_and_refuses_to_watch_itself(
+    new_project: ProjectFactory, watching: Callable[..., Watching]
+) -> None:
+    project = new_project()
+    watch = watching(project, "test", "--", "-k", "test_answer")
+    watch.wait_for(WAITING)
+    assert "1 passed, 1 deselected" in watch.output
+    assert watch.ctrl_c() == 0
+
+    refused = project.doit("watch", "watch", ok=False)
+    assert "doit watch watches other tasks" in refused.output
+    assert "Traceback" not in refused.output
