@@ -77,20 +77,22 @@ pre-commit
 """
 DODO = "from doitenv.tasks import *  # noqa: F403\n"
 # Hooks that run the formatters pinned in the dev lock: nothing is fetched from a git host.
+# Lint's fixes first, then the formatter tidies what they left (a removed import's blank line);
+# notebooks too, as `ruff` itself takes them.
 PRE_COMMIT = """\
 repos:
   - repo: local
     hooks:
-      - id: ruff-format
-        name: ruff format
-        entry: ruff format
-        language: system
-        types: [python]
       - id: ruff-check
         name: ruff check
         entry: ruff check --fix
         language: system
-        types: [python]
+        types_or: [python, pyi, jupyter]
+      - id: ruff-format
+        name: ruff format
+        entry: ruff format
+        language: system
+        types_or: [python, pyi, jupyter]
 """
 
 

@@ -187,3 +187,25 @@ def have_python(version: str) -> bool:
     except interpreter.InterpreterNotFound:
         return False
     return True
+
+
+def notebook(*cells: str, outputs: bool = False) -> str:
+    """A Jupyter notebook (nbformat 4) with one code cell per source; with `outputs`, each cell
+    was run and shows what it printed."""
+    code = [
+        {
+            "cell_type": "code",
+            "execution_count": n + 1 if outputs else None,
+            "id": f"c{n}",
+            "metadata": {},
+            "outputs": [{"name": "stdout", "output_type": "stream", "text": ["42\n"]}] if outputs else [],
+            "source": source,
+        }
+        for n, source in enumerate(cells)
+    ]
+    metadata = {"kernelspec": {"display_name": "Python (demo)", "language": "python", "name": "demo"}}
+    return json.dumps({"cells": code, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}, indent=1)
+
+
+def cell_sources(text: str) -> list[str]:
+    return ["".join(cell["source"]) for cell in json.loads(text)["cells"]]

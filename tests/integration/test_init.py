@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import TmpProject
+from tests.integration.conftest import TmpProject, cell_sources, notebook
 
 
 def _init(*args: str) -> subprocess.CompletedProcess[str]:
@@ -29,8 +29,14 @@ def test_init_makes_a_project_whose_dev_and_test_pass(
     assert (folder / ".git" / "hooks" / "pre-commit").exists()
     output = project.doit("test").output
     assert "1 passed" in output and "Missing" in output  # the default test command, with coverage
+    # A notebook, and the checkpoint Jupyter keeps beside it, which git must not see.
+    project.write("notebooks/explore.ipynb", notebook("import os\nx = [1,2,\n  3]"))
+    project.write("notebooks/.ipynb_checkpoints/explore-checkpoint.ipynb", notebook("x = 1"))
     subprocess.run(["git", "add", "-A"], cwd=folder, check=True)
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=folder, capture_output=True, text=True).stdout
+    assert "notebooks/explore.ipynb" in status and "ipynb_checkpoints" not in status
     project.doit("format")  # pre-commit with the hooks pinned in the dev lock
+    assert cell_sources(project.read("notebooks/explore.ipynb")) == ["x = [1, 2, 3]"]
 
 
 def test_init_keeps_existing_files_unless_forced(tmp_path: Path) -> None:

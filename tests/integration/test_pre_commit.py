@@ -3,6 +3,7 @@ and otherwise says so in one line and succeeds."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from doitenv import scaffold
-from tests.integration.conftest import ProjectFactory, TmpProject
+from tests.integration.conftest import ProjectFactory, TmpProject, cell_sources, notebook
 
 
 @pytest.fixture
@@ -75,3 +76,28 @@ def test_no_git_or_a_hooks_path_is_one_line_and_no_failure(new_project: ProjectF
     assert "the pre-commit hook is not installed: pre-commit install failed" in first.output
     assert "core.hooksPath" in first.output
     assert project.doit("dev").ran == []
+
+
+# The optional hook the README shows notebook users, with nbstripout pinned in the dev lock.
+NBSTRIPOUT_HOOK = """\
+      - id: nbstripout
+        name: nbstripout
+        entry: nbstripout
+        language: system
+        types: [jupyter]
+"""
+
+
+def test_format_runs_the_scaffold_hooks_and_nbstripout_on_notebooks(new_project: ProjectFactory) -> None:
+    project = new_project(dev_requirements="-r requirements.txt\npytest\nruff\npre-commit\nnbstripout\n")
+    project.write(".pre-commit-config.yaml", scaffold.PRE_COMMIT + NBSTRIPOUT_HOOK)
+    project.write("notebooks/explore.ipynb", notebook("import os\nx = [1,2,\n  3]", "print( 42 )", outputs=True))
+    subprocess.run(["git", "init", "-q"], cwd=project.path, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=project.path, check=True)  # pre-commit runs on what git tracks
+
+    project.doit("format")
+    explored = json.loads(project.read("notebooks/explore.ipynb"))
+    assert cell_sources(project.read("notebooks/explore.ipynb")) == ["x = [1, 2, 3]", "print(42)"]
+    assert [cell["outputs"] for cell in explored["cells"]] == [[], []]
+    assert [cell["execution_count"] for cell in explored["cells"]] == [None, None]
+    assert project.doit("format").ran == []

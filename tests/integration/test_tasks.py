@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from doitenv import scaffold
-from tests.integration.conftest import ProjectFactory
+from tests.integration.conftest import ProjectFactory, cell_sources, notebook
 
 
 def test_test_runs_in_the_venv_passes_arguments_and_caches_only_a_pass(
@@ -63,20 +62,6 @@ def test_format_runs_ruff_and_leaves_clean_files_alone(new_project: ProjectFacto
     project.write("src/demo/ugly.py", "y = {1:2}\n")
     project.doit("format")
     assert project.read("src/demo/ugly.py") == "y = {1: 2}\n"
-
-
-def notebook(*cells: str) -> str:
-    """A Jupyter notebook (nbformat 4) with one code cell per source."""
-    code = [
-        {"cell_type": "code", "execution_count": None, "id": f"c{n}", "metadata": {}, "outputs": [], "source": src}
-        for n, src in enumerate(cells)
-    ]
-    metadata = {"kernelspec": {"display_name": "Python (demo)", "language": "python", "name": "demo"}}
-    return json.dumps({"cells": code, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}, indent=1)
-
-
-def cell_sources(text: str) -> list[str]:
-    return ["".join(cell["source"]) for cell in json.loads(text)["cells"]]
 
 
 def test_format_formats_and_lints_notebooks(new_project: ProjectFactory) -> None:
