@@ -160,7 +160,7 @@ def task_format() -> dict[str, Any]:
 
 
 def task_distclean() -> dict[str, Any]:
-    """Remove the venv, doit's state and build artifacts (the locks stay)."""
+    """Remove the venv, its Jupyter kernel, doit's state and build artifacts (the locks stay)."""
     p = project()
     return {
         "actions": [(actions.distclean, [p])],
