@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,9 @@ class KernelError(Exception):
 
 
 def name_for(project: str) -> str:
-    """A kernel name Jupyter accepts, made from the project's name."""
-    return re.sub(r"[^a-z0-9._-]+", "-", project.lower()).strip("-.") or "python"
+    """A kernel name Jupyter accepts, made from the project's name (accents dropped: ü is u)."""
+    plain = unicodedata.normalize("NFKD", project).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9._-]+", "-", plain.lower()).strip("-.") or "python"
 
 
 def check_name(name: str) -> None:
@@ -101,7 +103,15 @@ class Kernel:
         """After a sync: register the kernel again where it was, if it must be. A failure is
         said in one line and not tried again until the venv changes: it must not block `dev`."""
         record = self.record()
-        if record is None or not self.wanted():
+        if record is None or not self.registered:
+            return
+        if not self.has_ipykernel():
+            print(
+                f"doitenv: the Jupyter kernel '{record.get('name')}' cannot start until {self.venv.path.name}/ holds "
+                "ipykernel again (`doit dev`, with ipykernel in the dev requirements)"
+            )
+            return
+        if not self.wanted():
             return
         try:
             print(f"doitenv: {self.register(record['name'], record['prefix'])} (again, for the new venv)")

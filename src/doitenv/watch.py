@@ -14,6 +14,7 @@ meanwhile runs the tasks again as soon as it ends.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ SELF_MADE = 3
 class Watch:
     def __init__(self, root: Path, doit: list[str], tasks: list[str]) -> None:
         self.root = root
+        # File events may name the folder by its real path (macOS's /tmp is /private/tmp).
+        self.real_root = Path(os.path.realpath(root))
         self.command = [*doit, *tasks]
         self.shown = "`" + " ".join(["doit", *tasks]) + "`"
         self.project = _load(root)
@@ -104,7 +107,10 @@ class Watch:
         try:
             relative = Path(path).relative_to(self.root).as_posix()
         except ValueError:
-            return False
+            try:
+                relative = Path(os.path.realpath(path)).relative_to(self.real_root).as_posix()
+            except ValueError:
+                return False
         return inputs.may_be_input(relative, self.project.unwatched_folders())
 
 
