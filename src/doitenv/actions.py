@@ -378,8 +378,8 @@ def watch(root: Path, dodo_file: str, tasks: Sequence[str]) -> TaskFailed | None
         words = [*words[:cut], "--", *arguments_after_dashes(words[cut + 1 :])]
     if "watch" in words[: words.index("--") if "--" in words else None]:
         return TaskFailed("doit watch watches other tasks: `doit watch test`, `doit watch format test`")
-    Watch(root, doit_command(dodo_file, str(root)), words).run()
-    return None
+    failed = Watch(root, doit_command(dodo_file, str(root)), words).run()
+    return TaskFailed(failed) if failed else None
 
 
 def run_in_venv(

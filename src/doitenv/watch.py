@@ -43,8 +43,9 @@ class Watch:
         self.shown = "`" + " ".join(["doit", *tasks]) + "`"
         self.project = _load(root)
 
-    def run(self) -> None:
-        """Watch until Ctrl-C; each round's failure is shown and the watch goes on."""
+    def run(self) -> str | None:
+        """Watch until Ctrl-C (then None); each round's failure is shown and the watch goes on.
+        Returns why watching failed, when the operating system would not watch the folder."""
         import watchfiles  # here: dodo.py imports the tasks, and so this module, on every `doit list`
 
         print(
@@ -74,6 +75,12 @@ class Watch:
                 before = self._rounds(now)
         except KeyboardInterrupt:
             print("\ndoitenv: stopped watching", flush=True)
+        except (OSError, RuntimeError) as exc:  # watchfiles: the limit of watches, a folder gone
+            return (
+                f"doit watch: the system would not watch {self.root}: {exc} (on Linux, raise "
+                "fs.inotify.max_user_watches; where no file events come, set WATCHFILES_FORCE_POLLING=1)"
+            )
+        return None
 
     def _rounds(self, before: inputs.Snapshot) -> inputs.Snapshot:
         """Run the tasks, and again while their inputs changed as they ran (an edit made
