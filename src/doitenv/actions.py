@@ -76,8 +76,7 @@ def make_venv(project: Project) -> TaskFailed | None:
 
 
 def lock_is_fresh(project: Project, lock: str) -> bool:
-    in_file, text = project.lock_input(lock)
-    return locks.is_fresh(project.root, in_file, lock, project.lock_shape(), text)
+    return project.lock_is_fresh(lock)
 
 
 def compile_lock(project: Project, lock: str, layered_on: str | None, upgrade: Sequence[str] = ()) -> TaskFailed | None:
@@ -339,18 +338,24 @@ def run_format(project: Project) -> TaskFailed | dict[str, str]:
 # --- kernel -----------------------------------------------------------------------------
 
 
-def _kernel_place(project: Project, name: str, prefix: str) -> tuple[str, str]:
-    """The kernel's name and prefix as `doit kernel` was given them: the project's name, and
-    the user's kernels (''), by default; a relative prefix is relative to the project."""
-    return name or kernel.name_for(project.config.project_name), os.path.abspath(prefix) if prefix else ""
+def _kernel_place(project: Project, name: str, prefix: str, user: bool) -> tuple[str, str]:
+    """(name, prefix) of the kernel `doit kernel` registers: what it is given, else what the
+    project's kernel was registered as, else the project's name in the user's kernels (prefix
+    ''). `user` asks for the user's kernels; a relative prefix is relative to the project."""
+    before = project.jupyter_kernel.record() or {}
+    name = name or before.get("name") or kernel.name_for(project.config.project_name)
+    if user:
+        return name, ""
+    return name, os.path.abspath(prefix) if prefix else before.get("prefix") or ""
 
 
 def kernel_is_registered(task: Any, values: dict[str, Any], project: Project) -> bool:
-    name, prefix = _kernel_place(project, task.options.get("name", ""), task.options.get("prefix", ""))
-    return project.jupyter_kernel.is_registered(name, prefix)
+    options = task.options
+    place = _kernel_place(project, options.get("name", ""), options.get("prefix", ""), options.get("user", False))
+    return project.jupyter_kernel.is_registered(*place)
 
 
-def register_kernel(project: Project, name: str, prefix: str) -> TaskFailed | None:
+def register_kernel(project: Project, name: str, prefix: str, user: bool) -> TaskFailed | None:
     config = project.config
     if "ipykernel" not in locks.pins(project.root / config.dev_requirements):
         source = config.dev_requirements_in if config.dev_requirements_from is None else "pyproject.toml's dev sources"
@@ -358,7 +363,7 @@ def register_kernel(project: Project, name: str, prefix: str) -> TaskFailed | No
             f"{config.dev_requirements} has no ipykernel, which runs a Jupyter kernel: add ipykernel to {source} "
             "and run `doit kernel` again"
         )
-    name, prefix = _kernel_place(project, name, prefix)
+    name, prefix = _kernel_place(project, name, prefix, user)
     try:
         with _using(project):
             print(f"doitenv: {project.jupyter_kernel.register(name, prefix)}")
@@ -411,6 +416,7 @@ def run_in_venv(
             except runner.CommandFailed as failed:
                 if failed.returncode != again_on:
                     raise
+                print(f"doitenv: {what} changed files; running it again to see that nothing is left", flush=True)
                 runner.run([*prefix, *command[1:]], env=venv.activated(), cwd=str(project.root))
         except runner.CommandFailed as failed:
             return TaskFailed(f"{what} failed: {failed}")

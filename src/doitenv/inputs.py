@@ -62,15 +62,20 @@ class Snapshot:
     def hashes(self) -> dict[str, str]:
         return self._load()
 
+    def changed_paths(self, before: dict[str, str]) -> list[str]:
+        """The paths whose content differs from `before` (added, removed or changed), sorted."""
+        paths = self.hashes.keys() | before.keys()
+        return sorted(path for path in paths if self.hashes.get(path) != before.get(path))
+
     def changes_from(self, before: dict[str, str], limit: int = 3) -> list[str]:
         """What differs from `before`, for a message: 'a.py changed', 'b.py added', ..."""
         found = []
-        for path in sorted(self.hashes.keys() | before.keys()):
+        for path in self.changed_paths(before):
             if path not in before:
                 found.append(f"{path} added")
             elif path not in self.hashes:
                 found.append(f"{path} removed")
-            elif before[path] != self.hashes[path]:
+            else:
                 found.append(f"{path} changed")
         if len(found) > limit:
             found[limit:] = [f"{len(found) - limit} more"]

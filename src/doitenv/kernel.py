@@ -67,9 +67,10 @@ class Kernel:
         self.project = project
         self.registered = registered  # False: a venv that is never the kernel (a matrix entry's)
 
-    @property
-    def display_name(self) -> str:
-        return f"Python ({self.project})"
+    def display_name(self, name: str) -> str:
+        """What Jupyter's launcher shows: the project's name, or the kernel's when it was given
+        another (two clones of a project must not show the same entry)."""
+        return f"Python ({self.project if name == name_for(self.project) else name})"
 
     def record(self) -> dict[str, Any] | None:
         found = files.read_json(self.state_dir / RECORD)
@@ -124,7 +125,7 @@ class Kernel:
         absolute path, or ''); move it there from where it was before. Returns what was done."""
         check_name(name)
         with tempfile.TemporaryDirectory(prefix="kernel-", dir=self.state_dir) as staging:
-            argv = [str(self.venv.python), "-c", _WRITE_SPEC, staging, name, self.display_name]
+            argv = [str(self.venv.python), "-c", _WRITE_SPEC, staging, name, self.display_name(name)]
             try:
                 output = runner.run(argv, capture=True, env=self.venv.activated(), cwd=str(self.root), quiet=True)
             except runner.CommandFailed as failed:
@@ -150,7 +151,7 @@ class Kernel:
         )
         if before is not None and Path(before.get("spec", "")) != target:
             self._remove(Path(before["spec"]))
-        return f"{self.venv.path.name}/ is the Jupyter kernel '{name}' (\"{self.display_name}\") in {target}"
+        return f"{self.venv.path.name}/ is the Jupyter kernel '{name}' (\"{self.display_name(name)}\") in {target}"
 
     def remove(self) -> None:
         """Unregister the kernel this project registered (`distclean`)."""

@@ -83,6 +83,11 @@ class Project:
             return (config.requirements_in if runtime else config.dev_requirements_in), None
         return f".{Path(lock).name}{sources.GENERATED_SUFFIX}", sources.input_text(chosen, config.pyproject)
 
+    def lock_is_fresh(self, lock: str) -> bool:
+        """Was `lock` pinned from its inputs as they are now, for this lock shape?"""
+        in_file, text = self.lock_input(lock)
+        return locks.is_fresh(self.root, in_file, lock, self.lock_shape(), text)
+
     def interpreter(self) -> interpreter.Interpreter:
         return interpreter.find(self.config.python, self.root)
 

@@ -217,7 +217,7 @@ def task_kernel() -> dict[str, Any]:
                 "name": "name",
                 "long": "name",
                 "default": "",
-                "help": "the kernel's name (default: the project's name)",
+                "help": "the kernel's name (default: the name it was registered as, else the project's)",
             },
             {
                 "name": "prefix",
@@ -225,6 +225,13 @@ def task_kernel() -> dict[str, Any]:
                 "default": "",
                 "help": "register under PREFIX/share/jupyter/kernels (the environment Jupyter runs from) "
                 "instead of the user's kernels",
+            },
+            {
+                "name": "user",
+                "long": "user",
+                "type": bool,
+                "default": False,
+                "help": "register in the user's kernels (the default), moving a kernel registered under a prefix",
             },
         ],
         "uptodate": [(actions.kernel_is_registered, [p])],

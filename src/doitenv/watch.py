@@ -9,7 +9,8 @@ does, what is up to date.
 File events (from watchfiles) only wake the watcher. Whether anything changed is decided by the
 files' content, as the test cache decides it: saving a file unchanged, git rewriting its index or
 a tool writing its cache runs nothing. Events are gathered while a round runs, so an edit made
-meanwhile runs the tasks again as soon as it ends.
+meanwhile runs the tasks again as soon as it ends; what the round's own doit wrote (a lock it
+pinned and synced) does not.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from doitenv import config, inputs, runner
+from doitenv import config, inputs, runner, sync
 from doitenv.project import Project
 
 # watchfiles waits for the events to pause this long (ms) before it reports them, and for at
@@ -88,10 +89,11 @@ class Watch:
         cheap). Returns the inputs the watch goes on from."""
         for again in range(SELF_MADE + 1):
             code = runner.run_apart(self.command, cwd=str(self.root))
+            self.project = _load(self.root, self.project)
             after = self._inputs()
-            changed = after.changes_from(before.hashes)
-            if not changed:
+            if self._nothing_new(after.changed_paths(before.hashes)):
                 break
+            changed = after.changes_from(before.hashes)
             if again == SELF_MADE:
                 print(
                     f"doitenv: {', '.join(changed)} changed during each of the last {again + 1} runs: if "
@@ -104,6 +106,20 @@ class Watch:
         outcome = "" if code == 0 else f"{self.shown} failed (exit {code}); "
         print(f"doitenv: {outcome}watching for changes (Ctrl-C stops)", flush=True)
         return after
+
+    def _nothing_new(self, paths: list[str]) -> bool:
+        """Were these files, changed while a round ran, all written by that round's doit itself:
+        locks pinned from their inputs as they are now and held by the venv, and virtualenv's
+        `.venv` pointer beside it? Then the round already ran on them."""
+        config = self.project.config
+        lock_files = {config.requirements, config.dev_requirements}
+        pointer = (Path(config.venv).parent / ".venv").as_posix()
+        if not set(paths) <= {*lock_files, pointer}:
+            return False
+        venv = self.project.venv
+        if all(sync.why_unsynced(venv, self.root / lock, config.project) for lock in lock_files):
+            return False  # the venv holds neither lock as it is now
+        return all(self.project.lock_is_fresh(lock) for lock in lock_files.intersection(paths))
 
     def _inputs(self) -> inputs.Snapshot:
         return self.project.files_snapshot(self.project.watched_inputs())

@@ -83,16 +83,20 @@ def test_the_venv_runs_as_a_jupyter_kernel_registered_again_after_a_rebuild(
     assert "Jupyter kernel" not in project.doit("dev").output
     assert run_in_kernel("demo", CODE) == f"1.0 42 {venv}"
 
-    # Under a prefix (the environment Jupyter runs from): moved there from the user's kernels.
+    # Under a prefix (the environment Jupyter runs from): moved there from the user's kernels,
+    # and kept there by a plain `doit kernel`, until --user moves it back.
     project.doit("kernel", "--prefix", "jupyterlab-env")
     kernels = project.path / "jupyterlab-env" / "share" / "jupyter" / "kernels"
     assert (kernels / "demo" / "kernel.json").is_file()
     assert not spec_folder.exists()
     assert run_in_kernel("demo", CODE, kernels) == f"1.0 42 {venv}"
+    assert "is the Jupyter kernel" not in project.doit("kernel").output
+    project.doit("kernel", "--user")
+    assert spec_folder.is_dir() and not (kernels / "demo").exists()
 
     project.doit("distclean")
-    assert not (kernels / "demo").exists()
-    assert list(kernels.iterdir()) == []
+    assert not spec_folder.exists()
+    assert list(spec_folder.parent.iterdir()) == []
 
 
 def test_a_kernel_without_ipykernel_in_the_dev_lock_says_what_to_add(
@@ -130,7 +134,10 @@ def test_a_kernel_of_the_same_name_that_doitenv_did_not_register_is_kept(
     assert "doit kernel --name Demo Kernel: a Jupyter kernel name holds only a-z, 0-9" in bad.output
 
     project.doit("kernel", "--name", "demo-2")
+    spec = json.loads((theirs.parent.parent / "demo-2" / "kernel.json").read_text())
+    assert spec["display_name"] == "Python (demo-2)"  # not the other kernel's entry in Jupyter
     assert run_in_kernel("demo-2", CODE) == f"1.0 42 {project.path / 'venv'}"
+    assert "is the Jupyter kernel" not in project.doit("kernel").output  # it keeps its name
     project.doit("distclean")
     assert theirs.read_text() == before
     assert not (theirs.parent.parent / "demo-2").exists()

@@ -78,19 +78,20 @@ def test_no_git_or_a_hooks_path_is_one_line_and_no_failure(new_project: ProjectF
     assert project.doit("dev").ran == []
 
 
-# The optional hook the README shows notebook users, with nbstripout pinned in the dev lock.
-NBSTRIPOUT_HOOK = """\
-      - id: nbstripout
-        name: nbstripout
-        entry: nbstripout
-        language: system
-        types: [jupyter]
-"""
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_nbstripout_config() -> str:
+    """The .pre-commit-config.yaml the README shows notebook users, as written there."""
+    section = README.read_text().split("## Notebooks and Jupyter\n", 1)[1].split("\n## ", 1)[0]
+    return section.split("```yaml\n", 1)[1].split("```", 1)[0]
 
 
 def test_format_runs_the_scaffold_hooks_and_nbstripout_on_notebooks(new_project: ProjectFactory) -> None:
     project = new_project(dev_requirements="-r requirements.txt\npytest\nruff\npre-commit\nnbstripout\n")
-    project.write(".pre-commit-config.yaml", scaffold.PRE_COMMIT + NBSTRIPOUT_HOOK)
+    config = readme_nbstripout_config()
+    assert config.startswith(scaffold.PRE_COMMIT) and "entry: nbstripout" in config  # the scaffold's hooks kept
+    project.write(".pre-commit-config.yaml", config)
     project.write("notebooks/explore.ipynb", notebook("import os\nx = [1,2,\n  3]", "print( 42 )", outputs=True))
     subprocess.run(["git", "init", "-q"], cwd=project.path, check=True)
     subprocess.run(["git", "add", "-A"], cwd=project.path, check=True)  # pre-commit runs on what git tracks

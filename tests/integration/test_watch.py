@@ -96,6 +96,7 @@ def test_an_edit_runs_the_tests_again_and_an_edited_in_file_is_pinned_and_synced
     watch = watching(project)
     watch.wait_for(WAITING)
     assert "2 passed" in watch.output
+    assert "while `doit test` ran" not in watch.output  # the locks it pinned are no edit
 
     # An edit: the tests run again within seconds, the file named.
     edited_at = time.monotonic()
@@ -133,6 +134,21 @@ def test_an_edit_runs_the_tests_again_and_an_edited_in_file_is_pinned_and_synced
     assert "pinning requirements-dev.in into requirements-dev.txt" in after
     assert after.index("syncing venv/") < after.index("6 passed")
     assert "delta==1.0" in project.installed()
+    assert "while `doit test` ran" not in after
+
+    # An edit made while the tests run: one more round as soon as they end.
+    started = project.path.parent / "slow-started"  # outside the project: no input
+    project.write(
+        "tests/test_slow.py",
+        f"import pathlib, time\n\n\ndef test_slow():\n    pathlib.Path({str(started)!r}).touch()\n    time.sleep(3)\n",
+    )
+    end = time.monotonic() + 60
+    while not started.exists():
+        assert time.monotonic() < end, watch.output
+        time.sleep(0.05)
+    project.write("src/demo/extra.py", "EXTRA = 1\n")
+    watch.wait_for("while `doit test` ran: src/demo/extra.py added; running it again", timeout=60)
+    watch.wait_for(WAITING, 7, timeout=60)
 
     assert watch.ctrl_c() == 0
     assert "doitenv: stopped watching" in watch.output
@@ -146,7 +162,7 @@ def test_ctrl_c_during_a_round_stops_the_tests_quietly(
     project = new_project()
     watch = watching(project)
     watch.wait_for(WAITING)
-    started = project.path / "slow-started"
+    started = project.path.parent / "slow-started"  # outside the project: no input
     project.write(
         "tests/test_slow.py",
         "import os, pathlib, time\n\n\ndef test_slow():\n"
