@@ -98,11 +98,9 @@ def test_an_edit_runs_the_tests_again_and_an_edited_in_file_is_pinned_and_synced
     assert "2 passed" in watch.output
     assert "while `doit test` ran" not in watch.output  # the locks it pinned are no edit
 
-    # An edit: the tests run again within seconds, the file named.
-    edited_at = time.monotonic()
+    # An edit: the tests run again, the file named (how fast: bench/watch.py).
     project.write("tests/test_more.py", "def test_more():\n    assert True\n")
     watch.wait_for("3 passed", timeout=30)
-    assert time.monotonic() - edited_at < 10
     assert "tests/test_more.py added: running `doit test` again" in watch.output
     watch.wait_for(WAITING, 2)
 
