@@ -84,7 +84,7 @@ def bench(files: int, edits: int, work: Path) -> str:
     for edit in range(edits):
         time.sleep(1)  # past the debounce of the last round's own writes
         start = time.perf_counter()
-        edited.write_text(f"VALUE = {edit}\n")
+        edited.write_text(f"VALUE = {-1 - edit}\n")  # never the content it had
         seen.append(watch.when("mod0.py changed: running", start) - start)
         done.append(watch.when(WAITING, start) - start)
     time.sleep(1)
