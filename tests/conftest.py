@@ -89,3 +89,13 @@ def isolated_pip(
         house = str(request.getfixturevalue("wheelhouse"))
         monkeypatch.setenv("PIP_FIND_LINKS", house)
         monkeypatch.setenv("UV_FIND_LINKS", house)
+
+
+@pytest.fixture
+def jupyter_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user's Jupyter folders, in tmp_path, for doit and for this test's Jupyter client."""
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter-data"))
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "jupyter-config"))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "jupyter-runtime"))
+    monkeypatch.delenv("JUPYTER_PATH", raising=False)
+    return tmp_path / "jupyter-data"

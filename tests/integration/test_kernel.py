@@ -11,7 +11,6 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
@@ -20,16 +19,6 @@ from tests.integration.conftest import ProjectFactory
 DEV_WITH_IPYKERNEL = "-r requirements.txt\npytest\nipykernel\n"
 # A locked package (alpha), the project itself, and which Python runs them.
 CODE = "import sys, alpha, demo; print(alpha.__version__, demo.answer(), sys.prefix)"
-
-
-@pytest.fixture
-def jupyter_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The user's Jupyter folders, in tmp_path, for doit and for this test's Jupyter client."""
-    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter-data"))
-    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "jupyter-config"))
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "jupyter-runtime"))
-    monkeypatch.delenv("JUPYTER_PATH", raising=False)
-    return tmp_path / "jupyter-data"
 
 
 def run_in_kernel(name: str, code: str, kernels: Path | None = None) -> str:

@@ -3,7 +3,8 @@
 For each project: write the two .in files and dodo.py, `doit dev`, run the project's own test
 suite with `doit test`; a second `doit dev` runs nothing; an edit that breaks a module makes
 `doit test` fail and a revert makes it pass; a `.pre-commit-config.yaml` does not break `dev`.
-One project also takes its dependency from a private index its requirements.in names.
+One project also takes its dependency from a private index its requirements.in names, and one
+is a notebook user's: its venv a Jupyter kernel, its tests under `doit watch`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import pytest
 from doitenv import scaffold
 from tests.conftest import REPO
 from tests.integration.conftest import TmpProject
+from tests.integration.test_kernel import run_in_kernel
+from tests.integration.test_watch import WAITING, Watching
 from tests.realprojects.projects import PROJECTS, RealProject, fetch, unpack
 
 CACHE = Path(os.environ.get("DOITENV_REAL_PROJECTS", REPO / ".cache" / "real-projects"))
@@ -112,3 +115,36 @@ def test_a_real_project_pinned_from_a_private_index_keeps_its_venv_through_a_bad
     assert project.installed(editable=True) == before
     project.write("requirements-dev.txt", good)
     assert project.doit("dev").ran == []
+
+
+@pytest.mark.skipif(os.name == "nt", reason="Ctrl-C is sent as a POSIX signal here")
+def test_a_real_project_as_a_jupyter_kernel_and_under_watch(
+    offline: Path, wheelhouse: Path, jupyter_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """idna (flit_core, flat layout) with ipykernel in its dev lock, from the test wheelhouse."""
+    monkeypatch.setenv("PIP_FIND_LINKS", f"{offline / 'wheels'} {wheelhouse}")
+    real = next(each for each in PROJECTS if each.name == "idna")
+    project = _as_a_new_user(offline, real, tmp_path)
+    project.write("requirements-dev.in", "-r requirements.txt\npytest\nipykernel\n")
+    subprocess.run(["git", "init", "-q"], cwd=project.path, check=True)
+
+    assert "is the Jupyter kernel 'idna'" in project.doit("kernel").output
+    code = "import sys, idna; print(idna.encode('bücher.example').decode(), sys.prefix)"
+    assert run_in_kernel("idna", code) == f"xn--bcher-kva.example {project.path / 'venv'}"
+
+    watch = Watching(project)
+    try:
+        watch.wait_for(WAITING)
+        module, text, broken = real.breaks
+        original = project.read(module)
+        project.write(module, original.replace(text, broken, 1))
+        watch.wait_for(f"{module} changed: running `doit test` again")
+        watch.wait_for("`doit test` failed")
+        project.write(module, original)
+        watch.wait_for(WAITING, 3)
+        assert watch.ctrl_c() == 0
+        assert "Traceback" not in watch.output
+    finally:
+        watch.stop()
+    project.doit("distclean")
+    assert not (jupyter_data / "kernels" / "idna").exists()
