@@ -78,20 +78,22 @@ def bench(files: int, edits: int, work: Path) -> str:
     env["PYTHONPATH"] = str(REPO / "src")
     subprocess.run([sys.executable, "-m", "doit", "dev"], cwd=project, env=env, check=True, capture_output=True)
     watch = Watching(project, env)
-    watch.when(WAITING, 0)
-    edited = project / "src" / "scalepkg" / "pkg0" / "mod0.py"
-    seen, done = [], []
-    for edit in range(edits):
-        time.sleep(1)  # past the debounce of the last round's own writes
-        start = time.perf_counter()
-        edited.write_text(f"VALUE = {-1 - edit}\n")  # never the content it had
-        seen.append(watch.when("mod0.py changed: running", start) - start)
-        done.append(watch.when(WAITING, start) - start)
-    time.sleep(1)
-    before = watch.cpu_seconds()
-    time.sleep(IDLE_S)
-    after = watch.cpu_seconds()
-    watch.stop()
+    try:
+        watch.when(WAITING, 0)
+        edited = project / "src" / "scalepkg" / "pkg0" / "mod0.py"
+        seen, done = [], []
+        for edit in range(edits):
+            time.sleep(1)  # past the debounce of the last round's own writes
+            start = time.perf_counter()
+            edited.write_text(f"VALUE = {-1 - edit}\n")  # never the content it had
+            seen.append(watch.when("mod0.py changed: running", start) - start)
+            done.append(watch.when(WAITING, start) - start)
+        time.sleep(1)
+        before = watch.cpu_seconds()
+        time.sleep(IDLE_S)
+        after = watch.cpu_seconds()
+    finally:
+        watch.stop()
     idle = f"{(after - before) / IDLE_S * 100:.1f} %" if before is not None and after is not None else "n/a"
     return f"| {files:,} | {statistics.median(seen):.2f} | {statistics.median(done):.2f} | {idle} |"
 

@@ -21,7 +21,7 @@ from doitenv.filelock import exclusive, shared
 from doitenv.interpreter import InterpreterNotFound, check_supported
 from doitenv.project import DOIT_DEP_FILE, Project
 from doitenv.tools import BackendMissing
-from doitenv.watch import Watch, doit_command
+from doitenv.watch import Watch, dodo_file, doit_command
 
 # --- venv -------------------------------------------------------------------------------
 
@@ -155,7 +155,7 @@ def sync_env(project: Project, lock: str) -> TaskFailed | None:
     for line in unmet_dependencies(project):
         print(f"doitenv: {line}")
     project.pre_commit.install()
-    with _using(project):
+    with _changing(project), _using(project):
         project.jupyter_kernel.refresh()
     return None
 
@@ -346,7 +346,7 @@ def _kernel_place(project: Project, name: str, prefix: str, user: bool) -> tuple
     name = name or before.get("name") or kernel.name_for(project.config.project_name)
     if user:
         return name, ""
-    return name, os.path.abspath(prefix) if prefix else before.get("prefix") or ""
+    return name, os.path.abspath(os.path.expanduser(prefix)) if prefix else before.get("prefix") or ""
 
 
 def kernel_is_registered(task: Any, values: dict[str, Any], project: Project) -> bool:
@@ -357,6 +357,8 @@ def kernel_is_registered(task: Any, values: dict[str, Any], project: Project) ->
 
 def register_kernel(project: Project, name: str, prefix: str, user: bool) -> TaskFailed | None:
     config = project.config
+    if user and prefix:
+        return TaskFailed("doit kernel: give --user or --prefix, not both")
     if "ipykernel" not in locks.pins(project.root / config.dev_requirements):
         source = config.dev_requirements_in if config.dev_requirements_from is None else "pyproject.toml's dev sources"
         return TaskFailed(
@@ -365,7 +367,7 @@ def register_kernel(project: Project, name: str, prefix: str, user: bool) -> Tas
         )
     name, prefix = _kernel_place(project, name, prefix, user)
     try:
-        with _using(project):
+        with _changing(project), _using(project):  # one registration at a time, never during a sync
             print(f"doitenv: {project.jupyter_kernel.register(name, prefix)}")
     except kernel.KernelError as exc:
         return TaskFailed(str(exc))
@@ -375,15 +377,17 @@ def register_kernel(project: Project, name: str, prefix: str, user: bool) -> Tas
 # --- watch ------------------------------------------------------------------------------
 
 
-def watch(root: Path, dodo_file: str, tasks: Sequence[str]) -> TaskFailed | None:
+def watch(root: Path, tasks: Sequence[str]) -> TaskFailed | None:
     """`doit watch [TASK...]`: the arguments after `--` reach the watched task, as in `doit test -- -k x`."""
     words = list(tasks or ["test"])
+    if words[0].startswith("-"):  # `doit watch -- -k x`: doit drops the `--` itself
+        words = ["test", "--", *words]
     if "--" in words:
         cut = words.index("--")
         words = [*words[:cut], "--", *arguments_after_dashes(words[cut + 1 :])]
     if "watch" in words[: words.index("--") if "--" in words else None]:
         return TaskFailed("doit watch watches other tasks: `doit watch test`, `doit watch format test`")
-    failed = Watch(root, doit_command(dodo_file, str(root)), words).run()
+    failed = Watch(root, doit_command(dodo_file(), str(root)), words).run()
     return TaskFailed(failed) if failed else None
 
 
@@ -416,7 +420,9 @@ def run_in_venv(
             except runner.CommandFailed as failed:
                 if failed.returncode != again_on:
                     raise
-                print(f"doitenv: {what} changed files; running it again to see that nothing is left", flush=True)
+                print(
+                    f"doitenv: {what} changed files or found problems; running it again to see what is left", flush=True
+                )
                 runner.run([*prefix, *command[1:]], env=venv.activated(), cwd=str(project.root))
         except runner.CommandFailed as failed:
             return TaskFailed(f"{what} failed: {failed}")

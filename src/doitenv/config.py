@@ -104,6 +104,8 @@ def load(root: Path) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: not valid TOML ({exc}); fix the file"]) from None
+    if not isinstance(data.get("tool", {}), dict):
+        raise ConfigError([f"{path}: tool must be a table, as in [tool.doitenv]"])
     table = data.get("tool", {}).get("doitenv", {})
     project = _editable_inputs(root, data)
     if not isinstance(table, dict):

@@ -79,11 +79,10 @@ class Kernel:
     def stamp(self) -> str:
         """What the spec was written for: this very venv (each rebuild makes a new one) and the
         ipykernel installed in it."""
-        ipykernel = [name for name in self.venv.installed() if name.lower().startswith("ipykernel-")]
-        return files.digest([self.venv.made_record(), str(self.venv.python), *ipykernel])
+        return files.digest([self.venv.made_record(), str(self.venv.python), *self._ipykernel()])
 
-    def has_ipykernel(self) -> bool:
-        return any(name.lower().startswith("ipykernel-") for name in self.venv.installed())
+    def _ipykernel(self) -> list[str]:
+        return [name for name in self.venv.installed() if name.lower().startswith("ipykernel-")]
 
     def is_registered(self, name: str, prefix: str) -> bool:
         """Is the kernel in place as `doit kernel --name name --prefix prefix` would put it?"""
@@ -98,15 +97,17 @@ class Kernel:
         record = self.record()
         if record is None or not self.registered:
             return False
-        return record.get("stamp") != self.stamp() and self.has_ipykernel()
+        stamp = self.stamp()
+        return stamp not in (record.get("stamp"), record.get("failed")) and bool(self._ipykernel())
 
     def refresh(self) -> None:
         """After a sync: register the kernel again where it was, if it must be. A failure is
-        said in one line and not tried again until the venv changes: it must not block `dev`."""
+        said in one line and not tried again by `dev` until the venv changes (it must not block
+        `dev`); `doit kernel` tries again and fails with it."""
         record = self.record()
         if record is None or not self.registered:
             return
-        if not self.has_ipykernel():
+        if not self._ipykernel():
             print(
                 f"doitenv: the Jupyter kernel '{record.get('name')}' cannot start until {self.venv.path.name}/ holds "
                 "ipykernel again (`doit dev`, with ipykernel in the dev requirements)"
@@ -118,12 +119,14 @@ class Kernel:
             print(f"doitenv: {self.register(record['name'], record['prefix'])} (again, for the new venv)")
         except KernelError as exc:
             print(f"doitenv: the Jupyter kernel '{record['name']}' was not registered again: {exc}")
-            files.write_json(self.state_dir / RECORD, {**record, "stamp": self.stamp()})
+            files.write_json(self.state_dir / RECORD, {**record, "failed": self.stamp()})
 
     def register(self, name: str, prefix: str) -> str:
         """Register the venv as kernel `name`, in the user's kernels or under `prefix` (an
         absolute path, or ''); move it there from where it was before. Returns what was done."""
         check_name(name)
+        if prefix and not os.path.isdir(prefix):
+            raise KernelError(f"--prefix {prefix}: no such folder (the environment Jupyter runs from)")
         with tempfile.TemporaryDirectory(prefix="kernel-", dir=self.state_dir) as staging:
             argv = [str(self.venv.python), "-c", _WRITE_SPEC, staging, name, self.display_name(name)]
             try:
@@ -161,20 +164,29 @@ class Kernel:
         spec = Path(record.get("spec", ""))
         if self._ours(spec):
             print(f"removing the Jupyter kernel '{record.get('name')}' from {spec}")
-        self._remove(spec)
+            self._remove(spec)
         (self.state_dir / RECORD).unlink(missing_ok=True)
 
     def _ours(self, spec: Path) -> bool:
-        return _owner(spec) == str(self.root)
+        """Did doitenv register the kernel folder `spec` for this project? (Never a link.)"""
+        owner = _owner(spec)
+        return owner is not None and not spec.is_symlink() and _same_folder(owner, self.root)
 
     def _remove(self, spec: Path) -> None:
-        if self._ours(spec):
+        """Remove our kernel folder `spec`; say so in one line when it cannot be (it is harmless)."""
+        if not self._ours(spec):
+            return
+        try:
             shutil.rmtree(spec)
+        except OSError as exc:
+            print(f"doitenv: could not remove the old Jupyter kernel {spec}: {exc.strerror or exc}")
 
     def _place(self, staged: Path, target: Path) -> None:
-        """Put the staged spec at `target` whole: Jupyter sees the old kernel or the new one."""
-        if os.path.lexists(target) and not self._ours(target):
-            owner = _owner(target)
+        """Put the staged spec at `target` whole: Jupyter sees the old kernel or the new one. A
+        kernel there that doitenv made for a project folder that is gone is replaced."""
+        owner = _owner(target)
+        orphan = owner is not None and not target.is_symlink() and not os.path.isdir(owner)
+        if os.path.lexists(target) and not self._ours(target) and not orphan:
             whose = f"for {owner}" if owner else "not by doitenv"
             raise KernelError(
                 f"a Jupyter kernel named '{target.name}' is already registered in {target.parent} ({whose}): "
@@ -183,15 +195,25 @@ class Kernel:
         incoming = target.with_name(target.name + "~doitenv-new")
         outgoing = target.with_name(target.name + "~doitenv-old")
         for leftover in (incoming, outgoing):  # from a registration cut short: ours by their name
-            if leftover.exists():
-                shutil.rmtree(leftover)
+            _delete(leftover)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(staged, incoming)
-        if target.exists():
+        if os.path.lexists(target):
             os.replace(target, outgoing)
         os.replace(incoming, target)
-        if outgoing.exists():
-            shutil.rmtree(outgoing)
+        _delete(outgoing)
+
+
+def _delete(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+def _same_folder(a: str | Path, b: str | Path) -> bool:
+    """Do two paths name one folder (Windows: whatever the case of the drive letter)?"""
+    return os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b))
 
 
 def _owner(spec: Path) -> str | None:

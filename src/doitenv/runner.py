@@ -62,7 +62,7 @@ def run(
     return output
 
 
-def run_apart(argv: Sequence[str], cwd: str | None = None) -> int:
+def run_apart(argv: Sequence[str], cwd: str | None = None, env: Mapping[str, str] | None = None) -> int:
     """Run `argv` in a process group of its own and return its exit code.
 
     Ctrl-C at the terminal then reaches only this process, not the command, which would print a
@@ -72,12 +72,18 @@ def run_apart(argv: Sequence[str], cwd: str | None = None) -> int:
     apart: dict[str, Any] = {"start_new_session": True}
     if sys.platform == "win32":
         apart = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    full_env = {**os.environ, **env} if env else None
     try:
-        process = subprocess.Popen(list(argv), cwd=cwd, **apart)
+        process = subprocess.Popen(list(argv), cwd=cwd, env=full_env, **apart)
     except OSError as exc:
         raise CommandFailed(argv, 127, f"cannot start {argv[0]}: {exc.strerror}") from None
     try:
-        return process.wait()
+        while True:
+            try:
+                # In short waits: on Windows, Ctrl-C cannot interrupt a wait without a timeout.
+                return process.wait(timeout=0.25)
+            except subprocess.TimeoutExpired:
+                pass
     except KeyboardInterrupt:
         _stop(process)
         raise

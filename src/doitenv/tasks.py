@@ -9,14 +9,13 @@ run on every `doit list`, so they read pyproject.toml once and start no process.
 from __future__ import annotations
 
 import os
-import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from doit.exceptions import InvalidTask
 
-from doitenv import actions, config, files, maintenance
+from doitenv import actions, config, files, maintenance, watch
 from doitenv.project import DOIT_DEP_FILE, STATE_DIR, Project
 
 __all__ = [
@@ -74,6 +73,7 @@ def _prepare_state(state_dir: Path, dep_file: Path) -> None:
 
 
 _prepare_state(Path(STATE_DIR), Path(DOIT_DEP_FILE))
+watch.exit_quietly_when_stopped()
 
 
 def project() -> Project:
@@ -241,17 +241,8 @@ def task_kernel() -> dict[str, Any]:
 def task_watch() -> dict[str, Any]:
     """Run TASK... (default: test), then again whenever an input changes; Ctrl-C stops."""
     return {
-        "actions": [(actions.watch, [Path(os.getcwd()), _dodo_file()])],
+        "actions": [(actions.watch, [Path(os.getcwd())])],
         "pos_arg": "tasks",
         "uptodate": [False],
         "verbosity": 2,
     }
-
-
-def _dodo_file() -> str:
-    """The dodo file this doit loaded (the module that took `task_watch` from here), for the
-    doit that each round of `watch` starts."""
-    for module in list(sys.modules.values()):
-        if getattr(module, "task_watch", None) is task_watch and module.__name__ != __name__:
-            return str(getattr(module, "__file__", None) or "dodo.py")
-    return "dodo.py"

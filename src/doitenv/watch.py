@@ -16,7 +16,10 @@ pinned and synced) does not.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,8 @@ WAKE_UP = 200
 # Rounds in a row that a change made while the previous one ran may start: beyond them, the
 # tasks themselves must be what changes the file.
 SELF_MADE = 3
+# Set in the environment of each round's doit (see exit_quietly_when_stopped).
+ROUND = "DOITENV_WATCH_ROUND"
 
 
 class Watch:
@@ -52,35 +57,42 @@ class Watch:
         print(
             f"doitenv: watching {self.root.name}/: {self.shown} runs again when one of its inputs changes", flush=True
         )
+        events = watchfiles.watch(
+            self.root,
+            watch_filter=self._may_matter,
+            step=STEP,
+            debounce=DEBOUNCE,
+            rust_timeout=WAKE_UP,
+            yield_on_timeout=True,
+            ignore_permission_denied=True,
+        )
         before: inputs.Snapshot | None = None
         try:
-            events = watchfiles.watch(
-                self.root,
-                watch_filter=self._may_matter,
-                step=STEP,
-                debounce=DEBOUNCE,
-                rust_timeout=WAKE_UP,
-                yield_on_timeout=True,
-                ignore_permission_denied=True,
-            )
-            for changes in events:
-                if before is not None and not changes:
-                    continue
-                self.project = _load(self.root, self.project)
-                now = self._inputs()
-                if before is not None:
-                    changed = now.changes_from(before.hashes)
-                    if not changed:
+            with _stopped_as_by_ctrl_c():
+                while True:
+                    try:
+                        changes = next(events)
+                    except (OSError, RuntimeError) as exc:  # watchfiles: the limit of watches, a folder gone
+                        return (
+                            f"doit watch: the system would not watch {self.root}: {exc} (on Linux, raise "
+                            "fs.inotify.max_user_watches; where no file events come, set WATCHFILES_FORCE_POLLING=1)"
+                        )
+                    if before is not None and not changes:
                         continue
-                    print(f"doitenv: {', '.join(changed)}: running {self.shown} again", flush=True)
-                before = self._rounds(now)
+                    self.project = _load(self.root, self.project)
+                    now = self._inputs()
+                    if before is not None:
+                        changed = now.changes_from(before.hashes)
+                        if not changed:
+                            continue
+                        print(f"doitenv: {', '.join(changed)}: running {self.shown} again", flush=True)
+                    before = self._rounds(now)
         except KeyboardInterrupt:
             print("\ndoitenv: stopped watching", flush=True)
-        except (OSError, RuntimeError) as exc:  # watchfiles: the limit of watches, a folder gone
-            return (
-                f"doit watch: the system would not watch {self.root}: {exc} (on Linux, raise "
-                "fs.inotify.max_user_watches; where no file events come, set WATCHFILES_FORCE_POLLING=1)"
-            )
+        except runner.CommandFailed as failed:
+            return f"doit watch: {failed.output}"
+        finally:
+            events.close()
         return None
 
     def _rounds(self, before: inputs.Snapshot) -> inputs.Snapshot:
@@ -88,7 +100,7 @@ class Watch:
         meanwhile, or a file they write: doit's own caches make a round that has nothing to do
         cheap). Returns the inputs the watch goes on from."""
         for again in range(SELF_MADE + 1):
-            code = runner.run_apart(self.command, cwd=str(self.root))
+            code = runner.run_apart(self.command, cwd=str(self.root), env={ROUND: "1"})
             self.project = _load(self.root, self.project)
             after = self._inputs()
             if self._nothing_new(after.changed_paths(before.hashes)):
@@ -119,7 +131,8 @@ class Watch:
         venv = self.project.venv
         if all(sync.why_unsynced(venv, self.root / lock, config.project) for lock in lock_files):
             return False  # the venv holds neither lock as it is now
-        return all(self.project.lock_is_fresh(lock) for lock in lock_files.intersection(paths))
+        # Every lock, not only those that changed: a runtime lock pulled by git leaves the dev lock stale.
+        return all(self.project.lock_is_fresh(lock) for lock in lock_files)
 
     def _inputs(self) -> inputs.Snapshot:
         return self.project.files_snapshot(self.project.watched_inputs())
@@ -144,6 +157,51 @@ def _load(root: Path, previous: Project | None = None) -> Project:
         return Project(config.load(root))
     except config.ConfigError:
         return previous or Project(config.Config(root=root))
+
+
+def dodo_file() -> str:
+    """The dodo file this doit loaded: the module that took `task_watch` from doitenv.tasks."""
+    for name, module in list(sys.modules.items()):
+        task = vars(module).get("task_watch") if name != "doitenv.tasks" else None
+        if getattr(task, "__module__", None) == "doitenv.tasks" and getattr(module, "__file__", None):
+            return str(module.__file__)
+    return "dodo.py"
+
+
+@contextmanager
+def _stopped_as_by_ctrl_c() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a closed terminal, an IDE's stop button) stop the watch as Ctrl-C
+    does, with the round under way."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    kept = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            try:
+                kept[name] = signal.signal(getattr(signal, name), interrupt)
+            except ValueError:  # not the main thread (doit -n): leave the signals alone
+                pass
+    try:
+        yield
+    finally:
+        for name, handler in kept.items():
+            signal.signal(getattr(signal, name), handler)
+
+
+def exit_quietly_when_stopped() -> None:
+    """In a round's doit (which dodo.py imports the tasks into): the watch stops a round with
+    SIGTERM (CTRL_BREAK on Windows). Exit then as doit exits, running every `finally` (scratch
+    files removed, file locks let go), without a traceback."""
+    if os.environ.get(ROUND) != "1":
+        return
+    for name in ("SIGTERM", "SIGBREAK"):
+        if hasattr(signal, name):
+            try:
+                signal.signal(getattr(signal, name), lambda signum, frame: sys.exit(128 + signum))
+            except ValueError:
+                pass
 
 
 def doit_command(dodo_file: str, cwd: str) -> list[str]:

@@ -74,6 +74,8 @@ def test_the_venv_runs_as_a_jupyter_kernel_registered_again_after_a_rebuild(
 
     # Under a prefix (the environment Jupyter runs from): moved there from the user's kernels,
     # and kept there by a plain `doit kernel`, until --user moves it back.
+    assert "--prefix" in project.doit("kernel", "--prefix", "jupyterlab-env", ok=False).output  # no such env
+    (project.path / "jupyterlab-env").mkdir()
     project.doit("kernel", "--prefix", "jupyterlab-env")
     kernels = project.path / "jupyterlab-env" / "share" / "jupyter" / "kernels"
     assert (kernels / "demo" / "kernel.json").is_file()
@@ -122,6 +124,13 @@ def test_a_kernel_of_the_same_name_that_doitenv_did_not_register_is_kept(
     bad = project.doit("kernel", "--name", "Demo Kernel", ok=False)
     assert "doit kernel --name Demo Kernel: a Jupyter kernel name holds only a-z, 0-9" in bad.output
 
+    both = project.doit("kernel", "--user", "--prefix", "x", ok=False)
+    assert "doit kernel: give --user or --prefix, not both" in both.output
+
+    # A kernel doitenv made for a project folder that is gone (moved, deleted) is replaced.
+    orphan = theirs.parent.parent / "demo-2" / "kernel.json"
+    orphan.parent.mkdir()
+    orphan.write_text('{"argv": ["python"], "display_name": "x", "metadata": {"doitenv": {"project": "/gone/demo"}}}')
     project.doit("kernel", "--name", "demo-2")
     spec = json.loads((theirs.parent.parent / "demo-2" / "kernel.json").read_text())
     assert spec["display_name"] == "Python (demo-2)"  # not the other kernel's entry in Jupyter

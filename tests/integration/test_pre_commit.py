@@ -83,7 +83,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 def readme_nbstripout_config() -> str:
     """The .pre-commit-config.yaml the README shows notebook users, as written there."""
-    section = README.read_text().split("## Notebooks and Jupyter\n", 1)[1].split("\n## ", 1)[0]
+    section = README.read_text(encoding="utf-8").split("## Notebooks and Jupyter\n", 1)[1].split("\n## ", 1)[0]
     return section.split("```yaml\n", 1)[1].split("```", 1)[0]
 
 

@@ -205,6 +205,15 @@ def test_watch_passes_arguments_to_the_task_and_refuses_to_watch_itself(
     assert "1 passed, 1 deselected" in watch.output
     assert watch.ctrl_c() == 0
 
+    # The task may be left out; a closed terminal (SIGTERM, SIGHUP) stops the watch as Ctrl-C does.
+    short = watching(project, "--", "-k", "test_other")
+    short.wait_for(WAITING)
+    assert "1 passed, 1 deselected" in short.output
+    short.process.send_signal(signal.SIGTERM)
+    assert short.process.wait(timeout=30) == 0
+    short.reader.join(timeout=10)
+    assert "doitenv: stopped watching" in short.output and "Traceback" not in short.output
+
     refused = project.doit("watch", "watch", ok=False)
     assert "doit watch watches other tasks" in refused.output
     assert "Traceback" not in refused.output
