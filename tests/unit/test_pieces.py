@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from pathlib import Path
 
 import pytest
 
-from doitenv import actions, clean, interpreter, runner, tasks
+from doitenv import actions, clean, files, interpreter, runner, tasks
 
 
 def test_error_lines_keep_the_tools_message_and_drop_the_traceback() -> None:
@@ -93,3 +95,17 @@ def test_the_state_folder_is_ignored_even_when_another_process_made_it_first(tmp
     state.mkdir()  # another doit process got here first, and has not written .gitignore yet
     tasks._prepare_state(state, state / "doit.sqlite3")
     assert (state / ".gitignore").read_text().endswith("*\n")
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")
+def test_an_atomic_write_keeps_a_files_permissions_or_gives_a_new_one_the_usual(tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    try:
+        new = tmp_path / "requirements.txt"
+        files.write_atomic(new, b"alpha==1.0\n")
+        assert stat.S_IMODE(new.stat().st_mode) == 0o644  # mkstemp's 0600 would hide a lock from the team
+        new.chmod(0o640)
+        files.write_atomic(new, b"alpha==2.0\n")
+        assert stat.S_IMODE(new.stat().st_mode) == 0o640
+    finally:
+        os.umask(umask)
