@@ -75,15 +75,11 @@ def make_venv(project: Project) -> TaskFailed | None:
 # --- locks ------------------------------------------------------------------------------
 
 
-def lock_is_fresh(project: Project, lock: str) -> bool:
-    return project.lock_is_fresh(lock)
-
-
 def compile_lock(project: Project, lock: str, layered_on: str | None, upgrade: Sequence[str] = ()) -> TaskFailed | None:
     """Pin `lock`'s requirements; `upgrade` (--upgrade, --upgrade-package X) compiles even a fresh lock."""
     in_file, text = project.lock_input(lock)
     with _changing(project):
-        if not upgrade and lock_is_fresh(project, lock):
+        if not upgrade and project.lock_is_fresh(lock):
             return None  # another doit process compiled it while this one waited
         try:
             locks.check_inputs(project.root, in_file, layered_on, text)
@@ -377,7 +373,7 @@ def register_kernel(project: Project, name: str, prefix: str, user: bool) -> Tas
 # --- watch ------------------------------------------------------------------------------
 
 
-def watch(root: Path, tasks: Sequence[str]) -> TaskFailed | None:
+def watch(project: Project, tasks: Sequence[str]) -> TaskFailed | None:
     """`doit watch [TASK...]`: the arguments after `--` reach the watched task, as in `doit test -- -k x`."""
     words = list(tasks or ["test"])
     if words[0].startswith("-"):  # `doit watch -- -k x`: doit drops the `--` itself
@@ -387,7 +383,7 @@ def watch(root: Path, tasks: Sequence[str]) -> TaskFailed | None:
         words = [*words[:cut], "--", *arguments_after_dashes(words[cut + 1 :])]
     if "watch" in words[: words.index("--") if "--" in words else None]:
         return TaskFailed("doit watch watches other tasks: `doit watch test`, `doit watch format test`")
-    failed = Watch(root, doit_command(dodo_file(), str(root)), words).run()
+    failed = Watch(project, doit_command(dodo_file(), str(project.root)), words).run()
     return TaskFailed(failed) if failed else None
 
 

@@ -60,12 +60,12 @@ def check_name(name: str) -> None:
 class Kernel:
     """The kernel of one project's venv: `project` is the name users see ("Python (<project>)")."""
 
-    def __init__(self, root: Path, venv: Venv, state_dir: Path, project: str, registered: bool = True) -> None:
+    def __init__(self, root: Path, venv: Venv, state_dir: Path, project: str, project_venv: bool = True) -> None:
         self.root = root
         self.venv = venv
         self.state_dir = state_dir
         self.project = project
-        self.registered = registered  # False: a venv that is never the kernel (a matrix entry's)
+        self.project_venv = project_venv  # False: a venv that is never the kernel (a matrix entry's)
 
     def display_name(self, name: str) -> str:
         """What Jupyter's launcher shows: the project's name, or the kernel's when it was given
@@ -95,7 +95,7 @@ class Kernel:
         """Must `dev` register the kernel again (the venv was rebuilt, ipykernel changed)?
         Cheap, no process: `dev`'s no-op asks it."""
         record = self.record()
-        if record is None or not self.registered:
+        if record is None or not self.project_venv:
             return False
         stamp = self.stamp()
         return stamp not in (record.get("stamp"), record.get("failed")) and bool(self._ipykernel())
@@ -105,7 +105,7 @@ class Kernel:
         said in one line and not tried again by `dev` until the venv changes (it must not block
         `dev`); `doit kernel` tries again and fails with it."""
         record = self.record()
-        if record is None or not self.registered:
+        if record is None or not self.project_venv:
             return
         if not self._ipykernel():
             print(

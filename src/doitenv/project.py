@@ -120,5 +120,4 @@ class Project:
     @cached_property
     def jupyter_kernel(self) -> kernel.Kernel:
         # A matrix entry's venv is no kernel: only the project's own venv is registered.
-        own_venv = self.main_venv is None
-        return kernel.Kernel(self.root, self.venv, self.state_dir, self.config.project_name, own_venv)
+        return kernel.Kernel(self.root, self.venv, self.state_dir, self.config.project_name, self.main_venv is None)

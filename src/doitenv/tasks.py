@@ -103,7 +103,7 @@ def task_locks() -> Any:
         "actions": [(actions.compile_lock, [p, c.requirements, None])],
         "task_dep": ["venv"],
         "targets": [c.requirements],
-        "uptodate": [(actions.lock_is_fresh, [p, c.requirements])],
+        "uptodate": [(p.lock_is_fresh, [c.requirements])],
     }
     yield {
         "basename": c.dev_requirements,
@@ -111,7 +111,7 @@ def task_locks() -> Any:
         "actions": [(actions.compile_lock, [p, c.dev_requirements, c.requirements])],
         "task_dep": ["venv", c.requirements],
         "targets": [c.dev_requirements],
-        "uptodate": [(actions.lock_is_fresh, [p, c.dev_requirements])],
+        "uptodate": [(p.lock_is_fresh, [c.dev_requirements])],
     }
 
 
@@ -241,7 +241,7 @@ def task_kernel() -> dict[str, Any]:
 def task_watch() -> dict[str, Any]:
     """Run TASK... (default: test), then again whenever an input changes; Ctrl-C stops."""
     return {
-        "actions": [(actions.watch, [Path(os.getcwd())])],
+        "actions": [(actions.watch, [project()])],
         "pos_arg": "tasks",
         "uptodate": [False],
         "verbosity": 2,

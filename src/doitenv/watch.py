@@ -41,13 +41,13 @@ ROUND = "DOITENV_WATCH_ROUND"
 
 
 class Watch:
-    def __init__(self, root: Path, doit: list[str], tasks: list[str]) -> None:
-        self.root = root
+    def __init__(self, project: Project, doit: list[str], tasks: list[str]) -> None:
+        self.project = project
+        self.root = project.root
         # File events may name the folder by its real path (macOS's /tmp is /private/tmp).
-        self.real_root = Path(os.path.realpath(root))
+        self.real_root = Path(os.path.realpath(self.root))
         self.command = [*doit, *tasks]
         self.shown = "`" + " ".join(["doit", *tasks]) + "`"
-        self.project = _load(root)
 
     def run(self) -> str | None:
         """Watch until Ctrl-C (then None); each round's failure is shown and the watch goes on.
@@ -79,7 +79,7 @@ class Watch:
                         )
                     if before is not None and not changes:
                         continue
-                    self.project = _load(self.root, self.project)
+                    self.project = _reload(self.project)
                     now = self._inputs()
                     if before is not None:
                         changed = now.changes_from(before.hashes)
@@ -101,7 +101,7 @@ class Watch:
         cheap). Returns the inputs the watch goes on from."""
         for again in range(SELF_MADE + 1):
             code = runner.run_apart(self.command, cwd=str(self.root), env={ROUND: "1"})
-            self.project = _load(self.root, self.project)
+            self.project = _reload(self.project)
             after = self._inputs()
             if self._nothing_new(after.changed_paths(before.hashes)):
                 break
@@ -150,13 +150,13 @@ class Watch:
         return inputs.may_be_input(relative, self.project.unwatched_folders())
 
 
-def _load(root: Path, previous: Project | None = None) -> Project:
+def _reload(project: Project) -> Project:
     """The project as pyproject.toml now describes it; while it is invalid, as it was (the round's
     own doit says what is wrong)."""
     try:
-        return Project(config.load(root))
+        return Project(config.load(project.root))
     except config.ConfigError:
-        return previous or Project(config.Config(root=root))
+        return project
 
 
 def dodo_file() -> str:
