@@ -79,17 +79,24 @@ def compile_lock(project: Project, lock: str, layered_on: str | None, upgrade: S
     """Pin `lock`'s requirements; `upgrade` (--upgrade, --upgrade-package X) compiles even a fresh lock."""
     in_file, text = project.lock_input(lock)
     with _changing(project):
-        if not upgrade and project.lock_is_fresh(lock):
+        stale = project.lock_staleness(lock)
+        if not upgrade and stale is None:
             return None  # another doit process compiled it while this one waited
         try:
             locks.check_inputs(project.root, in_file, layered_on, text)
             source = in_file if text is None else "pyproject.toml's sources"
             shape, resolver = project.lock_shape(), project.resolver
             _say_if_resolved_for_another_python(project, lock)
+            # A hand-edited lock is pinned again from the edits (the resolver keeps a version
+            # the inputs allow) but never keeps a hash it did not compute itself.
+            edited = locks.edited_by_hand(project.root / lock)
+            if stale is not None and not upgrade and not stale.startswith("its inputs changed"):
+                print(f"doitenv: {stale}: pinning it again from {source}")
             print(f"doitenv: pinning {source} into {lock} for {resolver.target(shape)}")
+            flags = [*upgrade, *(resolver.rehash_flags() if edited else [])]
 
             def compile_argv(output: str) -> list[str]:
-                return resolver.argv(shape, in_file, output, upgrade)
+                return resolver.argv(shape, in_file, output, flags)
 
             environment = resolver.environment(lock, locks.index_options(project.root, in_file, text))
             locks.compile_lock(project.root, in_file, lock, shape, compile_argv, text, environment)
@@ -105,15 +112,15 @@ def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
     so, and how a team stops the locks flipping between its Pythons."""
     recorded = locks.recorded(project.root / lock)
     running = project.lock_shape().python
-    if recorded is None or recorded[1] in ("", running) or project.config.universal:
+    if recorded is None or recorded.python in ("", running) or project.config.universal:
         return
-    if recorded[1].startswith("universal"):
+    if recorded.python.startswith("universal"):
         print(f"doitenv: {lock} was universal; universal = true is off now, so it is pinned for Python {running}")
         return
     print(
         f"doitenv: {lock} was resolved for Python {recorded[1]}, and {project.venv.path.name}/ runs Python "
         f"{running}: pinning it again for {running} changes it. To keep one lock for the whole team, set "
-        f'tool.doitenv.python = "{recorded[1]}" in pyproject.toml (everyone resolves with that Python), '
+        f'tool.doitenv.python = "{recorded.python}" in pyproject.toml (everyone resolves with that Python), '
         "or universal = true (one lock for every Python and platform)"
     )
 
@@ -196,7 +203,8 @@ def unmet_dependencies(project: Project) -> list[str]:
     lock = project.root / config.requirements
     if not lock.is_file():
         return []  # nothing pinned yet: the missing lock is the problem to report
-    python = project.venv.python_version() or (locks.recorded(lock) or ("", ""))[1]
+    header = locks.recorded(lock)
+    python = project.venv.python_version() or (header.python if header else "")
     if python.startswith("universal"):  # no venv: the markers of the Python that runs doit
         python = tools.running_version()
     return declared.unmet(config.project, lock, config.requirements, fix, python)

@@ -1,30 +1,30 @@
 """Lock files: what a lock was compiled from, whether it is fresh, and compiling it safely.
 
-A lock's first line records a digest of its inputs: the .in file and every file it pulls
-in with -r/-c, and its shape (resolvers.LockShape: the resolvers' flags, and the Python it was
-resolved for). Freshness is that digest, so it survives `git clone` and branch switches,
-where mtimes and doit's local database say nothing.
+A lock's first line records two digests: one of its inputs (the .in file and every file it
+pulls in with -r/-c, and its shape, resolvers.LockShape: the resolvers' flags and the Python it
+was resolved for), and one of its own body (every pin, hash, marker and option in it). A lock
+is fresh when both match, so freshness survives `git clone` and branch switches, where mtimes
+and doit's local database say nothing, and a lock edited by hand is never taken for one
+doitenv wrote.
 
-Every user's committed locks carry this digest: a change to `inputs_digest`, or to what
-LockShape.parts gives it, makes all of them stale, and each user's next `doit` pins them again.
-Bump resolvers.LOCK_FORMAT when the recipe changes. The digest of a fixed input is pinned by
-tests/unit/test_locks.py.
+Every user's committed locks carry these digests: a change to `inputs_digest`, to `body_digest`
+or to what LockShape.parts gives them, makes all of them stale, and each user's next `doit` pins
+them again. Bump resolvers.LOCK_FORMAT when the recipe changes. The digest of a fixed input is
+pinned by tests/unit/test_locks.py.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 from doitenv import files, reqfile, runner
 from doitenv.resolvers import LockShape
 
 HEADER = "# doitenv: inputs="
-
-_INCLUDE = re.compile(r"^(-r|-c|--requirement|--constraint)(?:\s*=\s*|\s+|(?<=^-[rc]))(\S.*)$")
 
 
 class LockError(Exception):
@@ -32,26 +32,17 @@ class LockError(Exception):
 
 
 def read_requirements(path: Path) -> str:
-    """A requirements file's text. pip also reads UTF-16, but pip-compile writes its
-    annotations in UTF-8: ask for one encoding rather than guess."""
-    data = path.read_bytes()
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise LockError(f"{path.name} is saved as UTF-16: save it as UTF-8 and run again")
+    """A requirements file's text, decoded as pip decodes it (reqfile.decode)."""
     try:
-        return data.decode("utf-8-sig")  # a UTF-8 byte-order mark is fine
-    except UnicodeDecodeError as exc:
-        raise LockError(f"{path.name} is not UTF-8 (byte {exc.start}): save it as UTF-8 and run again") from None
+        return reqfile.read(path)
+    except reqfile.UnreadableFile as exc:
+        raise LockError(f"{exc} and run again") from None
 
 
-def includes(path: Path, text: str | None = None) -> Iterator[tuple[str, Path]]:
+def includes(path: Path, text: str | None = None) -> list[tuple[str, Path]]:
     """The (`-r` or `-c`, path) lines of a requirements file (`text`, when it is not on disk
-    yet), resolved against its folder."""
-    for line in (read_requirements(path) if text is None else text).splitlines():
-        line = line.split(" #", 1)[0].strip()
-        match = _INCLUDE.match(line)
-        if match:
-            flag = "-c" if match.group(1) in ("-c", "--constraint") else "-r"
-            yield flag, path.parent / match.group(2).strip()
+    yet), resolved as pip resolves them."""
+    return reqfile.includes(path, read_requirements(path) if text is None else text)
 
 
 def inputs(root: Path, in_file: str, text: str | None = None) -> list[Path]:
@@ -82,12 +73,18 @@ def inputs_digest(root: Path, in_file: str, shape: LockShape, text: str | None =
         # Relative even outside the project: the digest must be the same in every clone.
         parts.append(files.shown(path, root))
         try:
-            parts.append("\n".join(_requirement_lines(_content(path, root / in_file, text))))
+            parts.append(_requirement_lines(_content(path, root / in_file, text)))
         except OSError:
             parts.append("<missing>")
         except LockError:
-            parts.append("<not utf-8>")
+            parts.append("<not readable>")
     return files.digest(parts)
+
+
+def body_digest(text: str) -> str:
+    """What a lock holds as pip reads it: every pin, hash, marker and option, and no comment (so
+    neither the header line nor a `# via` annotation)."""
+    return files.digest([_requirement_lines(text)])
 
 
 def _content(path: Path, top: Path, text: str | None) -> str:
@@ -106,57 +103,90 @@ def index_options(root: Path, in_file: str, text: str | None = None) -> list[req
     return reqfile.index_options(texts)
 
 
-def _requirement_lines(text: str) -> list[str]:
-    """What a resolver reads from a requirements file: no comments, no blank lines. So an
-    included lock counts by its pins, not by its digest line or its `# via` annotations."""
-    lines = (line.split(" #", 1)[0].strip() for line in text.splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
+def _requirement_lines(text: str) -> str:
+    """What a resolver reads from a requirements file, one logical line each. So an included
+    lock counts by its pins, not by its digest line or its `# via` annotations."""
+    return "\n".join(line.text for line in reqfile.logical_lines(text))
 
 
 def normalized(name: str) -> str:
-    """A distribution's name as PEP 503 compares it."""
-    return re.sub(r"[-_.]+", "-", name.strip()).lower()
+    return reqfile.normalized(name)
 
 
 def pins(lock: Path) -> dict[str, str]:
     """{normalized name: version} of the packages a lock pins (empty when there is no lock)."""
     try:
-        text = lock.read_text(encoding="utf-8")
-    except (OSError, ValueError):  # missing, or not UTF-8 (so not written by doitenv)
+        return reqfile.pins(reqfile.read(lock))
+    except (OSError, reqfile.UnreadableFile):  # missing, or not written by doitenv
         return {}
-    return pins_in(text)
 
 
 def pins_in(text: str) -> dict[str, str]:
     """{normalized name: version} of the packages a lock's `text` pins."""
-    found = {}
-    for line in _requirement_lines(text):
-        name, sep, version = line.partition("==")
-        if not sep:
-            # A direct reference (`name @ url`) is pinned to what the URL holds: no version.
-            name, sep, version = line.partition(" @ ")
-            version = ""
-        if sep and not name.startswith("-"):
-            found[normalized(name.split("[")[0])] = version.split(" ")[0].rstrip("\\")
-    return found
+    return reqfile.pins(text)
 
 
-def recorded(lock: Path) -> tuple[str, str] | None:
-    """(digest, python major.minor) from a lock's first line, or None when it has none."""
+class Header(NamedTuple):
+    """A lock's first line: the digest of its inputs, the digest of its body (None in a lock
+    written before the body was covered) and the Python it was resolved for."""
+
+    inputs: str
+    body: str | None
+    python: str
+
+
+def header_line(inputs: str, body: str, python: str) -> str:
+    return f"{HEADER}{inputs} body={body} python={python}\n"
+
+
+def recorded(lock: Path) -> Header | None:
+    """What a lock's first line records, or None when it has no doitenv header."""
     try:
         with lock.open(encoding="utf-8") as handle:
             first = handle.readline()
-    except OSError:
+    except (OSError, ValueError):
         return None
     if not first.startswith(HEADER):
         return None
-    digest, _, python = first[len(HEADER) :].strip().partition(" python=")
-    return digest, python
+    digest, *fields = first[len(HEADER) :].split()
+    named = dict(field.partition("=")[::2] for field in fields)
+    return Header(digest, named.get("body"), named.get("python", ""))
+
+
+def why_stale(root: Path, in_file: str, lock: str, shape: LockShape, text: str | None = None) -> str | None:
+    """Why `lock` is not what doitenv would write from its inputs as they are now, or None
+    when it is: missing, never written by doitenv, its inputs changed, or its body no longer
+    what its first line records (edited by hand)."""
+    path = root / lock
+    found = recorded(path)
+    if found is None:
+        return f"{lock} is missing" if not path.exists() else f"{lock} was not written by doitenv"
+    if found.body is None:
+        return f"{lock} was written by an older doitenv, whose first line did not cover the pins"
+    if found.inputs != inputs_digest(root, in_file, shape, text):
+        return f"its inputs changed since {lock} was pinned"
+    try:
+        body = read_requirements(path)
+    except (OSError, LockError):
+        return f"{lock} cannot be read"
+    if found.body != body_digest(body):
+        return f"{lock} was edited by hand: its pins are not the ones doitenv wrote from its inputs"
+    return None
+
+
+def edited_by_hand(lock: Path) -> bool:
+    """Does the lock's body differ from what its first line records?"""
+    found = recorded(lock)
+    if found is None or found.body is None:
+        return False
+    try:
+        return found.body != body_digest(read_requirements(lock))
+    except (OSError, LockError):
+        return False
 
 
 def is_fresh(root: Path, in_file: str, lock: str, shape: LockShape, text: str | None = None) -> bool:
-    found = recorded(root / lock)
-    return found is not None and found[0] == inputs_digest(root, in_file, shape, text)
+    return why_stale(root, in_file, lock, shape, text) is None
 
 
 def check_inputs(root: Path, in_file: str, layered_on: str | None, text: str | None = None) -> None:
@@ -212,7 +242,6 @@ def compile_lock(
         scratch.unlink(missing_ok=True)
     # Digest the inputs as the resolver reads them: an edit during the run makes the lock stale.
     digest = inputs_digest(root, in_file, shape, text)
-    header = f"{HEADER}{digest} python={shape.python}\n".encode()
     index_lines = reqfile.lock_lines(index_options(root, in_file, text), target.parent)
     generated = root / in_file if text is not None else None
     try:
@@ -238,7 +267,9 @@ def compile_lock(
     if generated is not None:
         # Annotations name the file the resolver read; the user wrote pyproject.toml.
         body = body.replace(f"-r {in_file}".encode(), b"pyproject.toml")
-    files.write_atomic(target, header + _with_index_lines(body, index_lines))
+    body = _with_index_lines(body, index_lines)
+    header = header_line(digest, body_digest(body.decode("utf-8")), shape.python)
+    files.write_atomic(target, header.encode() + body)
 
 
 def _with_index_lines(body: bytes, index_lines: list[str]) -> bytes:

@@ -27,10 +27,13 @@ def check(project: Project) -> TaskFailed | None:
             problems.append(f"{lock} is missing or was not written by doitenv: run `doit {lock}`")
             continue
         # Without a venv or a `python` setting, check the lock against the Python it was resolved for.
-        shape = configured if configured.python else replace(configured, python=found[1])
-        if not locks.is_fresh(project.root, in_file, lock, shape, text):
+        shape = configured if configured.python else replace(configured, python=found.python)
+        stale = locks.why_stale(project.root, in_file, lock, shape, text)
+        if stale is not None:
             source = in_file if text is None else "pyproject.toml's sources"
-            problems.append(f"{lock} is stale for {source} and Python {shape.python}: run `doit {lock}`")
+            if stale.startswith("its inputs changed"):
+                stale = f"{lock} is stale for {source} and Python {shape.python}"
+            problems.append(f"{stale}: run `doit {lock}` to pin it again from {source}")
 
     runtime = locks.pins(project.root / config.requirements)
     dev = locks.pins(project.root / config.dev_requirements)

@@ -83,10 +83,14 @@ class Project:
             return (config.requirements_in if runtime else config.dev_requirements_in), None
         return f".{Path(lock).name}{sources.GENERATED_SUFFIX}", sources.input_text(chosen, config.pyproject)
 
-    def lock_is_fresh(self, lock: str) -> bool:
-        """Was `lock` pinned from its inputs as they are now, for this lock shape?"""
+    def lock_staleness(self, lock: str) -> str | None:
+        """Why `lock` is not as doitenv would pin it now for this lock shape, or None (locks.why_stale)."""
         in_file, text = self.lock_input(lock)
-        return locks.is_fresh(self.root, in_file, lock, self.lock_shape(), text)
+        return locks.why_stale(self.root, in_file, lock, self.lock_shape(), text)
+
+    def lock_is_fresh(self, lock: str) -> bool:
+        """Was `lock` pinned from its inputs as they are now, for this lock shape, and left as pinned?"""
+        return self.lock_staleness(lock) is None
 
     def interpreter(self) -> interpreter.Interpreter:
         return interpreter.find(self.config.python, self.root)

@@ -1,5 +1,10 @@
 """What a requirements file asks for, read as pip reads it and judged by doitenv itself.
 
+This is the one reader of requirement files: the lock digests, the include walk, the pins, the
+checks and the secret scan all ask it. It follows pip's own grammar (pip's req_file module:
+decoding, continuation lines, comments, the split into a requirement and its options, every
+spelling of an option); tests/unit/test_reqfile.py holds it against pip's parser.
+
 pip's verdict on a malformed line depends on its version: pip 23.2 took `alpha>=>2` as a legacy
 specifier, pip 24.1 and later refuse it. So every requirement line is checked here with
 `packaging`, against PEP 508, before any resolver runs: one verdict whatever pip is installed.
@@ -12,6 +17,7 @@ clone syncs from the same index. Credentials in them may only be environment ref
 
 from __future__ import annotations
 
+import codecs
 import itertools
 import os
 import re
@@ -27,20 +33,57 @@ from doitenv import files
 ENV_REFERENCE = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _COMMENT = re.compile(r"(^|\s+)#.*$")
-_OPTION = re.compile(r"^(--[A-Za-z-]+|-[A-Za-z])(?:\s*=\s*|\s+|(?<=^-[A-Za-z]))?(.*)$")
-# Short and long spellings of the options that say where packages come from.
-INDEX_OPTIONS = {
-    "-i": "--index-url",
-    "--index-url": "--index-url",
-    "--extra-index-url": "--extra-index-url",
-    "-f": "--find-links",
-    "--find-links": "--find-links",
-    "--no-index": "--no-index",
-    "--trusted-host": "--trusted-host",
-}
 _ARCHIVE = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 # Prefixes of the access tokens of GitHub, GitLab, PyPI and npm.
 _TOKEN_PREFIXES = ("ghp_", "gho_", "ghs_", "github_pat_", "glpat-", "pypi-", "npm_")
+
+
+class UnreadableFile(Exception):
+    """A requirements file whose bytes pip would not read the same way on every machine."""
+
+
+# pip's order matters: UTF-16 LE's mark is the start of UTF-32 LE's.
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF16, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+)
+_CODING = re.compile(rb"coding[:=]\s*([-\w.]+)")
+
+
+def decode(data: bytes, name: str) -> str:
+    """A requirements file's text as pip decodes it: a byte-order mark, else a PEP 263 coding
+    line among the first two, else UTF-8. Where pip would then fall back on the machine's
+    locale, doitenv refuses: the same file must read the same on every machine."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return _decoded(data[len(bom) :], encoding, name)
+    for line in data.split(b"\n")[:2]:
+        cookie = _CODING.search(line) if line.startswith(b"#") else None
+        if cookie:
+            return _decoded(data, cookie.group(1).decode("ascii"), name)
+    return _decoded(data, "utf-8", name)
+
+
+def _decoded(data: bytes, encoding: str, name: str) -> str:
+    try:
+        return data.decode(encoding)
+    except LookupError:
+        raise UnreadableFile(f"{name} names an unknown encoding, {encoding}: save it as UTF-8") from None
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(
+            f"{name} is not valid {encoding} (byte {exc.start}): save it as UTF-8, or name its encoding "
+            "in a first line such as '# -*- coding: latin-1 -*-'"
+        ) from None
+
+
+def read(path: Path) -> str:
+    """The text of the requirements file at `path` (OSError when it cannot be read)."""
+    return decode(path.read_bytes(), path.name)
 
 
 class Line(NamedTuple):
@@ -49,21 +92,159 @@ class Line(NamedTuple):
 
 
 def logical_lines(text: str) -> list[Line]:
-    """The lines pip reads: continuations joined, comments and blank lines gone."""
+    """The lines pip reads, by its own rules (pip's req_file: join_lines, ignore_comments): a
+    line ending in a backslash goes on in the next one unless it is a comment, a comment runs
+    from a `#` at the start or after whitespace, and blank lines go. Variables are not expanded."""
     found: list[Line] = []
     pending: list[str] = []
     start = 0
-    for number, raw in enumerate(text.splitlines(), 1):
-        if not pending:
-            start = number
-        if raw.endswith("\\") and not raw.lstrip().startswith("#"):
-            pending.append(raw[:-1])
-            continue
-        line = _COMMENT.sub("", " ".join([*pending, raw])).strip()
-        pending = []
+
+    def keep(number: int, joined: str) -> None:
+        line = _COMMENT.sub("", joined).strip()
         if line:
-            found.append(Line(start, line))
+            found.append(Line(number, line))
+
+    for number, raw in enumerate(text.splitlines(), 1):
+        comment = _COMMENT.match(raw) is not None
+        if raw.endswith("\\") and not comment:
+            if not pending:
+                start = number
+            pending.append(raw.strip("\\"))
+            continue
+        if comment:
+            raw = " " + raw  # so that the comment is still one once joined
+        if pending:
+            keep(start, "".join([*pending, raw]))
+            pending = []
+        else:
+            keep(number, raw)
+    if pending:
+        keep(start, "".join(pending))
     return found
+
+
+# pip's requirement-file options (req_file.SUPPORTED_OPTIONS and _REQ): long name -> takes a value.
+_LONG_OPTIONS = {
+    "--index-url": True, "--pypi-url": True, "--extra-index-url": True, "--no-index": False,
+    "--constraint": True, "--requirement": True, "--editable": True, "--find-links": True,
+    "--no-binary": True, "--only-binary": True, "--prefer-binary": False, "--require-hashes": False,
+    "--no-require-hashes": False, "--pre": False, "--all-releases": True, "--only-final": True,
+    "--trusted-host": True, "--use-feature": True, "--hash": True, "--config-settings": True,
+}  # fmt: skip
+_SHORT_OPTIONS = {"-i": "--index-url", "-c": "--constraint", "-r": "--requirement", "-e": "--editable"}
+_SHORT_OPTIONS |= {"-f": "--find-links", "-C": "--config-settings"}
+_ALIASES = {"--pypi-url": "--index-url"}
+
+
+class Entry(NamedTuple):
+    """One logical line as pip splits it: the requirement before the first word that starts
+    with `-`, then its options as (long name, value), in order ('' for a switch)."""
+
+    line: Line
+    requirement: str
+    options: tuple[tuple[str, str], ...]
+
+    def values(self, flag: str) -> list[str]:
+        return [value for name, value in self.options if name == flag]
+
+    def include(self) -> tuple[str, str] | None:
+        """("-r" or "-c", the file as written) when pip reads another file for this line: a line
+        with no requirement and no -e, and then only its first -r, else its first -c."""
+        if self.requirement or self.values("--editable"):
+            return None
+        for flag, kind in (("--requirement", "-r"), ("--constraint", "-c")):
+            found = self.values(flag)
+            if found:
+                return kind, found[0]
+        return None
+
+
+def entries(text: str) -> list[Entry]:
+    return [parse(line) for line in logical_lines(text)]
+
+
+def parse(line: Line) -> Entry:
+    """Split `line` as pip does (req_file.break_args_options, then shlex and optparse: `-rFILE`,
+    `-r FILE`, `--requirement=FILE`, a long option shortened to any unique prefix)."""
+    words = line.text.split(" ")
+    head = list(itertools.takewhile(lambda word: not word.startswith("-"), words))
+    try:
+        tokens = shlex.split(" ".join(words[len(head) :]))
+    except ValueError:  # an unbalanced quote: pip refuses the line, and says so
+        tokens = []
+    options: list[tuple[str, str]] = []
+    pending = iter(tokens)
+    for token in pending:
+        if token == "--":
+            break  # optparse reads no option after it
+        if token.startswith("--"):
+            name, has_value, value = token.partition("=")
+            flag = _long_option(name)
+            if flag is None:
+                continue  # pip refuses an unknown option itself
+            if _LONG_OPTIONS[flag] and not has_value:
+                value = next(pending, "")
+            options.append((_ALIASES.get(flag, flag), value if _LONG_OPTIONS[flag] else ""))
+        elif token.startswith("-") and len(token) > 1:
+            flag = _SHORT_OPTIONS.get(token[:2])
+            if flag is not None:
+                options.append((flag, token[2:] or next(pending, "")))
+    return Entry(line, " ".join(head).strip(), tuple(options))
+
+
+def _long_option(name: str) -> str | None:
+    """The option `name` spells, in full or as a prefix of exactly one (as optparse allows)."""
+    if name in _LONG_OPTIONS:
+        return name
+    matches = [option for option in _LONG_OPTIONS if option.startswith(name)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def expand_path(value: str) -> str:
+    """An included file's name with the variables pip expands (set and non-empty ones)."""
+    return ENV_REFERENCE.sub(lambda match: os.environ.get(match.group(1)) or match.group(0), value)
+
+
+def include_target(value: str, source: Path) -> Path | None:
+    """The local file an `-r`/`-c` value in `source` names (relative to `source`'s folder, as
+    pip reads it), or None for a file pip fetches from a URL."""
+    value = expand_path(value)
+    if value.lower().startswith("file:"):
+        return _local_path(value, source)
+    if re.match(r"^(http|https):", value, re.IGNORECASE):
+        return None
+    return source.parent / value
+
+
+def includes(path: Path, text: str) -> list[tuple[str, Path]]:
+    """The (`-r` or `-c`, local path) of the files `text` (the content of `path`) includes."""
+    found = []
+    for entry in entries(text):
+        include = entry.include()
+        if include is not None:
+            target = include_target(include[1], path)
+            if target is not None:
+                found.append((include[0], target))
+    return found
+
+
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?:===?\s*([^\s;,]+)|@)")
+
+
+def pins(text: str) -> dict[str, str]:
+    """{normalized name: version} of what a lock's `text` pins; a direct reference (`name @ url`)
+    is pinned to what the URL holds, with no version ('')."""
+    found = {}
+    for entry in entries(text):
+        match = _PIN.match(entry.requirement)
+        if match:
+            found[normalized(match.group(1))] = match.group(2) or ""
+    return found
+
+
+def normalized(name: str) -> str:
+    """A distribution's name as PEP 503 compares it."""
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
 
 
 class IndexOption(NamedTuple):
@@ -72,41 +253,27 @@ class IndexOption(NamedTuple):
     source: Path  # the file that says it, against whose folder a relative path counts
 
 
+_INDEX_FLAGS = ("--index-url", "--extra-index-url", "--find-links", "--no-index", "--trusted-host")
+
+
 def index_options(texts: Mapping[Path, str]) -> list[IndexOption]:
     """The index options of files (path: text), in order, each once."""
     found: list[IndexOption] = []
     for path, text in texts.items():
-        for line in logical_lines(text):
-            option = _index_option(line.text, path)
-            if option is not None and option not in found:
-                found.append(option)
+        for entry in entries(text):
+            for flag, value in entry.options:
+                option = IndexOption(flag, value, path)
+                if flag in _INDEX_FLAGS and option not in found:
+                    found.append(option)
     return found
-
-
-def _index_option(text: str, source: Path) -> IndexOption | None:
-    match = _OPTION.match(text)
-    if not match or match.group(1) not in INDEX_OPTIONS:
-        return None
-    return IndexOption(INDEX_OPTIONS[match.group(1)], _option_value(match.group(2)), source)
-
-
-def _option_value(text: str) -> str:
-    """An option's value, unquoted as pip's shlex reading does (an unbalanced quote is kept)."""
-    try:
-        words = shlex.split(text)
-    except ValueError:
-        words = text.split()
-    return words[0] if words else ""
 
 
 def editable_paths(text: str, root: Path) -> list[Path]:
     """The local folders a requirements file's `-e` lines install (pip reads them from the
     working folder, the project root)."""
     found = []
-    for line in logical_lines(text):
-        match = _OPTION.match(line.text)
-        if match and match.group(1) in ("-e", "--editable"):
-            value = _option_value(match.group(2))
+    for value in (value for entry in entries(text) for value in entry.values("--editable")):
+        if value:
             if value.startswith("file:"):
                 found.append(_local_path(value, root / "x"))
             elif not _URL.match(value):
@@ -177,9 +344,10 @@ def problems(path: Path, root: Path, text: str, label: str | None = None) -> lis
     doitenv made from pyproject.toml), the line and the fix. An environment reference that is
     not set is one too: these are read when a lock is compiled or synced, which needs them."""
     found = []
-    for line in logical_lines(text):
+    for entry in entries(text):
+        line = entry.line
         where = label or f"{files.shown(path, root)}, line {line.number}"
-        problem = _line_problem(line.text, path, root)
+        problem = _line_problem(entry, path, root)
         if problem is None:
             problem = _secret_problem(line.text)
         if problem is None:
@@ -194,20 +362,20 @@ def problems(path: Path, root: Path, text: str, label: str | None = None) -> lis
     return found
 
 
-def _line_problem(text: str, source: Path, root: Path) -> str | None:
-    if text.startswith("-"):
-        option = _index_option(text, source)
-        if option is not None and option.flag == "--find-links" and option.value and _is_local(option.value):
-            target = os.path.normcase(os.path.realpath(_local_path(option.value, source)))
+def _line_problem(entry: Entry, source: Path, root: Path) -> str | None:
+    for value in entry.values("--find-links"):
+        if value and _is_local(value):
+            target = os.path.normcase(os.path.realpath(_local_path(value, source)))
             project = os.path.normcase(os.path.realpath(root))
             if os.path.commonpath([target, project]) != project:
                 return (
-                    f"--find-links {option.value} is outside the project, so a clone would not find it: "
+                    f"--find-links {value} is outside the project, so a clone would not find it: "
                     "move the folder into the project, or serve it from an index"
                 )
-        return None  # other options: pip and uv judge them, and both refuse unknown ones
-    # pip's own split: the requirement, then per-requirement options such as --hash.
-    requirement = " ".join(itertools.takewhile(lambda word: not word.startswith("-"), text.split(" "))).strip()
+    # Other options: pip and uv judge them, and both refuse unknown ones.
+    requirement = entry.requirement
+    if not requirement:
+        return None
     if _URL.match(requirement) or _looks_like_path(requirement):
         return None  # a bare URL or path: pip reads the name from what it points to
     from packaging.requirements import InvalidRequirement, Requirement

@@ -58,9 +58,48 @@ def test_a_lock_is_fresh_only_with_the_matching_header(tmp_path: Path) -> None:
     root = files(tmp_path, requirements__in="alpha\n")
     assert not locks.is_fresh(root, "requirements.in", "requirements.txt", PY311)  # no lock at all
     digest = locks.inputs_digest(root, "requirements.in", PY311)
-    (root / "requirements.txt").write_text(f"{locks.HEADER}{digest}\nalpha==1.0\n")
+    body = "alpha==1.0\n    # via -r requirements.in\n"
+    lock = root / "requirements.txt"
+    lock.write_text(locks.header_line(digest, locks.body_digest(body), "3.11") + body)
     assert locks.is_fresh(root, "requirements.in", "requirements.txt", PY311)
     assert not locks.is_fresh(root, "requirements.in", "requirements.txt", PY312)
+    # A lock of an older doitenv: its first line covers the inputs only, so it is pinned again once.
+    lock.write_text(f"{locks.HEADER}{digest} python=3.11\n{body}")
+    why = locks.why_stale(root, "requirements.in", "requirements.txt", PY311)
+    assert why is not None and "older doitenv" in why
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda body: body.replace("alpha==1.0", "alpha==0.9"),  # a pin moved by hand
+        lambda body: body + "beta==2.0\n",  # a package added
+        lambda body: body.replace("gamma==3.0 \\\n    --hash=sha256:cc\n", ""),  # one deleted
+        lambda body: body.replace("sha256:cc", "sha256:dd"),  # a hash replaced
+        lambda body: body.replace("alpha==1.0", "alpha==1.0 ; python_version < '3.12'"),  # a marker
+        lambda body: "--index-url https://example.invalid/simple\n" + body,  # an option
+    ],
+)
+def test_a_lock_edited_by_hand_is_stale_and_says_so(tmp_path: Path, edit: object) -> None:
+    root = files(tmp_path, requirements__in="alpha\ngamma\n")
+    digest = locks.inputs_digest(root, "requirements.in", PY311)
+    body = "alpha==1.0\n    # via -r requirements.in\ngamma==3.0 \\\n    --hash=sha256:cc\n"
+    lock = root / "requirements.txt"
+    lock.write_text(locks.header_line(digest, locks.body_digest(body), "3.11") + body)
+    assert locks.why_stale(root, "requirements.in", "requirements.txt", PY311) is None
+    assert not locks.edited_by_hand(lock)
+    header = lock.read_text().splitlines(keepends=True)[0]
+    assert callable(edit)
+    lock.write_text(header + edit(body))
+    assert locks.edited_by_hand(lock)
+    why = locks.why_stale(root, "requirements.in", "requirements.txt", PY311)
+    assert why == "requirements.txt was edited by hand: its pins are not the ones doitenv wrote from its inputs"
+
+
+def test_comments_and_layout_are_not_edits(tmp_path: Path) -> None:
+    body = "alpha==1.0 \\\n    --hash=sha256:aa\n    # via -r requirements.in\n"
+    assert locks.body_digest(body) == locks.body_digest("# a note\n" + body.replace("    # via", "# via x"))
+    assert locks.body_digest(body) != locks.body_digest(body.replace("aa", "ab"))
 
 
 def test_check_inputs_names_the_file_and_the_fix(tmp_path: Path) -> None:
@@ -78,7 +117,7 @@ def test_the_digest_of_a_fixed_input_never_moves(tmp_path: Path) -> None:
     re-resolves all of them. Change this value only on purpose, and say so in the release."""
     root = files(tmp_path, requirements__in="# pinned\nalpha>=1\n-r base.in\n", base__in="beta\n")
     digest = locks.inputs_digest(root, "requirements.in", PY311)
-    assert digest == "c17f3153e586aab0a6a870f1c2f53dab6e386e8a676b320df5f3f836db0c3e3c"
+    assert digest == "2f6e479c7082029c1e31b99c3e53bfe1a3292fab31f9f73322a20335a88cabba"
     universal = LockShape("universal>=3.9", hashes=False, universal_from="3.9")
     assert locks.inputs_digest(root, "requirements.in", universal) != digest
     assert locks.inputs_digest(root, "requirements.in", LockShape("3.11", hashes=True)) != digest

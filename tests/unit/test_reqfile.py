@@ -14,9 +14,136 @@ def _problems(tmp_path: Path, text: str) -> list[str]:
 def test_logical_lines_join_continuations_and_drop_comments() -> None:
     text = "# header\nalpha==1.0 \\\n    --hash=sha256:aa \\\n    --hash=sha256:bb\n    # via x\n\nbeta  # why\n"
     assert reqfile.logical_lines(text) == [
-        reqfile.Line(2, "alpha==1.0      --hash=sha256:aa      --hash=sha256:bb"),
+        reqfile.Line(2, "alpha==1.0     --hash=sha256:aa     --hash=sha256:bb"),
         reqfile.Line(7, "beta"),
     ]
+
+
+# Lines seen in real projects' requirement files, and the odd spellings pip accepts.
+REAL_WORLD_LINES = [
+    "requests>=2.31  # HTTP",
+    "numpy==1.26.4 ; python_version < '3.12'",
+    "numpy==2.0.0;python_version>='3.12'",
+    "alpha==1.0 \\\n    --hash=sha256:aa \\\n    --hash=sha256:bb",
+    "pkg[extra1,extra2]>=1.0",
+    "pkg @ https://example.invalid/pkg-1.0.tar.gz#sha256=abc",
+    "-r base.txt",
+    "-rbase.txt",
+    "--requirement base.txt",
+    "--requirement=base.txt",
+    "--requirem base.txt",
+    "-r 'dir with space/base.txt'",
+    "-r base.txt  # the base layer",
+    "-r base.txt\t# a tab before the comment",
+    "-c constraints.txt",
+    "-cconstraints.txt",
+    "--constraint=constraints.txt",
+    "--constr constraints.txt",
+    "-r a.txt -c b.txt",
+    "-c b.txt -r a.txt",
+    "-r a.txt -r b.txt",
+    "-e .",
+    "-e ./libs/local -r ignored.txt",
+    "--editable=git+https://example.invalid/repo.git#egg=repo",
+    "-i https://example.invalid/simple",
+    "--index-url=https://example.invalid/simple",
+    "--pypi-url https://example.invalid/simple",
+    "--extra-index-url https://${TOKEN}@example.invalid/simple",
+    "--extra-index https://example.invalid/extra",
+    "-f ./wheels",
+    "-f./wheels",
+    "--find-links=file:///opt/wheels",
+    "--no-index",
+    "--trusted-host example.invalid",
+    "--prefer-binary",
+    "--pre",
+    "--only-binary :all:",
+    "--no-binary=pkg",
+    "--require-hashes",
+    "pkg==1.0 --hash sha256:aa --hash=sha256:bb",
+    "pkg==1.0 -C key=value",
+    "# a comment \\",
+    "alpha \\",
+    "  -r indented.txt",
+    "-r ${LAYER_DIR}/layer.txt",
+    "beta#not-a-comment",
+    "gamma #a-comment",
+]
+
+
+def _pip_reads(path: Path) -> list[tuple[int, str, list[str], list[str], list[str], list[str]]]:
+    """What pip's own parser makes of a file: per line, the requirement, then the -r, -c, -e
+    and --index-url/--extra-index-url/--find-links values it took."""
+    from pip._internal.network.session import PipSession
+    from pip._internal.req.req_file import RequirementsFileParser, get_line_parser
+
+    parser = RequirementsFileParser(PipSession(), get_line_parser(None))
+    found = []
+    for parsed in parser._parse_file(str(path), constraint=False):
+        opts = parsed.opts
+        index = [*([opts.index_url] if opts.index_url else []), *(opts.extra_index_urls or []), *(opts.find_links or [])]
+        found.append(
+            # pip strips the requirement later, when it reads it (install_req_from_line).
+            (parsed.lineno, parsed.args.strip(), opts.requirements or [], opts.constraints or [], opts.editables or [], index)
+        )
+    return found
+
+
+def _we_read(text: str) -> list[tuple[int, str, list[str], list[str], list[str], list[str]]]:
+    found = []
+    for entry in reqfile.entries(text):
+        index = [value for flag, value in entry.options if flag in ("--index-url", "--extra-index-url")]
+        index += entry.values("--find-links")
+        lists = [entry.values(flag) for flag in ("--requirement", "--constraint", "--editable")]
+        found.append((entry.line.number, entry.requirement, *lists, index))
+    return found
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("line", REAL_WORLD_LINES)
+def test_lines_read_as_pip_reads_them(tmp_path: Path, line: str, ending: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LAYER_DIR", raising=False)
+    text = f"# first\n{line}\nomega\n".replace("\n", ending)
+    path = tmp_path / "requirements.in"
+    path.write_bytes(text.encode())
+    assert _we_read(reqfile.read(path)) == _pip_reads(path)
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        ("alpha\nbéta\n".encode("utf-16"), "alpha\nbéta\n"),
+        ("alpha\nbéta\n".encode("utf-8-sig"), "alpha\nbéta\n"),
+        ("alpha\nbéta\n".encode("utf-32"), "alpha\nbéta\n"),
+        ("# -*- coding: latin-1 -*-\nbéta\n".encode("latin-1"), "# -*- coding: latin-1 -*-\nbéta\n"),
+    ],
+)
+def test_files_decode_as_pip_decodes_them(tmp_path: Path, data: bytes, text: str) -> None:
+    from pip._internal.req.req_file import _decode_req_file
+
+    assert reqfile.decode(data, "requirements.in") == text == _decode_req_file(data, "requirements.in")
+
+
+def test_a_file_pip_would_read_by_the_machine_locale_is_refused() -> None:
+    with pytest.raises(reqfile.UnreadableFile, match="requirements.in is not valid utf-8 .byte 1.: save it as UTF-8"):
+        reqfile.decode("béta\n".encode("latin-1"), "requirements.in")
+
+
+def test_includes_follow_pip_relative_to_the_including_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAYER_DIR", "layers")
+    text = "-r ${LAYER_DIR}/a.txt\n-c file:///opt/c.txt\n-r https://example.invalid/r.txt\npkg -r not-an-include.txt\n"
+    assert reqfile.includes(tmp_path / "sub" / "x.in", text) == [
+        ("-r", tmp_path / "sub" / "layers" / "a.txt"),
+        ("-c", Path("/opt/c.txt")),
+    ]
+
+
+def test_pins_take_every_spelling_of_a_pin() -> None:
+    text = (
+        "Alpha_Pkg==1.0 ; python_version < '3.12'\nbeta===2.0\ngamma[x]==3.0\\\n  --hash=sha256:aa\n"
+        "delta @ https://example.invalid/d.whl\nepsilon==4.0;sys_platform=='win32'\n-e .\nzeta>=1\n"
+    )
+    assert reqfile.pins(text) == {"alpha-pkg": "1.0", "beta": "2.0", "gamma": "3.0", "delta": "", "epsilon": "4.0"}
 
 
 @pytest.mark.parametrize(
