@@ -7,6 +7,7 @@ file lock and looks again, inside it, whether another doit process already did t
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from typing import Any
 
 from doit.exceptions import TaskFailed
 
-from doitenv import clean, declared, editable, files, hooks, inputs, kernel, locks, runner, sync, tools
+from doitenv import clean, declared, editable, files, hooks, inputs, kernel, locks, runner, sync, testrun, tools
 from doitenv.filelock import exclusive, shared
 from doitenv.interpreter import InterpreterNotFound, check_supported
 from doitenv.project import DOIT_DEP_FILE, Project
@@ -60,7 +61,8 @@ def make_venv(project: Project) -> TaskFailed | None:
                 f"{venv.path.name}/ holds files that are not a venv, and doitenv deletes only what it made: "
                 "move them away, or set tool.doitenv.venv in pyproject.toml to another folder"
             )
-        print(f"doitenv: creating {venv.path.name}/ with {interpreter.path}: {problem}")
+        doing = "rebuilding" if (venv.path / "pyvenv.cfg").is_file() else "creating"
+        print(f"doitenv: {doing} {venv.path.name}/ with {interpreter.path}: {problem}")
         try:
             check_supported(interpreter.path)
             with _writing(project, "rebuilding"):
@@ -99,7 +101,14 @@ def compile_lock(project: Project, lock: str, layered_on: str | None, upgrade: S
                 return resolver.argv(shape, in_file, output, flags)
 
             environment = resolver.environment(lock, locks.index_options(project.root, in_file, text))
-            locks.compile_lock(project.root, in_file, lock, shape, compile_argv, text, environment)
+            try:
+                locks.compile_lock(project.root, in_file, lock, shape, compile_argv, text, environment)
+            except locks.LockError:
+                if not edited:
+                    raise
+                # The edits conflict with the inputs: they are what must go, not the inputs.
+                print(f"doitenv: the edits to {lock} do not fit {source}: pinning it afresh from {source}")
+                locks.compile_lock(project.root, in_file, lock, shape, compile_argv, text, environment, False)
         except (locks.LockError, BackendMissing) as exc:
             return TaskFailed(str(exc))
         except runner.CommandFailed as failed:
@@ -230,51 +239,81 @@ def arguments_after_dashes(args: Sequence[str]) -> list[str]:
     return args
 
 
-def _test_state(project: Project, args: Sequence[str]) -> tuple[str, str, inputs.Snapshot]:
-    """(the digest a passing run is cached under, its environment part, the files)."""
-    environment = _env_digest(project, [*project.config.test_command, "--", *args])
+def _test_state(project: Project, args: Sequence[str]) -> tuple[str, dict[str, Any], inputs.Snapshot]:
+    """(the digest a passing run is cached under, what it stands on besides the files, the files)."""
+    stands_on = {
+        "command": [*project.config.test_command, "--", *args],
+        "variables": testrun.shaping_variables(project.config.test_env),
+        # The venv's sync record names the lock, what is installed and the project's folder.
+        "venv": files.digest([sync.record_bytes(project.venv)]),
+        "folder": str(project.root.resolve()),
+    }
     snapshot = project.files_snapshot(project.config.test_inputs)
-    return files.digest([environment, snapshot.digest]), environment, snapshot
+    return files.digest([json.dumps(stands_on, sort_keys=True), snapshot.digest]), stands_on, snapshot
 
 
 def _last_pass(project: Project, task_name: str) -> Path:
-    """What the files held when the tests last passed: to say which one makes them run again."""
+    """What the tests stood on when they last passed: to say which change makes them run again."""
     return project.state_dir / f"{task_name.replace(':', '-')}.passed.json"
+
+
+def _why_again(last: dict[str, Any], stands_on: dict[str, Any], snapshot: inputs.Snapshot, venv: str) -> str:
+    """Every difference from the last pass, or why there is none to name."""
+    reasons = []
+    if last.get("folder") != stands_on["folder"]:
+        reasons.append(f"the project is in a new folder (copied or moved from {last.get('folder')})")
+    if last.get("command") != stands_on["command"]:
+        reasons.append("the test command or its arguments changed")
+    reasons += testrun.variable_changes(last.get("variables") or {}, stands_on["variables"])
+    if last.get("venv") != stands_on["venv"] and last.get("folder") == stands_on["folder"]:
+        reasons.append(f"{venv}/ was synced again")
+    reasons += snapshot.changes_from(last.get("files") or {})
+    # Nothing changed since the last pass: doit forgot it, after a failed run or `doit forget`.
+    return ", ".join(reasons) or "doit has no passing run on record (the last run failed, or `doit forget`)"
 
 
 def tests_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool:
     # Digested before the run (`dev` has synced by now), and again after it.
     args = arguments_after_dashes(task.pos_arg_val)
-    digest, environment, before = _test_state(project, args)
+    digest, stands_on, before = _test_state(project, args)
     if values.get("inputs") == digest:
         return _say_if_passed_before(True, task.name)
     last = files.read_json(_last_pass(project, task.name))
     if isinstance(last, dict):
-        reasons = [] if last.get("environment") == environment else ["the environment or the test command changed"]
-        reasons += before.changes_from(last.get("files") or {})
-        # Nothing changed since the last pass: doit forgot it, after a failed run or `doit forget`.
-        why = ", ".join(reasons) or "doit has no passing run on record (the last run failed, or `doit forget`)"
+        why = _why_again(last, stands_on, before, project.venv.path.name)
         print(f"doitenv: tests run again: {why}", file=sys.stderr)
 
-    def record_the_pass() -> dict[str, str]:  # doit calls it only when the run passed
-        cached = _cache_the_pass(project, args, (digest, environment, before))
+    def record_the_pass() -> dict[str, str]:  # doit calls it only when the run exited 0
+        cached = _cache_the_pass(project, args, (digest, stands_on, before))
         if cached:
-            files.write_json(_last_pass(project, task.name), {"environment": environment, "files": before.hashes})
+            files.write_json(_last_pass(project, task.name), {**stands_on, "files": before.hashes})
         return cached
 
     task.value_savers.append(record_the_pass)
     return False
 
 
-def _cache_the_pass(project: Project, args: Sequence[str], before: tuple[str, str, inputs.Snapshot]) -> dict[str, str]:
-    """What a passing run is cached under: the inputs it started from, unless one of them
-    changed while it ran (then nothing, and it runs again next time)."""
+def _cache_the_pass(
+    project: Project, args: Sequence[str], before: tuple[str, dict[str, Any], inputs.Snapshot]
+) -> dict[str, str]:
+    """What a run that exited 0 is cached under: the inputs it started from, unless it ran no
+    test, or one of them changed while it ran (then nothing, and it runs again next time)."""
+    if testrun.is_pytest(project.config.test_command):
+        none_ran = testrun.ran_no_test(_report(project))
+        if none_ran is not None:
+            print(f"doitenv: {none_ran}, so this run is not recorded as a pass")
+            return {}
     after = _test_state(project, args)
     if after[0] == before[0]:
         return {"inputs": before[0]}
     what = ", ".join(after[2].changes_from(before[2].hashes)) or "the environment changed"
     print(f"doitenv: {what} while the tests ran, so this pass is not cached: they run again next time")
     return {}
+
+
+def _report(project: Project) -> Path:
+    """Where doitenv's pytest plugin says how many tests ran (one per venv: matrix entries run side by side)."""
+    return project.state_dir / f"{Path(project.config.venv).name}.pytest-report.json"
 
 
 def matrix_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool:
@@ -294,7 +333,16 @@ def _say_if_passed_before(unchanged: bool, task_name: str) -> bool:
 
 def run_tests(project: Project, args: Sequence[str]) -> TaskFailed | None:
     command = [*project.config.test_command, *arguments_after_dashes(args)]
-    return run_in_venv(project, command, "the tests", synced_to=project.config.dev_requirements)
+    extra_env: dict[str, str] = {}
+    if testrun.is_pytest(command):
+        command, extra_env = testrun.with_report(command, project.state_dir, _report(project))
+    failed = run_in_venv(project, command, "the tests", synced_to=project.config.dev_requirements, extra_env=extra_env)
+    if failed is not None and "exited with 5" in str(failed.message) and testrun.is_pytest(command):
+        return TaskFailed(
+            f"{failed.message}: pytest collected no test; tool.doitenv.test-command in pyproject.toml "
+            "says where the tests are"
+        )
+    return failed
 
 
 def format_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool:
@@ -402,6 +450,7 @@ def run_in_venv(
     prefix: list[str] | None = None,
     again_on: int | None = None,
     synced_to: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> TaskFailed | None:
     """Run `command`, whose first word is a script installed in the venv (or found at `prefix`);
     once more when it exits with `again_on`. With `synced_to`, the venv must still hold that lock
@@ -418,16 +467,17 @@ def run_in_venv(
                 f"{command[0]} is not installed in {venv.path.name}/: add it to "
                 f"{project.config.dev_requirements_in} and run `doit dev`"
             )
+        env = {**venv.activated(), **(extra_env or {})}
         try:
             try:
-                runner.run([*prefix, *command[1:]], env=venv.activated(), cwd=str(project.root))
+                runner.run([*prefix, *command[1:]], env=env, cwd=str(project.root))
             except runner.CommandFailed as failed:
                 if failed.returncode != again_on:
                     raise
                 print(
                     f"doitenv: {what} changed files or found problems; running it again to see what is left", flush=True
                 )
-                runner.run([*prefix, *command[1:]], env=venv.activated(), cwd=str(project.root))
+                runner.run([*prefix, *command[1:]], env=env, cwd=str(project.root))
         except runner.CommandFailed as failed:
             return TaskFailed(f"{what} failed: {failed}")
     return None

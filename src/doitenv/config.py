@@ -57,6 +57,8 @@ class Config:
     format_commands: tuple[tuple[str, ...], ...] | None = None
     # None: every file git would not ignore. Patterns in .gitignore syntax narrow the set.
     test_inputs: tuple[str, ...] | None = None
+    # More environment variables (fnmatch patterns) that shape a test run, beyond testrun's own.
+    test_env: tuple[str, ...] = ()
     format_inputs: tuple[str, ...] | None = None
     # What the editable install is built from: `[project]`, `[build-system]`, the build
     # backends' `[tool.*]` tables, setup.py and setup.cfg (see _editable_inputs). None: the
@@ -90,6 +92,7 @@ _KEYS = {
     "requirements-from": ("requirements_from", "sources"),
     "dev-requirements-from": ("dev_requirements_from", "sources"),
     "test-inputs": ("test_inputs", "patterns"),
+    "test-env": ("test_env", "strings"),
     "format-inputs": ("format_inputs", "patterns"),
 }
 _SOURCE_FOLDERS = ("src", "tests", ".git", ".doitenv")

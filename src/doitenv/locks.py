@@ -229,14 +229,16 @@ def compile_lock(
     compile_argv: Callable[[str], list[str]],
     text: str | None = None,
     environment: Mapping[str, str] | None = None,
+    keep_pins: bool = True,
 ) -> None:
     """Pin `in_file` into `lock` with `compile_argv(output)` (and `environment`). On any failure
     `lock` stays byte for byte. With `text`, in_file is written for the resolver and removed
-    after it. The index options of the inputs are written into the lock."""
+    after it. The index options of the inputs are written into the lock. Without `keep_pins`
+    the resolver starts afresh rather than from the lock's pins."""
     target = root / lock
     scratch = target.with_name(f".{target.name}.doitenv-compile")
     # The resolver keeps the pins of the file it writes to: start it from the current lock.
-    if target.exists():
+    if target.exists() and keep_pins:
         shutil.copyfile(target, scratch)
     else:
         scratch.unlink(missing_ok=True)

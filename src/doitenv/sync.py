@@ -12,6 +12,7 @@ record back, so the venv still says which lock it holds.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ class SyncError(Exception):
 
 def wanted_state(lock: Path, project: dict[str, Any] | None) -> dict[str, Any]:
     return {
+        # The project's folder: a copy carries the venv, and so this record, along.
+        "folder": os.path.realpath(lock.parent),
         "lock": lock.name,
         "lock_digest": files.digest([lock.read_bytes()]) if lock.exists() else None,
         "project_digest": files.digest([json.dumps(project, sort_keys=True, default=str)]),
@@ -55,6 +58,10 @@ def why_unsynced(venv: Venv, lock: Path, project: dict[str, Any] | None) -> str 
     if record is None:
         return f"{venv.path.name}/ is not synced to any lock yet"
     wanted = wanted_state(lock, project)
+    if record.get("folder") is None:
+        return f"{venv.path.name}/ was synced by an older doitenv, whose record did not name the project's folder"
+    if record.get("folder") != wanted["folder"]:
+        return f"{venv.path.name}/ was synced to the locks in {record['folder']}, not this copy of the project"
     if record.get("lock") != wanted["lock"]:
         return f"{venv.path.name}/ holds {record.get('lock')}, not {lock.name}"
     if record.get("lock_digest") != wanted["lock_digest"]:

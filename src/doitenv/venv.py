@@ -124,7 +124,34 @@ class Venv:
             return f"the interpreter {interpreter.path} was upgraded or replaced"
         if made_from.get("backend", "pip-tools") != backend:
             return f"it was made for the {made_from.get('backend')} backend, not {backend}"
+        return self.made_elsewhere(made_from.get("path"))
+
+    def made_elsewhere(self, recorded: str | None) -> str | None:
+        """Why the venv belongs to another folder (the project was copied or moved with it), or
+        None. Its scripts, its editable install and its records name the folder it was made in,
+        so a copy would run the original's code. A record from before the path was recorded is
+        judged by the scripts' first lines."""
+        here = os.path.realpath(self.path)
+        if recorded is None:
+            recorded = self._scripts_folder()
+        if recorded is not None and os.path.normcase(recorded) != os.path.normcase(here):
+            return (
+                f"{self.path.name}/ was made in {recorded} and copied or moved here: its scripts and "
+                "editable install still point there"
+            )
         return None
+
+    def _scripts_folder(self) -> str | None:
+        """The venv folder that pip's own script names in its first line, if it names one."""
+        script = self.script("pip")
+        try:
+            with open(script or "", "rb") as handle:
+                first = handle.readline(1024).decode("utf-8", "replace")
+        except OSError:
+            return None
+        python = first[2:].strip() if first.startswith("#!") and not first.startswith("#!/bin/sh") else ""
+        # venv/bin/python -> venv: the folder two levels up, as the script names it.
+        return os.path.realpath(os.path.dirname(os.path.dirname(python))) if python else None
 
     def adoptable(self, interpreter: Interpreter) -> bool:
         """A venv made by hand with `python -m venv` from the right interpreter is kept.
@@ -138,6 +165,8 @@ class Venv:
         if "virtualenv" in cfg or "uv" in cfg:
             return False
         has_pip = any(name.startswith("pip-") for name in self.installed())
+        if self.made_elsewhere(None) is not None:
+            return False
         return has_pip and interpreter.path in (self.base_interpreter(), os.path.realpath(self.python))
 
     def base_interpreter(self) -> str:
@@ -151,6 +180,8 @@ class Venv:
             "interpreter": interpreter.path,
             "signature": list(interpreter.signature),
             "backend": backend,
+            # Where: a copy of the project carries the venv along, made for the original's folder.
+            "path": os.path.realpath(self.path),
             # When: a venv made again from the same interpreter is still a new venv (the Jupyter
             # kernel is registered again for it).
             "made": time.time_ns(),

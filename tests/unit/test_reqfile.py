@@ -81,11 +81,11 @@ def _pip_reads(path: Path) -> list[tuple[int, str, list[str], list[str], list[st
     found = []
     for parsed in parser._parse_file(str(path), constraint=False):
         opts = parsed.opts
-        index = [*([opts.index_url] if opts.index_url else []), *(opts.extra_index_urls or []), *(opts.find_links or [])]
-        found.append(
-            # pip strips the requirement later, when it reads it (install_req_from_line).
-            (parsed.lineno, parsed.args.strip(), opts.requirements or [], opts.constraints or [], opts.editables or [], index)
-        )
+        index = [*([opts.index_url] if opts.index_url else []), *(opts.extra_index_urls or [])]
+        index += opts.find_links or []
+        includes = [opts.requirements or [], opts.constraints or [], opts.editables or []]
+        # pip strips the requirement later, when it reads it (install_req_from_line).
+        found.append((parsed.lineno, parsed.args.strip(), *includes, index))
     return found
 
 

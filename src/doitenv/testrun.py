@@ -1,0 +1,106 @@
+"""What shapes a test run besides the files and the venv, and whether a run ran any test.
+
+A pass is cached under the test command, the environment variables that change what the test
+command does, the venv's sync record and the project's files. Each variable counts by a digest
+of its value, so a token named in `test-env` never reaches `.doitenv/`.
+
+A run that exits 0 without running a test (`--collect-only`, `--fixtures`, every test
+deselected through PYTEST_ADDOPTS) is no pass. pytest alone does not say so in its exit code:
+when the test command is pytest, doitenv loads a small plugin of its own into it (from
+`.doitenv/`, through PYTHONPATH and `-p`) that writes how many tests ran into a report file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from doitenv import files
+
+# What changes what a Python test command runs or how (the README's "How it decides").
+SHAPING_VARIABLES = (
+    "PYTEST_*", "PYTHONPATH", "PYTHONHASHSEED", "PYTHONOPTIMIZE", "PYTHONWARNINGS", "PYTHONDEVMODE",
+    "PYTHONSAFEPATH", "PYTHONUTF8", "COVERAGE_*",
+)  # fmt: skip
+# Set by pytest itself while it runs (so in a doit started from a test): they shape nothing.
+_SET_BY_PYTEST = ("PYTEST_CURRENT_TEST", "PYTEST_VERSION", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT")
+
+PLUGIN = "doitenv_pytest_report"
+REPORT_VARIABLE = "DOITENV_PYTEST_REPORT"
+_PLUGIN_SOURCE = f'''"""doitenv's pytest plugin: how many tests ran, for doitenv to tell a pass from a run of none."""
+import json
+import os
+
+_ran = 0
+
+
+def pytest_runtest_logreport(report):
+    global _ran
+    if report.when == "call" or (report.when == "setup" and report.skipped):
+        _ran += 1
+
+
+def pytest_sessionfinish(session, exitstatus):
+    path = os.environ.get("{REPORT_VARIABLE}")
+    if path and not hasattr(session.config, "workerinput"):  # under xdist, the controller reports
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump({{"ran": _ran, "exit": int(exitstatus)}}, handle)
+'''
+
+
+def shaping_variables(extra: Sequence[str], environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """{name: digest of its value} of the set variables that match SHAPING_VARIABLES or `extra`."""
+    environ = os.environ if environ is None else environ
+    patterns = (*SHAPING_VARIABLES, *extra)
+    return {
+        name: files.digest([value])[:16]
+        for name, value in sorted(environ.items())
+        if name not in _SET_BY_PYTEST and name != REPORT_VARIABLE
+        and any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+    }  # fmt: skip
+
+
+def variable_changes(before: Mapping[str, str], now: Mapping[str, str]) -> list[str]:
+    """What differs, for a message: 'PYTEST_ADDOPTS was set', 'PYTHONPATH changed', ..."""
+    found = []
+    for name in sorted(before.keys() | now.keys()):
+        if name not in before:
+            found.append(f"{name} is set now")
+        elif name not in now:
+            found.append(f"{name} is no longer set")
+        elif before[name] != now[name]:
+            found.append(f"{name} changed")
+    return found
+
+
+def is_pytest(command: Sequence[str]) -> bool:
+    program = Path(command[0]).name.lower().removesuffix(".exe") if command else ""
+    if program in ("pytest", "py.test"):
+        return True
+    return program.startswith("python") and list(command[1:3]) == ["-m", "pytest"]
+
+
+def with_report(command: Sequence[str], state_dir: Path, report: Path) -> tuple[list[str], dict[str, str]]:
+    """`command` (pytest) with doitenv's plugin loaded, and the environment it needs."""
+    folder = state_dir / "pytest-plugin"
+    source = folder / f"{PLUGIN}.py"
+    if not source.is_file() or source.read_text(encoding="utf-8") != _PLUGIN_SOURCE:
+        folder.mkdir(parents=True, exist_ok=True)
+        files.write_atomic(source, _PLUGIN_SOURCE.encode())
+    report.unlink(missing_ok=True)
+    at = 1 if Path(command[0]).name.lower().removesuffix(".exe") in ("pytest", "py.test") else 3
+    argv = [*command[:at], "-p", PLUGIN, *command[at:]]
+    path = os.pathsep.join(p for p in (str(folder), os.environ.get("PYTHONPATH", "")) if p)
+    return argv, {"PYTHONPATH": path, REPORT_VARIABLE: str(report)}
+
+
+def ran_no_test(report: Path) -> str | None:
+    """Why a run that exited 0 is no pass (it ran no test), or None when it ran some."""
+    found = files.read_json(report)
+    if not isinstance(found, dict):
+        return "pytest ended before it ran any test (as with --help or --version)"
+    if not found.get("ran"):
+        return "pytest ran no test (as with --collect-only, or every test deselected)"
+    return None
