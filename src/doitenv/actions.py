@@ -127,7 +127,7 @@ def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
         print(f"doitenv: {lock} was universal; universal = true is off now, so it is pinned for Python {running}")
         return
     print(
-        f"doitenv: {lock} was resolved for Python {recorded[1]}, and {project.venv.path.name}/ runs Python "
+        f"doitenv: {lock} was resolved for Python {recorded.python}, and {project.venv.path.name}/ runs Python "
         f"{running}: pinning it again for {running} changes it. To keep one lock for the whole team, set "
         f'tool.doitenv.python = "{recorded.python}" in pyproject.toml (everyone resolves with that Python), '
         "or universal = true (one lock for every Python and platform)"

@@ -13,7 +13,7 @@ from typing import Callable
 
 import pytest
 
-from doitenv import interpreter
+from doitenv import interpreter, locks
 
 PYPROJECT = """\
 [build-system]
@@ -62,6 +62,14 @@ class TmpProject:
 
     def read(self, name: str) -> str:
         return (self.path / name).read_text()
+
+    def write_lock(self, name: str, text: str) -> None:
+        """`text` as the lock `name`, its first line made to cover it: the lock as doitenv wrote it
+        on another machine, where the index had what it pins (a hand edit would be pinned again)."""
+        header = locks.recorded(self.path / name)
+        assert header is not None, f"{name} has no doitenv header"
+        body = text.split("\n", 1)[1] if text.startswith(locks.HEADER) else text
+        self.write(name, locks.header_line(header.inputs, locks.body_digest(body), header.python) + body)
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(

@@ -81,7 +81,7 @@ def test_hashes_make_every_sync_check_them(new_project: ProjectFactory) -> None:
     project.pip("uninstall", "--yes", "alpha")
     lock = project.read("requirements-dev.txt")
     start = lock.index("--hash=sha256:", lock.index("alpha==")) + len("--hash=sha256:")
-    project.write("requirements-dev.txt", lock[:start] + "0" * 64 + lock[start + 64 :])
+    project.write_lock("requirements-dev.txt", lock[:start] + "0" * 64 + lock[start + 64 :])
     result = project.doit("dev", ok=False)
     assert "could not sync venv/: alpha==1.0 does not match its hash, so venv/ is unchanged" in result.output
     assert "alpha==1.0" not in project.installed()

@@ -30,7 +30,10 @@ def test_check_passes_when_in_step_and_names_each_problem_with_its_fix(new_proje
     result = project.doit("check", ok=False)
     problems = result.output.split("TaskFailed - taskid:check\n", 1)[1].strip().splitlines()
     assert problems == [
-        f"requirements.txt is stale for requirements.in and Python {PYTHON}: run `doit requirements.txt`",
+        f"requirements.txt is stale for requirements.in and Python {PYTHON}: run `doit requirements.txt` to pin it "
+        "again from requirements.in",
+        "requirements-dev.txt was edited by hand: its pins are not the ones doitenv wrote from its inputs: run "
+        "`doit requirements-dev.txt` to pin it again from requirements-dev.in",
         "requirements-dev.txt pins beta==1.0 but requirements.txt pins beta==2.0: run `doit requirements-dev.txt`",
         "venv/ is out of step: requirements-dev.txt changed since the last sync: run `doit dev`",
     ]

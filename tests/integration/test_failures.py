@@ -42,8 +42,8 @@ def test_a_sync_that_cannot_finish_changes_nothing(
     project.doit("dev")
     before = _venv_state(project)
     good = project.read("requirements-dev.txt")
-    # A lock edited by hand into something no index has; its digest line still matches.
-    project.write("requirements-dev.txt", good.replace("alpha==1.0", "alpha==9.9"))
+    # A lock pinned where the index had alpha 9.9 (a teammate's private index, say): this one has not.
+    project.write_lock("requirements-dev.txt", good.replace("alpha==1.0", "alpha==9.9"))
     result = project.doit("dev", ok=False)
     assert _venv_state(project) == before
     assert "Traceback" not in result.output
@@ -54,7 +54,7 @@ def test_a_sync_that_cannot_finish_changes_nothing(
     )
 
     # A new pin while the index is out of reach (a closed port on this machine).
-    project.write("requirements-dev.txt", good + "delta==1.0\n")
+    project.write_lock("requirements-dev.txt", good + "delta==1.0\n")
     for name in ("PIP_NO_INDEX", "PIP_FIND_LINKS", "UV_OFFLINE", "UV_FIND_LINKS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
@@ -65,7 +65,7 @@ def test_a_sync_that_cannot_finish_changes_nothing(
     assert "could not sync venv/: could not reach the package index" in result.output
 
     # The record still names what the venv holds: back to the good lock, nothing to do.
-    project.write("requirements-dev.txt", good)
+    project.write_lock("requirements-dev.txt", good)
     assert project.doit("dev").ran == []
 
 

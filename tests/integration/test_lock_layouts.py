@@ -63,5 +63,5 @@ def test_a_byte_order_mark_works_and_an_unknown_encoding_gets_one_message(new_pr
     # pip would fall back on this machine's locale: the same file must read the same everywhere.
     (project.path / "requirements.in").write_bytes("alpha\ndélta\n".encode("latin-1"))
     result = project.doit("requirements.txt", ok=False)
-    assert "requirements.in is not valid utf-8 (byte 8): save it as UTF-8" in result.output
+    assert "requirements.in is not valid utf-8 (byte 7): save it as UTF-8" in result.output
     assert "Traceback" not in result.output

@@ -108,12 +108,12 @@ def test_a_real_project_pinned_from_a_private_index_keeps_its_venv_through_a_bad
     before = project.installed(editable=True)
     good = project.read("requirements-dev.txt")
     pinned = next(line for line in good.splitlines() if line.startswith("typing-extensions=="))
-    project.write("requirements-dev.txt", good.replace(pinned, "typing-extensions==0.0.1"))
+    project.write_lock("requirements-dev.txt", good.replace(pinned, "typing-extensions==0.0.1"))
     failed = project.doit("dev", ok=False)
     assert "could not sync venv/: typing-extensions==0.0.1 is not available" in failed.output
     assert "Traceback" not in failed.output
     assert project.installed(editable=True) == before
-    project.write("requirements-dev.txt", good)
+    project.write_lock("requirements-dev.txt", good)
     assert project.doit("dev").ran == []
 
 
@@ -148,3 +148,44 @@ def test_a_real_project_as_a_jupyter_kernel_and_under_watch(
         watch.stop()
     project.doit("distclean")
     assert not (jupyter_data / "kernels" / "idna").exists()
+
+
+_COPY_MOVE_STAGE = [p for p in PROJECTS if p.name in ("idna", "typing-inspection")]
+
+
+@pytest.mark.parametrize("real", _COPY_MOVE_STAGE, ids=[p.name for p in _COPY_MOVE_STAGE])
+def test_a_real_project_copied_moved_and_staged(real: RealProject, offline: Path, tmp_path: Path) -> None:
+    """Issue 19: a copy tests its own code, a move rebuilds in place, and git's index moves
+    that keep the content rerun nothing (a flat layout with flit_core, a src layout with hatchling)."""
+    project = _as_a_new_user(offline, real, tmp_path / "original")
+    project.write(".gitignore", "venv/\n.doitenv/\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], cwd=project.path, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=project.path, check=True)
+    subprocess.run([*git, "commit", "-qm", "as unpacked"], cwd=project.path, check=True)
+    assert "passed" in project.doit("test").output
+
+    copy = TmpProject(tmp_path / "copy")
+    subprocess.run(["cp", "-a", str(project.path), str(copy.path)], check=True)
+    module, text, broken = real.breaks
+    copy.write(module, copy.read(module).replace(text, broken, 1))
+    failed = copy.doit("test", ok=False)
+    assert "rebuilding venv/" in failed.output and "broken on purpose" in failed.output
+    assert "tests passed before" in project.doit("test").output
+
+    moved = TmpProject(tmp_path / "moved")
+    shutil.move(str(project.path), str(moved.path))
+    again = moved.doit("test")
+    assert "rebuilding venv/" in again.output and "tests run again: the project is in a new folder" in again.output
+
+    tests_file = next(p for p in sorted((moved.path / "tests").glob("test_*.py")))
+    tests_file.write_text(tests_file.read_text(encoding="utf-8") + "\n\ndef test_added():\n    assert True\n")
+    assert "passed" in moved.doit("test").output
+    for step in (["add", "-A"], ["commit", "-qm", "a test"]):
+        subprocess.run([*git, *step], cwd=moved.path, check=True, capture_output=True)
+        assert "tests passed before" in moved.doit("test").output, step
+    tests_file.write_text(tests_file.read_text(encoding="utf-8") + "\n\ndef test_more():\n    assert True\n")
+    assert "passed" in moved.doit("test").output
+    subprocess.run([*git, "stash", "-q"], cwd=moved.path, check=True)
+    subprocess.run([*git, "stash", "pop", "-q"], cwd=moved.path, check=True)
+    assert "tests passed before" in moved.doit("test").output
