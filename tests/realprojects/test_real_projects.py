@@ -178,7 +178,7 @@ def test_a_real_project_copied_moved_and_staged(real: RealProject, offline: Path
     again = moved.doit("test")
     assert "rebuilding venv/" in again.output and "tests run again: the project is in a new folder" in again.output
 
-    tests_file = next(p for p in sorted((moved.path / "tests").glob("test_*.py")))
+    tests_file = sorted((moved.path / "tests").rglob("test_*.py"))[0]
     tests_file.write_text(tests_file.read_text(encoding="utf-8") + "\n\ndef test_added():\n    assert True\n")
     assert "passed" in moved.doit("test").output
     for step in (["add", "-A"], ["commit", "-qm", "a test"]):
