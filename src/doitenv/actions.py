@@ -92,23 +92,23 @@ def compile_lock(project: Project, lock: str, layered_on: str | None, upgrade: S
             # A hand-edited lock is pinned again from the edits (the resolver keeps a version
             # the inputs allow) but never keeps a hash it did not compute itself.
             edited = locks.edited_by_hand(project.root / lock)
+            keep = "versions" if edited else "pins"
             if stale is not None and not upgrade and not stale.startswith("its inputs changed"):
                 print(f"doitenv: {stale}: pinning it again from {source}")
             print(f"doitenv: pinning {source} into {lock} for {resolver.target(shape)}")
-            flags = [*upgrade, *(resolver.rehash_flags() if edited else [])]
 
             def compile_argv(output: str) -> list[str]:
-                return resolver.argv(shape, in_file, output, flags)
+                return resolver.argv(shape, in_file, output, upgrade)
 
             environment = resolver.environment(lock, locks.index_options(project.root, in_file, text))
             try:
-                locks.compile_lock(project.root, in_file, lock, shape, compile_argv, text, environment)
+                locks.compile_lock(project.root, in_file, lock, shape, compile_argv, text, environment, keep)
             except locks.LockError:
                 if not edited:
                     raise
                 # The edits conflict with the inputs: they are what must go, not the inputs.
                 print(f"doitenv: the edits to {lock} do not fit {source}: pinning it afresh from {source}")
-                locks.compile_lock(project.root, in_file, lock, shape, compile_argv, text, environment, False)
+                locks.compile_lock(project.root, in_file, lock, shape, compile_argv, text, environment, "nothing")
         except (locks.LockError, BackendMissing) as exc:
             return TaskFailed(str(exc))
         except runner.CommandFailed as failed:

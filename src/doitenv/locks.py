@@ -229,17 +229,21 @@ def compile_lock(
     compile_argv: Callable[[str], list[str]],
     text: str | None = None,
     environment: Mapping[str, str] | None = None,
-    keep_pins: bool = True,
+    keep: str = "pins",
 ) -> None:
     """Pin `in_file` into `lock` with `compile_argv(output)` (and `environment`). On any failure
     `lock` stays byte for byte. With `text`, in_file is written for the resolver and removed
-    after it. The index options of the inputs are written into the lock. Without `keep_pins`
-    the resolver starts afresh rather than from the lock's pins."""
+    after it. The index options of the inputs are written into the lock. The resolver starts
+    from what `keep` says of the current lock: "pins" (all of it), "versions" (its requirement
+    lines without their hashes, which both resolvers would otherwise copy) or "nothing"."""
     target = root / lock
     scratch = target.with_name(f".{target.name}.doitenv-compile")
     # The resolver keeps the pins of the file it writes to: start it from the current lock.
-    if target.exists() and keep_pins:
+    if target.exists() and keep == "pins":
         shutil.copyfile(target, scratch)
+    elif target.exists() and keep == "versions":
+        kept = [entry.requirement for entry in reqfile.entries(read_requirements(target)) if entry.requirement]
+        scratch.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
     else:
         scratch.unlink(missing_ok=True)
     # Digest the inputs as the resolver reads them: an edit during the run makes the lock stale.

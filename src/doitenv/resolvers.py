@@ -65,11 +65,6 @@ class PipCompile:
         flags = self.shaping_flags(shape)
         return [*self.tool, "compile", *flags, *upgrade, "--quiet", "--output-file", output, in_file]
 
-    @staticmethod
-    def rehash_flags() -> list[str]:
-        # pip-compile copies the hashes of the lock it rewrites unless told not to.
-        return ["--no-reuse-hashes"]
-
     def environment(self, lock: str, index_options: Sequence[reqfile.IndexOption]) -> dict[str, str]:
         # pip lets a file's --index-url win over this machine's settings: nothing to pass on.
         return {**tools.PIP_ENV, "CUSTOM_COMPILE_COMMAND": f"doit {lock}"}
@@ -105,10 +100,6 @@ class UvCompile:
             self.uv, "pip", "compile", *self.shaping_flags(shape), "--python", str(python), *upgrade,
             "--quiet", "--output-file", output, in_file,
         ]  # fmt: skip
-
-    @staticmethod
-    def rehash_flags() -> list[str]:
-        return []  # uv takes only versions from the lock it rewrites, never hashes
 
     def environment(self, lock: str, index_options: Sequence[reqfile.IndexOption]) -> dict[str, str]:
         return {**reqfile.uv_environment(index_options), "UV_CUSTOM_COMPILE_COMMAND": f"doit {lock}"}

@@ -161,3 +161,15 @@ def test_a_utf16_input_pip_reads_is_read(new_project: ProjectFactory, tmp_path: 
     project.doit("dev")
     assert "delta==1.0" in project.read("requirements.txt")
     project.doit("check")
+
+
+def test_a_hash_replaced_by_hand_is_computed_again(new_project: ProjectFactory, backend: str) -> None:
+    project = new_project(tool="hashes = true\n", backend=backend)
+    project.doit("dev")
+    pinned = project.read("requirements-dev.txt")
+    start = pinned.index("--hash=sha256:", pinned.index("alpha==")) + len("--hash=sha256:")
+    project.write("requirements-dev.txt", pinned[:start] + "0" * 64 + pinned[start + 64 :])
+    dev = project.doit("dev")
+    assert "requirements-dev.txt was edited by hand" in dev.output
+    assert "0" * 64 not in project.read("requirements-dev.txt")
+    assert project.read("requirements-dev.txt") == pinned  # the hash the index gives, as before
