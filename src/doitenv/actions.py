@@ -93,7 +93,7 @@ def compile_lock(project: Project, lock: str, layered_on: str | None, upgrade: S
             # the inputs allow) but never keeps a hash it did not compute itself.
             edited = locks.edited_by_hand(project.root / lock)
             keep = "versions" if edited else "pins"
-            if stale is not None and not upgrade and not stale.startswith("its inputs changed"):
+            if stale not in (None, locks.INPUTS_CHANGED) and not upgrade:
                 print(f"doitenv: {stale}: pinning it again from {source}")
             print(f"doitenv: pinning {source} into {lock} for {resolver.target(shape)}")
 

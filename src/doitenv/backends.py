@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from doitenv import editable, locks, reqfile, runner
+from doitenv import editable, reqfile, runner
 from doitenv.tools import PIP_ENV, find_uv
 from doitenv.venv import Venv, virtualenv_argv
 
@@ -75,13 +75,13 @@ def _unlisted(venv: Venv, text: str, root: Path, with_project: bool) -> list[str
     """Installed distributions the lock (`text`) does not name, except pip (which does the work)
     and editable installs of the project (`with_project`) or of the lock's own `-e` lines. A pin whose marker
     leaves it out for this venv is counted as named: pip-sync removed it, this keeps it."""
-    listed = {*locks.pins_in(text), "pip"}
+    listed = {*reqfile.pins(text), "pip"}
     kept = [*([root] if with_project else []), *reqfile.editable_paths(text, root)]
     editables = [os.path.realpath(path) for path in kept]
     found = []
     for site in venv.site_packages():
         for dist_info in site.glob("*.dist-info"):
-            name = locks.normalized(dist_info.name[: -len(".dist-info")].rsplit("-", 1)[0])
+            name = reqfile.normalized(dist_info.name[: -len(".dist-info")].rsplit("-", 1)[0])
             if name not in listed and editable.editable_target(dist_info) not in editables:
                 found.append(name)
     return sorted(found)

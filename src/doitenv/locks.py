@@ -25,6 +25,8 @@ from doitenv import files, reqfile, runner
 from doitenv.resolvers import LockShape
 
 HEADER = "# doitenv: inputs="
+# why_stale's reason when only the inputs moved: the ordinary re-pin, which needs no explaining.
+INPUTS_CHANGED = "its inputs changed since it was pinned"
 
 
 class LockError(Exception):
@@ -109,21 +111,12 @@ def _requirement_lines(text: str) -> str:
     return "\n".join(line.text for line in reqfile.logical_lines(text))
 
 
-def normalized(name: str) -> str:
-    return reqfile.normalized(name)
-
-
 def pins(lock: Path) -> dict[str, str]:
     """{normalized name: version} of the packages a lock pins (empty when there is no lock)."""
     try:
         return reqfile.pins(reqfile.read(lock))
     except (OSError, reqfile.UnreadableFile):  # missing, or not written by doitenv
         return {}
-
-
-def pins_in(text: str) -> dict[str, str]:
-    """{normalized name: version} of the packages a lock's `text` pins."""
-    return reqfile.pins(text)
 
 
 class Header(NamedTuple):
@@ -164,7 +157,7 @@ def why_stale(root: Path, in_file: str, lock: str, shape: LockShape, text: str |
     if found.body is None:
         return f"{lock} was written by an older doitenv, whose first line did not cover the pins"
     if found.inputs != inputs_digest(root, in_file, shape, text):
-        return f"its inputs changed since {lock} was pinned"
+        return INPUTS_CHANGED
     try:
         body = read_requirements(path)
     except (OSError, LockError):

@@ -31,7 +31,7 @@ def check(project: Project) -> TaskFailed | None:
         stale = locks.why_stale(project.root, in_file, lock, shape, text)
         if stale is not None:
             source = in_file if text is None else "pyproject.toml's sources"
-            if stale.startswith("its inputs changed"):
+            if stale == locks.INPUTS_CHANGED:
                 stale = f"{lock} is stale for {source} and Python {shape.python}"
             problems.append(f"{stale}: run `doit {lock}` to pin it again from {source}")
 
