@@ -41,11 +41,13 @@ def in_venv(*command: str) -> tuple[Callable[..., TaskFailed | None], list[Any]]
 
 def _run(command: list[str], task: Any) -> TaskFailed | None:
     # Imported here: dodo.py imports this module on every `doit list`.
-    from doitenv.actions import arguments_after_dashes, run_in_venv
     from doitenv.tasks import project
+    from doitenv.tasks.failures import reported
+    from doitenv.tasks.runs import arguments_after_dashes, run_in_venv
 
     extra = arguments_after_dashes(task.pos_arg_val) if task.pos_arg else []
-    return run_in_venv(project(), [*command, *extra], f"task {task.name}")
+    result: TaskFailed | None = reported(run_in_venv)(project(), [*command, *extra], f"task {task.name}")
+    return result
 
 
 def requires(environment: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

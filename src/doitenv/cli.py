@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from doitenv import __version__, config, scaffold, workflow
+from doitenv import __version__, backends, config, scaffold, workflow
+from doitenv.project import Project
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +52,7 @@ def _write_workflow(folder: Path, install: str | None, force: bool) -> int:
         print("\n".join(f"doitenv ci: {error}" for error in exc.errors), file=sys.stderr)
         return 2
     if install is None:
-        install = "doitenv[uv]" if settings.universal or settings.backend == "uv" else "doitenv"
+        install = backends.install_name(settings.backend, Project(settings).lock_shape())
     path, written = workflow.write(settings, install, force)
     shown = path.relative_to(settings.root).as_posix()
     if not written:

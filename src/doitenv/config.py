@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from doitenv import sources
+from doitenv import backends, editable, sources
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -22,7 +22,6 @@ else:  # pragma: no cover - exercised only on Python 3.9 and 3.10
 
 PYPROJECT = "pyproject.toml"
 DEFAULT_TEST_COMMAND = ("pytest", "tests", "--cov=src", "-v", "--cov-report=term-missing")
-BACKENDS = ("pip-tools", "uv")
 
 
 class ConfigError(Exception):
@@ -52,7 +51,12 @@ class Config:
     # Where each lock's requirements come from (see sources.py); None: the .in file alone.
     requirements_from: tuple[str, ...] | None = None
     dev_requirements_from: tuple[str, ...] | None = None
-    pyproject: dict[str, Any] = field(default_factory=dict, compare=False)
+    # The text of the input each `*-from` setting makes (sources.input_text); None without one.
+    requirements_from_text: str | None = None
+    dev_requirements_from_text: str | None = None
+    requires_python: str | None = None  # [project].requires-python
+    # [project].name, Poetry's, else the folder's: the project's name as its users know it.
+    project_name: str = field(default="", compare=False)
     # None: pre-commit when configured, else ruff. A tuple of commands replaces both.
     format_commands: tuple[tuple[str, ...], ...] | None = None
     # None: every file git would not ignore. Patterns in .gitignore syntax narrow the set.
@@ -60,18 +64,13 @@ class Config:
     # More environment variables (fnmatch patterns) that shape a test run, beyond testrun's own.
     test_env: tuple[str, ...] = ()
     format_inputs: tuple[str, ...] | None = None
-    # What the editable install is built from: `[project]`, `[build-system]`, the build
-    # backends' `[tool.*]` tables, setup.py and setup.cfg (see _editable_inputs). None: the
-    # project declares nothing to install.
-    project: dict[str, Any] | None = field(default=None, compare=False)
+    # What the editable install is built from (editable.build_inputs). None: the project
+    # declares nothing to install.
+    build_inputs: dict[str, Any] | None = field(default=None, compare=False)
 
-    @property
-    def project_name(self) -> str:
-        """The project's name as its users know it: [project].name, Poetry's, else the folder's."""
-        for table in (self.pyproject.get("project"), (self.pyproject.get("tool") or {}).get("poetry")):
-            if isinstance(table, dict) and isinstance(table.get("name"), str) and table["name"].strip():
-                return str(table["name"]).strip()
-        return self.root.name
+    def __post_init__(self) -> None:
+        if not self.project_name:
+            object.__setattr__(self, "project_name", self.root.name)
 
 
 # TOML key -> (Config attribute, kind). Paths are project-relative file names.
@@ -102,7 +101,7 @@ def load(root: Path) -> Config:
     """Read the settings of the project at `root`; raise ConfigError listing every problem."""
     path = root / PYPROJECT
     if not path.exists():
-        return Config(root=root, project=_editable_inputs(root, {}))
+        return Config(root=root, build_inputs=editable.build_inputs(root, {}))
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -110,7 +109,6 @@ def load(root: Path) -> Config:
     if not isinstance(data.get("tool", {}), dict):
         raise ConfigError([f"{path}: tool must be a table, as in [tool.doitenv]"])
     table = data.get("tool", {}).get("doitenv", {})
-    project = _editable_inputs(root, data)
     if not isinstance(table, dict):
         raise ConfigError([f"{path}: tool.doitenv must be a table"])
 
@@ -137,7 +135,17 @@ def load(root: Path) -> Config:
                 "bound: set [project].requires-python (such as '>=3.9') or tool.doitenv.universal-python"
             ])  # fmt: skip
         values["universal_python"] = requires
-    config = Config(root=root, project=project, pyproject=data, **values)
+    for setting in ("requirements_from", "dev_requirements_from"):
+        if values.get(setting) is not None:
+            values[f"{setting}_text"] = sources.input_text(values[setting], data)
+    requires = (data.get("project") or {}).get("requires-python")
+    config = Config(
+        root=root,
+        build_inputs=editable.build_inputs(root, data),
+        requires_python=requires if isinstance(requires, str) else None,
+        project_name=_project_name(data),
+        **values,
+    )
     errors = _check_layout(config, path)
     if errors:
         raise ConfigError(errors)
@@ -150,54 +158,12 @@ def lowest_python(requires: str) -> str | None:
     return "{}.{}".format(*max(bounds)) if bounds else None
 
 
-# The tables of pyproject.toml's [tool] that build backends read, less their parts that are not
-# about the build (environments, dev groups, indexes): an edit there must not rebuild the
-# project's editable wheel, nor mark the venv out of step.
-_BUILD_TOOLS_ALL = ("setuptools", "setuptools_scm", "setuptools-scm", "flit", "scikit-build", "maturin", "meson-python")
-_NOT_BUILD = {
-    "hatch": ("envs", "env"),
-    "pdm": ("dev-dependencies", "scripts", "source", "resolution", "options"),
-    "poetry": ("group", "dev-dependencies", "source"),
-}
-_ONLY_BUILD = {"uv": ("build-backend",)}
-
-
-def _build_tables(tool: dict[str, Any]) -> dict[str, Any]:
-    found = {name: tool[name] for name in _BUILD_TOOLS_ALL if name in tool}
-    for name, dropped in _NOT_BUILD.items():
-        if isinstance(tool.get(name), dict):
-            found[name] = {key: value for key, value in tool[name].items() if key not in dropped}
-    for name, kept in _ONLY_BUILD.items():
-        if isinstance(tool.get(name), dict) and any(key in tool[name] for key in kept):
-            found[name] = {key: value for key, value in tool[name].items() if key in kept}
-    return found
-
-
-def _editable_inputs(root: Path, data: dict[str, Any]) -> dict[str, Any] | None:
-    """What the project's editable install is built from, or None when it declares no
-    installable project: a [project] table, a setup.py, a setup.cfg with [metadata], or a
-    Poetry project's [tool.poetry] with a name."""
-    found: dict[str, Any] = {}
-    for name in ("setup.py", "setup.cfg"):
-        try:
-            found[name] = (root / name).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            pass
-    tools = _build_tables(data.get("tool") or {})
-    poetry = tools.get("poetry") or {}
-    installable = (
-        "project" in data
-        or "setup.py" in found
-        # `build` needs a pyproject.toml or a setup.py to build from setup.cfg.
-        or ("[metadata]" in found.get("setup.cfg", "") and (root / PYPROJECT).is_file())
-        or ("name" in poetry and poetry.get("package-mode", True) is not False)
-    )
-    if not installable:
-        return None
-    found.update({key: data[key] for key in ("project", "build-system") if key in data})
-    if tools:
-        found["tool"] = tools
-    return found
+def _project_name(data: dict[str, Any]) -> str:
+    """[project].name, else Poetry's ('' when neither names one)."""
+    for table in (data.get("project"), (data.get("tool") or {}).get("poetry")):
+        if isinstance(table, dict) and isinstance(table.get("name"), str) and table["name"].strip():
+            return str(table["name"]).strip()
+    return ""
 
 
 def _check(kind: str, value: Any, data: dict[str, Any]) -> str | None:
@@ -230,8 +196,8 @@ def _check(kind: str, value: Any, data: dict[str, Any]) -> str | None:
         return f"must be a list of commands (each a string or a list of strings), not {value!r}"
     if not isinstance(value, str) or not value.strip():
         return f"must be a non-empty string, not {value!r}"
-    if kind == "backend" and value not in BACKENDS:
-        return f"must be one of {', '.join(map(repr, BACKENDS))}, not {value!r}"
+    if kind == "backend" and value not in backends.REGISTRY:
+        return f"must be one of {', '.join(map(repr, backends.REGISTRY))}, not {value!r}"
     if kind == "path":
         pure = PurePosixPath(value.replace("\\", "/"))
         if pure.is_absolute() or ":" in value or ".." in pure.parts:

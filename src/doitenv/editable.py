@@ -22,13 +22,17 @@ import shutil
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from doitenv import files, runner, tools
+from doitenv import files, runner
+from doitenv.errors import Failure
 from doitenv.filelock import exclusive
 from doitenv.interpreter import Interpreter
 from doitenv.venv import Venv
+
+if TYPE_CHECKING:
+    from doitenv.backends import Backend
 
 CACHE = "editable"  # in the project's state folder: the cached wheel, under its key
 BUILD_LOCK = "editable.build.lock"  # held while a wheel is built or the cache removed
@@ -43,14 +47,54 @@ class BuildFailed(Exception):
         self.output = output
 
 
-class Backend(Protocol):
-    """What a backend (backends.py) offers to make a build environment."""
+# The tables of pyproject.toml's [tool] that build backends read, less their parts that are not
+# about the build (environments, dev groups, indexes): an edit there must not rebuild the
+# project's editable wheel, nor mark the venv out of step.
+_BUILD_TOOLS_ALL = ("setuptools", "setuptools_scm", "setuptools-scm", "flit", "scikit-build", "maturin", "meson-python")
+_NOT_BUILD = {
+    "hatch": ("envs", "env"),
+    "pdm": ("dev-dependencies", "scripts", "source", "resolution", "options"),
+    "poetry": ("group", "dev-dependencies", "source"),
+}
+_ONLY_BUILD = {"uv": ("build-backend",)}
 
-    name: str
 
-    def create_venv(self, python: str, venv: Venv) -> list[str]: ...
+def _build_tables(tool: dict[str, Any]) -> dict[str, Any]:
+    found = {name: tool[name] for name in _BUILD_TOOLS_ALL if name in tool}
+    for name, dropped in _NOT_BUILD.items():
+        if isinstance(tool.get(name), dict):
+            found[name] = {key: value for key, value in tool[name].items() if key not in dropped}
+    for name, kept in _ONLY_BUILD.items():
+        if isinstance(tool.get(name), dict) and any(key in tool[name] for key in kept):
+            found[name] = {key: value for key, value in tool[name].items() if key in kept}
+    return found
 
-    def install_argv(self, venv: Venv, requirements: list[str]) -> list[str]: ...
+
+def build_inputs(root: Path, data: dict[str, Any]) -> dict[str, Any] | None:
+    """What the project's editable install is built from, or None when it declares no
+    installable project: a [project] table, a setup.py, a setup.cfg with [metadata], or a
+    Poetry project's [tool.poetry] with a name."""
+    found: dict[str, Any] = {}
+    for name in ("setup.py", "setup.cfg"):
+        try:
+            found[name] = (root / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            pass
+    tools = _build_tables(data.get("tool") or {})
+    poetry = tools.get("poetry") or {}
+    installable = (
+        "project" in data
+        or "setup.py" in found
+        # `build` needs a pyproject.toml or a setup.py to build from setup.cfg.
+        or ("[metadata]" in found.get("setup.cfg", "") and (root / "pyproject.toml").is_file())
+        or ("name" in poetry and poetry.get("package-mode", True) is not False)
+    )
+    if not installable:
+        return None
+    found.update({key: data[key] for key in ("project", "build-system") if key in data})
+    if tools:
+        found["tool"] = tools
+    return found
 
 
 def key(root: Path, project: dict[str, Any], interpreter: Interpreter) -> str:
@@ -133,7 +177,7 @@ def _build_environment(interpreter: Interpreter, requires: list[str], backend: B
     """A venv holding the build requirements, made once per (requirements, interpreter, backend)
     and shared by every project that builds with them."""
     digest = files.digest([interpreter.path, str(interpreter.signature), backend.name, *requires])[:16]
-    environment = Venv(tools.cache_dir() / "build" / digest)
+    environment = Venv(files.cache_dir() / "build" / digest)
     with exclusive(environment.path.with_name(environment.path.name + ".lock")):
         ready = environment.path / ".doitenv-ready"
         if not ready.is_file():
@@ -206,7 +250,7 @@ def install(venv: Venv, root: Path, built: Path, wanted: str) -> None:
         for path in written:
             path.unlink(missing_ok=True)
         if isinstance(exc, (InstallerError, zipfile.BadZipFile)):
-            raise ValueError(f"{built.name} cannot be installed ({exc}); `doit distclean` builds it again") from None
+            raise Failure(f"{built.name} cannot be installed ({exc}); `doit distclean` builds it again") from None
         raise
 
 

@@ -1,4 +1,4 @@
-"""Small file helpers: atomic writes, JSON records, content digests."""
+"""Small file helpers: atomic writes, JSON records, content digests, the user's cache folder."""
 
 from __future__ import annotations
 
@@ -57,6 +57,15 @@ def digest(parts: Iterable[bytes | str]) -> str:
         hasher.update(len(data).to_bytes(8, "big"))
         hasher.update(data)
     return hasher.hexdigest()
+
+
+def cache_dir() -> Path:
+    """doitenv's folder in the user's cache: tools venvs and build environments, shared by projects."""
+    if os.environ.get("DOITENV_CACHE_DIR"):
+        return Path(os.environ["DOITENV_CACHE_DIR"])
+    if os.name == "nt":
+        return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "doitenv" / "cache"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "doitenv"
 
 
 def shown(path: Path, root: Path) -> str:

@@ -22,7 +22,12 @@ OLDEST_SUPPORTED = (3, 9)
 
 
 class InterpreterNotFound(Exception):
-    pass
+    """No interpreter answers `tool.doitenv.python` (tasks/failures.py names the setting)."""
+
+
+def running_version() -> str:
+    """major.minor of the Python running doit."""
+    return f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from doitenv import files, runner
+from doitenv.errors import Failure
 from doitenv.venv import Venv
 
 RECORD = "jupyter-kernel.json"  # in the state folder: the registered kernel's name, place, venv
@@ -42,7 +43,7 @@ print(json.dumps(jupyter_data_dir()))
 """
 
 
-class KernelError(Exception):
+class KernelError(Failure):
     """The kernel could not be registered; the message says why and what to do."""
 
 

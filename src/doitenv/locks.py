@@ -1,16 +1,15 @@
-"""Lock files: what a lock was compiled from, whether it is fresh, and compiling it safely.
+"""Lock files: what a lock was pinned from, whether it is fresh, and pinning it safely.
 
 A lock's first line records two digests: one of its inputs (the .in file and every file it
-pulls in with -r/-c, and its shape, resolvers.LockShape: the resolvers' flags and the Python it
-was resolved for), and one of its own body (every pin, hash, marker and option in it). A lock
-is fresh when both match, so freshness survives `git clone` and branch switches, where mtimes
-and doit's local database say nothing, and a lock edited by hand is never taken for one
-doitenv wrote.
+pulls in with -r/-c, and its shape, LockShape: the Python it was resolved for, with hashes or
+not), and one of its own body (every pin, hash, marker and option in it). A lock is fresh when
+both match, so freshness survives `git clone` and branch switches, where mtimes and doit's local
+database say nothing, and a lock edited by hand is never taken for one doitenv wrote.
 
-Every user's committed locks carry these digests: a change to `inputs_digest`, to `body_digest`
-or to what LockShape.parts gives them, makes all of them stale, and each user's next `doit` pins
-them again. Bump resolvers.LOCK_FORMAT when the recipe changes. The digest of a fixed input is
-pinned by tests/unit/test_locks.py.
+Every user's committed locks carry these digests: a change to how they are made (LockShape.parts,
+`Inputs.digest`, `body_digest`) or to a backend's shaping flags (what a lock holds) must bump
+LOCK_FORMAT, which pins every lock again once, with a line saying why. The digest of a fixed
+input, and each backend's flags, are pinned by tests/unit/test_locks.py.
 """
 
 from __future__ import annotations
@@ -18,18 +17,42 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 from doitenv import files, reqfile, runner
-from doitenv.resolvers import LockShape
+from doitenv.errors import Failure
 
 HEADER = "# doitenv: inputs="
+# Bumped when the digests' recipe or what a lock holds changes: every lock is pinned again once.
+LOCK_FORMAT = "5"
 # why_stale's reason when only the inputs moved: the ordinary re-pin, which needs no explaining.
 INPUTS_CHANGED = "its inputs changed since it was pinned"
 
 
-class LockError(Exception):
+@dataclass(frozen=True)
+class LockShape:
+    """What a lock is resolved for and how: the digest and the header record it. It names no
+    backend: a team that switches backend, or a backend added to doitenv, re-pins nothing."""
+
+    python: str  # the venv's major.minor, or "universal" and a range such as ">=3.9"
+    hashes: bool
+    universal_from: str | None = None  # the lowest major.minor of a universal lock
+
+    def parts(self) -> list[str]:
+        """What the digest covers besides the inputs."""
+        return [f"doitenv-lock-{LOCK_FORMAT}", self.python, "hashes" if self.hashes else "no hashes"]
+
+    @property
+    def target(self) -> str:
+        """What the lock is for, as a user reads it."""
+        if self.universal_from:
+            return f"every Python {self.python.removeprefix('universal')} and platform"
+        return f"Python {self.python}"
+
+
+class LockError(Failure):
     """A lock cannot be compiled; the message names the file and the fix."""
 
 
@@ -41,68 +64,61 @@ def read_requirements(path: Path) -> str:
         raise LockError(f"{exc} and run again") from None
 
 
-def includes(path: Path, text: str | None = None) -> list[tuple[str, Path]]:
-    """The (`-r` or `-c`, path) lines of a requirements file (`text`, when it is not on disk
-    yet), resolved as pip resolves them."""
-    return reqfile.includes(path, read_requirements(path) if text is None else text)
+@dataclass(frozen=True)
+class Inputs:
+    """What a lock is pinned from, read once: the top file (or the text doitenv generates for it
+    from pyproject.toml) and every file it includes with -r/-c, transitively, each once, in order."""
+
+    root: Path
+    in_file: str  # the file the resolver reads, relative to root
+    generated: bool  # its text is made from pyproject.toml's sources, not a file of the user's
+    paths: tuple[Path, ...]  # in the order the walk met them
+    texts: dict[Path, str]  # each input's text
+    unread: dict[Path, str]  # an input that could not be read: why, as the digest records it
+
+    def digest(self, shape: LockShape) -> str:
+        parts: list[bytes | str] = [*shape.parts()]
+        for path in self.paths:
+            # Relative even outside the project: the digest must be the same in every clone.
+            parts.append(files.shown(path, self.root))
+            parts.append(_requirement_lines(self.texts[path]) if path in self.texts else self.unread[path])
+        return files.digest(parts)
+
+    def index_options(self) -> list[reqfile.IndexOption]:
+        """The index options the inputs name, in order."""
+        return reqfile.index_options(self.texts)
 
 
-def inputs(root: Path, in_file: str, text: str | None = None) -> list[Path]:
-    """`in_file` (whose content is `text` when given) and every file it includes,
-    transitively, each once."""
+def read_inputs(root: Path, in_file: str, text: str | None = None) -> Inputs:
+    """The inputs of a lock pinned from `in_file`, whose content is `text` when doitenv generates it."""
     top = root / in_file
-    seen: list[Path] = []
+    paths: list[Path] = []
+    texts: dict[Path, str] = {}
+    unread: dict[Path, str] = {}
     pending = [top]
     while pending:
         path = pending.pop(0)
-        if path in seen:
-            continue  # an include cycle: pip-compile reports it, the digest just stops
-        seen.append(path)
-        # Whatever its name: real projects keep unpinned inputs in .txt files that include more.
-        if path == top and text is not None:
-            pending += [included for _, included in includes(path, text)]
-        elif path.is_file():
-            try:
-                pending += [included for _, included in includes(path)]
-            except (LockError, OSError):
-                pass  # check_inputs says what is wrong with it
-    return seen
-
-
-def inputs_digest(root: Path, in_file: str, shape: LockShape, text: str | None = None) -> str:
-    parts: list[bytes | str] = [*shape.parts()]
-    for path in inputs(root, in_file, text):
-        # Relative even outside the project: the digest must be the same in every clone.
-        parts.append(files.shown(path, root))
+        if path in paths:
+            continue  # an include cycle: pip-compile reports it, the walk just stops
+        paths.append(path)
         try:
-            parts.append(_requirement_lines(_content(path, root / in_file, text)))
+            content = text if text is not None and path == top else read_requirements(path)
         except OSError:
-            parts.append("<missing>")
+            unread[path] = "<missing>"
+            continue
         except LockError:
-            parts.append("<not readable>")
-    return files.digest(parts)
+            unread[path] = "<not readable>"  # check_inputs says what is wrong with it
+            continue
+        texts[path] = content
+        # Whatever its name: real projects keep unpinned inputs in .txt files that include more.
+        pending += [included for _, included in reqfile.includes(path, content)]
+    return Inputs(root, in_file, text is not None, tuple(paths), texts, unread)
 
 
 def body_digest(text: str) -> str:
     """What a lock holds as pip reads it: every pin, hash, marker and option, and no comment (so
     neither the header line nor a `# via` annotation)."""
     return files.digest([_requirement_lines(text)])
-
-
-def _content(path: Path, top: Path, text: str | None) -> str:
-    """An input's text: `text` for the top file when it is generated, else the file's."""
-    return text if text is not None and path == top else read_requirements(path)
-
-
-def index_options(root: Path, in_file: str, text: str | None = None) -> list[reqfile.IndexOption]:
-    """The index options `in_file` and every file it includes name, in order."""
-    texts = {}
-    for path in inputs(root, in_file, text):
-        try:
-            texts[path] = _content(path, root / in_file, text)
-        except (OSError, LockError):
-            pass  # check_inputs says what is wrong with it
-    return reqfile.index_options(texts)
 
 
 def _requirement_lines(text: str) -> str:
@@ -121,15 +137,17 @@ def pins(lock: Path) -> dict[str, str]:
 
 class Header(NamedTuple):
     """A lock's first line: the digest of its inputs, the digest of its body (None in a lock
-    written before the body was covered) and the Python it was resolved for."""
+    written before the body was covered), the Python it was resolved for and the lock format
+    ('' before the format was recorded)."""
 
     inputs: str
     body: str | None
     python: str
+    format: str
 
 
 def header_line(inputs: str, body: str, python: str) -> str:
-    return f"{HEADER}{inputs} body={body} python={python}\n"
+    return f"{HEADER}{inputs} body={body} python={python} format={LOCK_FORMAT}\n"
 
 
 def recorded(lock: Path) -> Header | None:
@@ -143,20 +161,22 @@ def recorded(lock: Path) -> Header | None:
         return None
     digest, *fields = first[len(HEADER) :].split()
     named = dict(field.partition("=")[::2] for field in fields)
-    return Header(digest, named.get("body"), named.get("python", ""))
+    return Header(digest, named.get("body"), named.get("python", ""), named.get("format", ""))
 
 
-def why_stale(root: Path, in_file: str, lock: str, shape: LockShape, text: str | None = None) -> str | None:
+def why_stale(lock: str, inputs: Inputs, shape: LockShape) -> str | None:
     """Why `lock` is not what doitenv would write from its inputs as they are now, or None
-    when it is: missing, never written by doitenv, its inputs changed, or its body no longer
-    what its first line records (edited by hand)."""
-    path = root / lock
+    when it is: missing, never written by doitenv or by an older one, its inputs changed, or its
+    body no longer what its first line records (edited by hand)."""
+    path = inputs.root / lock
     found = recorded(path)
     if found is None:
         return f"{lock} is missing" if not path.exists() else f"{lock} was not written by doitenv"
     if found.body is None:
         return f"{lock} was written by an older doitenv, whose first line did not cover the pins"
-    if found.inputs != inputs_digest(root, in_file, shape, text):
+    if found.format != LOCK_FORMAT:
+        return f"{lock} was written by an older doitenv, whose first line is made another way (only it changes)"
+    if found.inputs != inputs.digest(shape):
         return INPUTS_CHANGED
     try:
         body = read_requirements(path)
@@ -178,57 +198,61 @@ def edited_by_hand(lock: Path) -> bool:
         return False
 
 
-def is_fresh(root: Path, in_file: str, lock: str, shape: LockShape, text: str | None = None) -> bool:
-    return why_stale(root, in_file, lock, shape, text) is None
+def is_fresh(lock: str, inputs: Inputs, shape: LockShape) -> bool:
+    return why_stale(lock, inputs, shape) is None
 
 
-def check_inputs(root: Path, in_file: str, layered_on: str | None, text: str | None = None) -> None:
-    """Report the mistakes pip-compile would explain badly, before running it. With `text`,
-    in_file is made from pyproject.toml's sources, and the files it names must exist."""
+def check_inputs(inputs: Inputs, layered_on: str | None) -> None:
+    """Report the mistakes pip-compile would explain badly, before running it. When the top
+    input is generated from pyproject.toml's sources, the files it names must exist."""
+    root, in_file = inputs.root, inputs.in_file
     path = root / in_file
-    if text is None and not path.is_file():
+    generated = inputs.generated
+    if not generated and path not in inputs.texts:
+        if path.is_file():
+            read_requirements(path)  # raises, naming the encoding pip-compile would mangle
         raise LockError(f"{in_file} is missing: create it, one requirement per line (it may be empty)")
     problems = []
-    for each in inputs(root, in_file, text):
-        if text is not None and each == path:
-            problems += reqfile.problems(each, root, text, label="pyproject.toml's sources")
-        elif each.is_file():
-            # Raises on an encoding pip-compile would mangle.
-            problems += reqfile.problems(each, root, read_requirements(each))
-            for _, included in includes(each):
+    for each in inputs.paths:
+        if generated and each == path:
+            problems += reqfile.problems(each, root, inputs.texts[each], label="pyproject.toml's sources")
+        elif each in inputs.texts:
+            problems += reqfile.problems(each, root, inputs.texts[each])
+            for _, included in reqfile.includes(each, inputs.texts[each]):
                 if not included.is_file() and included != root / (layered_on or ""):
                     where, what = files.shown(each, root), files.shown(included, root)
                     problems.append(f"{where} includes {what}, which does not exist: create it, or remove that line")
+        elif each.is_file():
+            read_requirements(each)  # raises, naming the encoding pip-compile would mangle
     if problems:
         raise LockError("\n".join(problems))
-    listed = list(includes(path, text))
-    if text is not None:
+    listed = list(reqfile.includes(path, inputs.texts[path]))
+    if generated:
         for _, included in listed:
             if not included.is_file() and included != root / (layered_on or ""):
                 name = included.relative_to(root).as_posix()
                 raise LockError(f"{name} is missing: create it, or take it out of tool.doitenv's sources")
     if layered_on is not None and (root / layered_on).resolve() not in {p.resolve() for f, p in listed if f == "-r"}:
-        if text is not None:
+        if generated:
             raise LockError(f"the dev sources in pyproject.toml do not layer on {layered_on}: add {layered_on!r}")
         line = Path(os.path.relpath(root / layered_on, path.parent)).as_posix()
         raise LockError(f"{in_file} does not layer on {layered_on}: add the line '-r {line}' at its top")
 
 
 def compile_lock(
-    root: Path,
-    in_file: str,
+    inputs: Inputs,
     lock: str,
     shape: LockShape,
     compile_argv: Callable[[str], list[str]],
-    text: str | None = None,
     environment: Mapping[str, str] | None = None,
     keep: str = "pins",
 ) -> None:
-    """Pin `in_file` into `lock` with `compile_argv(output)` (and `environment`). On any failure
-    `lock` stays byte for byte. With `text`, in_file is written for the resolver and removed
+    """Pin `inputs` into `lock` with `compile_argv(output)` (and `environment`). On any failure
+    `lock` stays byte for byte. A generated top input is written for the resolver and removed
     after it. The index options of the inputs are written into the lock. The resolver starts
     from what `keep` says of the current lock: "pins" (all of it), "versions" (its requirement
     lines without their hashes, which both resolvers would otherwise copy) or "nothing"."""
+    root, in_file = inputs.root, inputs.in_file
     target = root / lock
     scratch = target.with_name(f".{target.name}.doitenv-compile")
     # The resolver keeps the pins of the file it writes to: start it from the current lock.
@@ -239,13 +263,13 @@ def compile_lock(
         scratch.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
     else:
         scratch.unlink(missing_ok=True)
-    # Digest the inputs as the resolver reads them: an edit during the run makes the lock stale.
-    digest = inputs_digest(root, in_file, shape, text)
-    index_lines = reqfile.lock_lines(index_options(root, in_file, text), target.parent)
-    generated = root / in_file if text is not None else None
+    # The inputs as they were read: one edited during the run makes the lock stale.
+    digest = inputs.digest(shape)
+    index_lines = reqfile.lock_lines(inputs.index_options(), target.parent)
+    generated = root / in_file if inputs.generated else None
     try:
         if generated is not None:
-            generated.write_text(text or "", encoding="utf-8")
+            generated.write_text(inputs.texts[generated], encoding="utf-8")
         # The resolver runs in the project root: name the scratch file from there.
         runner.run(compile_argv(scratch.relative_to(root).as_posix()), capture=True, cwd=str(root), env=environment)
         body = scratch.read_bytes()

@@ -1,4 +1,4 @@
-"""One project as doitenv sees it: its settings and the paths derived from them."""
+"""One project as doitenv sees it: its settings, its layers, and what they make of each other."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
-from doitenv import backends, files, hooks, inputs, interpreter, kernel, locks, resolvers, sources
+from doitenv import backends, files, hooks, inputs, interpreter, kernel, layers, locks
 from doitenv.config import PYPROJECT, Config, lowest_python
+from doitenv.layers import Layer
 from doitenv.venv import Venv
 
 STATE_DIR = ".doitenv"  # doitenv's and doit's state: outside the venv, which gets rebuilt
@@ -47,24 +48,32 @@ class Project:
         entry = replace(self.config, venv=f"{STATE_DIR}/py{version}", python=version)
         return Project(entry, main_venv=self.config.venv)
 
-    @cached_property
-    def backend(self) -> backends.PipTools | backends.Uv:
-        """Raises tools.BackendMissing when uv is asked for and not installed."""
-        return backends.get(self.config.backend)
+    # --- layers and locks ---------------------------------------------------------------
 
     @cached_property
-    def resolver(self) -> resolvers.PipCompile | resolvers.UvCompile:
-        """What pins the locks (see resolvers.get for what it raises)."""
-        return resolvers.get(self.config.backend, self.venv, self.config.universal)
+    def layers(self) -> tuple[Layer, Layer]:
+        """The runtime layer, then the dev layer pinned on top of it."""
+        return layers.of(self.config)
 
-    def lock_shape(self) -> resolvers.LockShape:
+    @property
+    def runtime(self) -> Layer:
+        return self.layers[0]
+
+    @property
+    def dev(self) -> Layer:
+        return self.layers[1]
+
+    def layer(self, lock: str) -> Layer:
+        return next(layer for layer in self.layers if layer.lock == lock)
+
+    def lock_shape(self) -> locks.LockShape:
         """What the locks are resolved for: the venv's major.minor, or `universal` and the
         range, which no interpreter running doit changes; and with hashes or not."""
         config = self.config
         if config.universal:
             lowest = lowest_python(config.universal_python or "")
-            return resolvers.LockShape(f"universal{config.universal_python}", config.hashes, lowest)
-        return resolvers.LockShape(self.locked_python(), config.hashes)
+            return locks.LockShape(f"universal{config.universal_python}", config.hashes, lowest)
+        return locks.LockShape(self.locked_python(), config.hashes)
 
     def locked_python(self) -> str:
         """The major.minor a lock of this project is for when it is not universal: the one
@@ -73,27 +82,29 @@ class Project:
             return ".".join(self.config.python.split(".")[:2])
         return self.venv.python_version()
 
-    def lock_input(self, lock: str) -> tuple[str, str | None]:
-        """(the file the resolver reads for `lock`, its generated text or None).
-        The text is None when that file is the user's own .in file."""
-        config = self.config
-        runtime = lock == config.requirements
-        chosen = config.requirements_from if runtime else config.dev_requirements_from
-        if chosen is None:
-            return (config.requirements_in if runtime else config.dev_requirements_in), None
-        return f".{Path(lock).name}{sources.GENERATED_SUFFIX}", sources.input_text(chosen, config.pyproject)
-
-    def lock_staleness(self, lock: str) -> str | None:
-        """Why `lock` is not as doitenv would pin it now for this lock shape, or None (locks.why_stale)."""
-        in_file, text = self.lock_input(lock)
-        return locks.why_stale(self.root, in_file, lock, self.lock_shape(), text)
+    def lock_staleness(self, layer: Layer) -> str | None:
+        """Why the layer's lock is not as doitenv would pin it now, or None (locks.why_stale)."""
+        return locks.why_stale(layer.lock, layer.read_inputs(self.root), self.lock_shape())
 
     def lock_is_fresh(self, lock: str) -> bool:
         """Was `lock` pinned from its inputs as they are now, for this lock shape, and left as pinned?"""
-        return self.lock_staleness(lock) is None
+        return self.lock_staleness(self.layer(lock)) is None
+
+    # --- backends -----------------------------------------------------------------------
+
+    @cached_property
+    def backend(self) -> backends.Backend:
+        """What makes and syncs the venv (raises uv.BackendMissing when uv is asked for and missing)."""
+        return backends.get(self.config.backend)
+
+    def pinner(self) -> backends.Backend:
+        """What pins the locks, for this lock shape (as `backend` raises)."""
+        return backends.pinner(self.config.backend, self.lock_shape())
 
     def interpreter(self) -> interpreter.Interpreter:
         return interpreter.find(self.config.python, self.root)
+
+    # --- files a cached run stands on ---------------------------------------------------
 
     def unwatched_folders(self) -> list[str]:
         """The folders none of whose files is an input: venvs and doitenv's state."""
@@ -109,13 +120,14 @@ class Project:
         config = self.config
         if config.test_inputs is None:
             return None
-        own = [PYPROJECT, config.requirements, config.dev_requirements]
-        for lock in (config.requirements, config.dev_requirements):
-            in_file, text = self.lock_input(lock)
-            if text is None:
-                own += [files.shown(path, self.root) for path in locks.inputs(self.root, in_file)]
+        own = [PYPROJECT, *(layer.lock for layer in self.layers)]
+        for layer in self.layers:
+            if layer.generated is None:
+                own += [files.shown(path, self.root) for path in layer.read_inputs(self.root).paths]
         # Anchored at the project's folder, as in a top-level .gitignore.
         return (*config.test_inputs, *(f"/{path}" for path in dict.fromkeys(own)))
+
+    # --- optional tooling ---------------------------------------------------------------
 
     @cached_property
     def pre_commit(self) -> hooks.Hook:

@@ -210,7 +210,7 @@ def include_target(value: str, source: Path) -> Path | None:
     pip reads it), or None for a file pip fetches from a URL."""
     value = expand_path(value)
     if value.lower().startswith("file:"):
-        return _local_path(value, source)
+        return local_path(value, source)
     if re.match(r"^(http|https):", value, re.IGNORECASE):
         return None
     return source.parent / value
@@ -275,7 +275,7 @@ def editable_paths(text: str, root: Path) -> list[Path]:
     for value in (value for entry in entries(text) for value in entry.values("--editable")):
         if value:
             if value.startswith("file:"):
-                found.append(_local_path(value, root / "x"))
+                found.append(local_path(value, root / "x"))
             elif not _URL.match(value):
                 found.append(root / value.split("#", 1)[0])
     return found
@@ -288,8 +288,8 @@ def lock_lines(options: Iterable[IndexOption], lock_folder: Path) -> list[str]:
     for option in options:
         value = option.value
         # A value with an environment reference is kept as written: the lock keeps the reference.
-        if option.flag == "--find-links" and _is_local(value) and not ENV_REFERENCE.search(value):
-            target = _local_path(value, option.source)
+        if option.flag == "--find-links" and is_local(value) and not ENV_REFERENCE.search(value):
+            target = local_path(value, option.source)
             # No leading "./": uv reads `./wheels` as a URL and refuses it.
             value = Path(os.path.relpath(target, lock_folder)).as_posix()
         # Quoted only when it must be: pip reads quotes (shlex), and plain values read anywhere.
@@ -298,41 +298,6 @@ def lock_lines(options: Iterable[IndexOption], lock_folder: Path) -> list[str]:
         if line not in lines:
             lines.append(line)
     return lines
-
-
-_PIP_VARIABLES = {
-    "--index-url": "PIP_INDEX_URL",
-    "--extra-index-url": "PIP_EXTRA_INDEX_URL",
-    "--find-links": "PIP_FIND_LINKS",
-    "--trusted-host": "PIP_TRUSTED_HOST",
-}
-
-
-def pip_environment(options: Iterable[IndexOption]) -> dict[str, str]:
-    """The options as pip's environment, for a pip run that reads no file holding them (the
-    build requirements of the project): the file's index replaces this machine's, the rest adds."""
-    found: dict[str, str] = {}
-    for option in options:
-        if option.flag == "--no-index":
-            found["PIP_NO_INDEX"] = "1"
-            continue
-        value = expand(option.value)
-        if option.flag == "--find-links" and _is_local(value):
-            value = str(_local_path(value, option.source))
-        name = _PIP_VARIABLES[option.flag]
-        before = found.get(name, "" if option.flag == "--index-url" else os.environ.get(name, ""))
-        found[name] = f"{before} {value}".strip()
-    return found
-
-
-def uv_environment(options: Iterable[IndexOption]) -> dict[str, str]:
-    """uv lets UV_INDEX_URL (and uv.toml) override a file's --index-url, where pip lets the file
-    win: hand uv the file's index the strongest way, so the index the project names wins."""
-    index_urls = [option.value for option in options if option.flag == "--index-url"]
-    if not index_urls:
-        return {}
-    # UV_DEFAULT_INDEX is the newer name, and wins over UV_INDEX_URL when both are set.
-    return {"UV_INDEX_URL": expand(index_urls[-1]), "UV_DEFAULT_INDEX": expand(index_urls[-1])}
 
 
 def expand(value: str) -> str:
@@ -364,8 +329,8 @@ def problems(path: Path, root: Path, text: str, label: str | None = None) -> lis
 
 def _line_problem(entry: Entry, source: Path, root: Path) -> str | None:
     for value in entry.values("--find-links"):
-        if value and _is_local(value):
-            target = os.path.normcase(os.path.realpath(_local_path(value, source)))
+        if value and is_local(value):
+            target = os.path.normcase(os.path.realpath(local_path(value, source)))
             project = os.path.normcase(os.path.realpath(root))
             if os.path.commonpath([target, project]) != project:
                 return (
@@ -433,11 +398,11 @@ def _looks_like_token(user: str) -> bool:
     return user.startswith(_TOKEN_PREFIXES) or (len(user) >= 20 and any(c.isdigit() for c in user))
 
 
-def _is_local(value: str) -> bool:
+def is_local(value: str) -> bool:
     return not _URL.match(value) or value.startswith("file:")
 
 
-def _local_path(value: str, source: Path) -> Path:
+def local_path(value: str, source: Path) -> Path:
     if value.startswith("file:"):
         from urllib.request import url2pathname
 

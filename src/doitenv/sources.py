@@ -11,8 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 TABLE_PREFIXES = ("extra:", "group:")
-# A generated input lives beside the lock while it is compiled; the lock names pyproject.toml.
-GENERATED_SUFFIX = ".doitenv-in"
 
 
 def is_table(source: str) -> bool:

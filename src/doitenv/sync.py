@@ -15,16 +15,19 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from doitenv import editable, files, reqfile, runner
-from doitenv.backends import PipTools, Uv
+from doitenv.errors import Failure
 from doitenv.venv import Venv
+
+if TYPE_CHECKING:
+    from doitenv.backends import Backend
 
 _SYNCED = ".doitenv-synced.json"
 
 
-class SyncError(Exception):
+class SyncError(Failure):
     """The venv could not be synced; the message says which lock and why."""
 
 
@@ -73,9 +76,7 @@ def why_unsynced(venv: Venv, lock: Path, project: dict[str, Any] | None) -> str 
     return None
 
 
-def sync(
-    venv: Venv, lock: Path, root: Path, state_dir: Path, project: dict[str, Any] | None, backend: PipTools | Uv
-) -> None:
+def sync(venv: Venv, lock: Path, root: Path, state_dir: Path, project: dict[str, Any] | None, backend: Backend) -> None:
     """Sync `venv` to `lock`, with the project editable when it declares one."""
     text = lock.read_text(encoding="utf-8", errors="replace")
     # A lock edited by hand is judged like an .in file, and an index credential it refers to
@@ -110,8 +111,8 @@ def sync(
         wheel_file, key = built
         try:
             editable.install(venv, root, wheel_file, key)
-        except (OSError, ValueError, runner.CommandFailed) as exc:
-            # ValueError: a wheel installer refuses (see editable.install).
+        except (OSError, Failure, runner.CommandFailed) as exc:
+            # Failure: the wheel cannot be installed (see editable.install).
             name = venv.path.name
             raise SyncError(
                 f"{files.shown(lock, root)}: could not install the project's editable wheel into {name}/ ({exc}), "

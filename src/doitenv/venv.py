@@ -14,24 +14,11 @@ import time
 from pathlib import Path
 
 from doitenv import files, runner
+from doitenv.errors import Failure
 from doitenv.interpreter import Interpreter
 
 _MADE_FROM = ".doitenv-made-from.json"
 _WINDOWS = os.name == "nt"
-
-
-def virtualenv_argv(python: str, path: Path) -> list[str]:
-    """virtualenv's command for a venv of `python` at `path`."""
-    return [
-        sys.executable, "-m", "virtualenv",
-        # No setuptools: the venv must hold only the lock.
-        "--no-setuptools",
-        # No check against the index on every creation.
-        "--no-periodic-update",
-        "--quiet",
-        "--python", python,
-        str(path),
-    ]  # fmt: skip
 
 
 class Venv:
@@ -212,9 +199,9 @@ class Venv:
         return any(self.path.iterdir())
 
     def remove(self) -> None:
-        """Delete the venv; refuses (ValueError) anything else found at its path."""
+        """Delete the venv; refuses (Failure) anything else found at its path."""
         if self.foreign():
-            raise ValueError(f"{self.path.name}/ holds files that are not a venv")
+            raise Failure(f"{self.path.name}/ holds files that are not a venv")
         if self.path.exists():
             shutil.rmtree(self.path)
         self._making.unlink(missing_ok=True)

@@ -124,12 +124,12 @@ class Watch:
         locks pinned from their inputs as they are now and held by the venv, and virtualenv's
         `.venv` pointer beside it? Then the round already ran on them."""
         config = self.project.config
-        lock_files = {config.requirements, config.dev_requirements}
+        lock_files = {layer.lock for layer in self.project.layers}
         pointer = (Path(config.venv).parent / ".venv").as_posix()
         if not set(paths) <= {*lock_files, pointer}:
             return False
         venv = self.project.venv
-        if all(sync.why_unsynced(venv, self.root / lock, config.project) for lock in lock_files):
+        if all(sync.why_unsynced(venv, self.root / lock, config.build_inputs) for lock in lock_files):
             return False  # the venv holds neither lock as it is now
         # Every lock, not only those that changed: a runtime lock pulled by git leaves the dev lock stale.
         return all(self.project.lock_is_fresh(lock) for lock in lock_files)

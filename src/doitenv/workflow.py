@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from doitenv import layers
 from doitenv.config import Config, lowest_python
 from doitenv.interpreter import OLDEST_SUPPORTED
 
@@ -74,7 +75,7 @@ jobs:
 
 def github(config: Config, install: str) -> str:
     """The workflow for the project `config` describes; `install` is what pip installs doitenv from."""
-    locks = [config.requirements, config.dev_requirements]
+    locks = [layer.lock for layer in layers.of(config)]
     # One line of Python, run by bash on every runner: the first line of each lock, hashed.
     digest_script = (
         f"import hashlib; print(hashlib.sha256(b''.join(open(f, 'rb').readline() for f in {locks!r})).hexdigest()[:16])"
@@ -96,8 +97,7 @@ def _pythons(config: Config) -> list[str]:
         return list(config.pythons)
     if config.python and lowest_python(f">={config.python}") == config.python:
         return [config.python]
-    requires = config.universal_python or (config.pyproject.get("project") or {}).get("requires-python") or ""
-    lowest = lowest_python(requires) if isinstance(requires, str) else None
+    lowest = lowest_python(config.universal_python or config.requires_python or "")
     if lowest and tuple(map(int, lowest.split("."))) < OLDEST_SUPPORTED:
         # The project may support older Pythons; doit with doitenv cannot run on them.
         lowest = ".".join(map(str, OLDEST_SUPPORTED))

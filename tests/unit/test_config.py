@@ -17,12 +17,12 @@ def test_defaults_follow_the_reference_workflow(tmp_path: Path) -> None:
     assert config == Config(root=tmp_path)
     assert (config.venv, config.requirements_in, config.requirements) == ("venv", "requirements.in", "requirements.txt")
     assert config.test_command == DEFAULT_TEST_COMMAND
-    assert config.project is not None and config.project["project"] == {"name": "x"}
+    assert config.build_inputs is not None and config.build_inputs["project"] == {"name": "x"}
 
 
 def test_no_pyproject_means_defaults_and_no_project(tmp_path: Path) -> None:
     config = load(tmp_path)
-    assert config.project is None and config.venv == "venv"
+    assert config.build_inputs is None and config.venv == "venv"
 
 
 def test_settings_are_read_and_converted(tmp_path: Path) -> None:
@@ -81,16 +81,16 @@ def test_the_editable_install_follows_build_settings_not_tool_environments(tmp_p
     """Editing hatch's environments or a Poetry dev group rebuilt the wheel and re-synced the venv."""
     base = '[project]\nname = "x"\nversion = "1"\n\n[tool.hatch.build]\nexclude = ["a"]\n'
     (tmp_path / "pyproject.toml").write_text(base + '[tool.hatch.envs.test]\ndependencies = ["pytest"]\n')
-    before = load(tmp_path).project
+    before = load(tmp_path).build_inputs
     (tmp_path / "pyproject.toml").write_text(base + '[tool.hatch.envs.test]\ndependencies = ["pytest", "x"]\n')
-    assert load(tmp_path).project == before
+    assert load(tmp_path).build_inputs == before
     (tmp_path / "pyproject.toml").write_text(base.replace('"a"', '"b"'))
-    assert load(tmp_path).project != before
+    assert load(tmp_path).build_inputs != before
     poetry = '[tool.poetry]\nname = "x"\nversion = "1"\n\n[tool.poetry.group.dev.dependencies]\npytest = "*"\n'
     (tmp_path / "pyproject.toml").write_text(poetry)
-    before = load(tmp_path).project
+    before = load(tmp_path).build_inputs
     assert before is not None and before["tool"]["poetry"]["name"] == "x"
     (tmp_path / "pyproject.toml").write_text(poetry.replace('"*"', '">=8"'))
-    assert load(tmp_path).project == before
+    assert load(tmp_path).build_inputs == before
     (tmp_path / "pyproject.toml").write_text('[tool.poetry]\nname = "x"\npackage-mode = false\n')
-    assert load(tmp_path).project is None
+    assert load(tmp_path).build_inputs is None

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from doitenv import locks, resolvers
-from doitenv.resolvers import LockShape
+from doitenv import backends, locks, reqfile
+from doitenv.locks import LockShape
 
 PY311 = LockShape("3.11", hashes=False)
 PY312 = LockShape("3.12", hashes=False)
@@ -21,7 +21,7 @@ def files(tmp_path: Path, **contents: str) -> Path:
 def test_includes_understands_every_spelling(tmp_path: Path) -> None:
     text = "-r a.txt\n-rb.txt\n--requirement=c.txt\n--constraint d.txt  # why\n-c e.txt\nrequests\n-e .\n"
     root = files(tmp_path, x__in=text)
-    assert list(locks.includes(root / "x.in")) == [
+    assert reqfile.includes(root / "x.in", text) == [
         ("-r", root / "a.txt"),
         ("-r", root / "b.txt"),
         ("-r", root / "c.txt"),
@@ -32,41 +32,48 @@ def test_includes_understands_every_spelling(tmp_path: Path) -> None:
 
 def test_inputs_follow_includes_transitively_and_survive_cycles(tmp_path: Path) -> None:
     root = files(tmp_path, a__in="-r b.in\n", b__in="-c a.in\n-r missing.in\n")
-    assert locks.inputs(root, "a.in") == [root / "a.in", root / "b.in", root / "missing.in"]
+    assert list(locks.read_inputs(root, "a.in").paths) == [root / "a.in", root / "b.in", root / "missing.in"]
 
 
 def test_digest_follows_content_not_mtime(tmp_path: Path) -> None:
     root = files(tmp_path, requirements__in="alpha\n")
-    before = locks.inputs_digest(root, "requirements.in", PY311)
+    before = locks.read_inputs(root, "requirements.in").digest(PY311)
     os.utime(root / "requirements.in", (1, 1))
-    assert locks.inputs_digest(root, "requirements.in", PY311) == before
-    assert locks.inputs_digest(root, "requirements.in", PY312) != before
+    assert locks.read_inputs(root, "requirements.in").digest(PY311) == before
+    assert locks.read_inputs(root, "requirements.in").digest(PY312) != before
     (root / "requirements.in").write_text("alpha\nbeta\n")
-    assert locks.inputs_digest(root, "requirements.in", PY311) != before
+    assert locks.read_inputs(root, "requirements.in").digest(PY311) != before
 
 
 def test_an_included_lock_counts_by_its_pins_not_its_comments(tmp_path: Path) -> None:
     root = files(tmp_path, dev__in="-r requirements.txt\n", requirements__txt=f"{locks.HEADER}aaa\nalpha==1.0\n")
-    before = locks.inputs_digest(root, "dev.in", PY311)
+    before = locks.read_inputs(root, "dev.in").digest(PY311)
     (root / "requirements.txt").write_text(f"{locks.HEADER}bbb\n\nalpha==1.0  # via -r requirements.in\n# more\n")
-    assert locks.inputs_digest(root, "dev.in", PY311) == before
+    assert locks.read_inputs(root, "dev.in").digest(PY311) == before
     (root / "requirements.txt").write_text(f"{locks.HEADER}bbb\nalpha==2.0\n")
-    assert locks.inputs_digest(root, "dev.in", PY311) != before
+    assert locks.read_inputs(root, "dev.in").digest(PY311) != before
 
 
 def test_a_lock_is_fresh_only_with_the_matching_header(tmp_path: Path) -> None:
     root = files(tmp_path, requirements__in="alpha\n")
-    assert not locks.is_fresh(root, "requirements.in", "requirements.txt", PY311)  # no lock at all
-    digest = locks.inputs_digest(root, "requirements.in", PY311)
+    assert not locks.is_fresh("requirements.txt", locks.read_inputs(root, "requirements.in"), PY311)  # no lock at all
+    digest = locks.read_inputs(root, "requirements.in").digest(PY311)
     body = "alpha==1.0\n    # via -r requirements.in\n"
     lock = root / "requirements.txt"
     lock.write_text(locks.header_line(digest, locks.body_digest(body), "3.11") + body)
-    assert locks.is_fresh(root, "requirements.in", "requirements.txt", PY311)
-    assert not locks.is_fresh(root, "requirements.in", "requirements.txt", PY312)
+    assert locks.is_fresh("requirements.txt", locks.read_inputs(root, "requirements.in"), PY311)
+    assert not locks.is_fresh("requirements.txt", locks.read_inputs(root, "requirements.in"), PY312)
     # A lock of an older doitenv: its first line covers the inputs only, so it is pinned again once.
     lock.write_text(f"{locks.HEADER}{digest} python=3.11\n{body}")
-    why = locks.why_stale(root, "requirements.in", "requirements.txt", PY311)
+    why = locks.why_stale("requirements.txt", locks.read_inputs(root, "requirements.in"), PY311)
     assert why is not None and "older doitenv" in why
+    # One of the lock format before this one: the same digests, another recipe.
+    lock.write_text(f"{locks.HEADER}{digest} body={locks.body_digest(body)} python=3.11\n{body}")
+    why = locks.why_stale("requirements.txt", locks.read_inputs(root, "requirements.in"), PY311)
+    assert (
+        why
+        == "requirements.txt was written by an older doitenv, whose first line is made another way (only it changes)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -82,17 +89,17 @@ def test_a_lock_is_fresh_only_with_the_matching_header(tmp_path: Path) -> None:
 )
 def test_a_lock_edited_by_hand_is_stale_and_says_so(tmp_path: Path, edit: object) -> None:
     root = files(tmp_path, requirements__in="alpha\ngamma\n")
-    digest = locks.inputs_digest(root, "requirements.in", PY311)
+    digest = locks.read_inputs(root, "requirements.in").digest(PY311)
     body = "alpha==1.0\n    # via -r requirements.in\ngamma==3.0 \\\n    --hash=sha256:cc\n"
     lock = root / "requirements.txt"
     lock.write_text(locks.header_line(digest, locks.body_digest(body), "3.11") + body)
-    assert locks.why_stale(root, "requirements.in", "requirements.txt", PY311) is None
+    assert locks.why_stale("requirements.txt", locks.read_inputs(root, "requirements.in"), PY311) is None
     assert not locks.edited_by_hand(lock)
     header = lock.read_text().splitlines(keepends=True)[0]
     assert callable(edit)
     lock.write_text(header + edit(body))
     assert locks.edited_by_hand(lock)
-    why = locks.why_stale(root, "requirements.in", "requirements.txt", PY311)
+    why = locks.why_stale("requirements.txt", locks.read_inputs(root, "requirements.in"), PY311)
     assert why == "requirements.txt was edited by hand: its pins are not the ones doitenv wrote from its inputs"
 
 
@@ -105,32 +112,51 @@ def test_comments_and_layout_are_not_edits(tmp_path: Path) -> None:
 def test_check_inputs_names_the_file_and_the_fix(tmp_path: Path) -> None:
     root = files(tmp_path, dev__in="pytest\n")
     with pytest.raises(locks.LockError, match="req.in is missing: create it"):
-        locks.check_inputs(root, "req.in", None)
+        locks.check_inputs(locks.read_inputs(root, "req.in"), None)
     with pytest.raises(locks.LockError, match="add the line '-r requirements.txt'"):
-        locks.check_inputs(root, "dev.in", "requirements.txt")
+        locks.check_inputs(locks.read_inputs(root, "dev.in"), "requirements.txt")
     (root / "dev.in").write_text("-r requirements.txt\npytest\n")
-    locks.check_inputs(root, "dev.in", "requirements.txt")
+    locks.check_inputs(locks.read_inputs(root, "dev.in"), "requirements.txt")
 
 
 def test_the_digest_of_a_fixed_input_never_moves(tmp_path: Path) -> None:
     """Every user's committed locks carry this digest: a change to how it is computed
     re-resolves all of them. Change this value only on purpose, and say so in the release."""
     root = files(tmp_path, requirements__in="# pinned\nalpha>=1\n-r base.in\n", base__in="beta\n")
-    digest = locks.inputs_digest(root, "requirements.in", PY311)
-    assert digest == "2f6e479c7082029c1e31b99c3e53bfe1a3292fab31f9f73322a20335a88cabba"
+    digest = locks.read_inputs(root, "requirements.in").digest(PY311)
+    assert digest == "f099ec4375595dc4fdcfc498d3e5d0c8af1b3bf3f032c27fce99a4f78a3ba433"
     universal = LockShape("universal>=3.9", hashes=False, universal_from="3.9")
-    assert locks.inputs_digest(root, "requirements.in", universal) != digest
-    assert locks.inputs_digest(root, "requirements.in", LockShape("3.11", hashes=True)) != digest
+    assert locks.read_inputs(root, "requirements.in").digest(universal) != digest
+    assert locks.read_inputs(root, "requirements.in").digest(LockShape("3.11", hashes=True)) != digest
 
 
-@pytest.mark.parametrize("resolver", [resolvers.PipCompile, resolvers.UvCompile])
-def test_a_changed_lock_shaping_flag_changes_every_digest(
-    tmp_path: Path, resolver: type, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The flags a resolver is run with are the flags the digest covers: no lock stays fresh
-    for flags it was not pinned with, whichever backend made it."""
+# What each backend's flags made locks hold, by lock format. A flag changed without a new
+# format here would leave every committed lock "fresh" for flags it was not pinned with.
+SHAPING_FLAGS = {
+    "5": {
+        ("pip-tools", False): "--no-emit-index-url --no-emit-find-links --no-emit-trusted-host --strip-extras "
+        "--allow-unsafe",
+        ("pip-tools", True): "--generate-hashes --no-emit-index-url --no-emit-find-links --no-emit-trusted-host "
+        "--strip-extras --allow-unsafe",
+        ("uv", False): "--strip-extras",
+        ("uv", True): "--generate-hashes --strip-extras",
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(backends.REGISTRY))
+@pytest.mark.parametrize("hashes", [False, True])
+def test_a_backends_lock_shaping_flags_change_only_with_the_lock_format(name: str, hashes: bool) -> None:
+    flags = backends.REGISTRY[name].shaping_flags(LockShape("3.11", hashes=hashes))
+    pinned = SHAPING_FLAGS.get(locks.LOCK_FORMAT, {})
+    assert " ".join(flags) == pinned.get((name, hashes)), (
+        f"{name}'s flags change what its locks hold: bump locks.LOCK_FORMAT and add its flags here"
+    )
+
+
+def test_the_digest_names_no_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backend added to doitenv re-pins no lock (the digest covered every resolver's flags)."""
     root = files(tmp_path, requirements__in="alpha\n")
-    before = locks.inputs_digest(root, "requirements.in", PY311)
-    original = resolver.shaping_flags
-    monkeypatch.setattr(resolver, "shaping_flags", staticmethod(lambda shape: original(shape)[1:]))
-    assert locks.inputs_digest(root, "requirements.in", PY311) != before
+    before = locks.read_inputs(root, "requirements.in").digest(PY311)
+    monkeypatch.setitem(backends.REGISTRY, "pip-lock", backends.REGISTRY["pip-tools"])
+    assert locks.read_inputs(root, "requirements.in").digest(PY311) == before

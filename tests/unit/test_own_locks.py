@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from doitenv import config, locks
+from doitenv.locks import LockShape
 from doitenv.project import Project
-from doitenv.resolvers import LockShape
 from tests.conftest import REPO
 
 
@@ -15,9 +15,9 @@ def test_our_locks_are_universal_and_fresh_whatever_python_runs(lock: str) -> No
     project = Project(config.load(REPO))
     shape = project.lock_shape()
     assert project.config.universal and shape == LockShape("universal>=3.9", hashes=False, universal_from="3.9")
-    in_file, text = project.lock_input(lock)
+    inputs = project.layer(lock).read_inputs(REPO)
     # The label, not the running Python, is what the digest covers: the same on 3.9 and on 3.13.
-    assert locks.is_fresh(REPO, in_file, lock, shape, text), f"run `doit {lock}`"
+    assert locks.is_fresh(lock, inputs, shape), f"run `doit {lock}`"
     header = locks.recorded(REPO / lock)
     assert header is not None and header.python == "universal>=3.9"
-    assert header.inputs == locks.inputs_digest(REPO, in_file, shape, text)
+    assert header.inputs == inputs.digest(shape)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from doitenv import actions, clean, files, interpreter, runner, tasks
+from doitenv import clean, files, interpreter, runner, tasks
+from doitenv.tasks import runs
 
 
 def test_error_lines_keep_the_tools_message_and_drop_the_traceback() -> None:
@@ -57,10 +58,10 @@ def test_arguments_after_dashes_recover_key_value_tokens_doit_took_as_variables(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(sys, "argv", ["doit", "test", "--", "-o", "a=b", "-k", "x"])
-    assert actions.arguments_after_dashes(["-o", "-k", "x"]) == ["-o", "a=b", "-k", "x"]
+    assert runs.arguments_after_dashes(["-o", "-k", "x"]) == ["-o", "a=b", "-k", "x"]
     # When sys.argv is not doit's command line (doit run in-process), doit's list stands.
-    assert actions.arguments_after_dashes(["-x"]) == ["-x"]
-    assert actions.arguments_after_dashes(None) == []  # type: ignore[arg-type]
+    assert runs.arguments_after_dashes(["-x"]) == ["-x"]
+    assert runs.arguments_after_dashes(None) == []  # type: ignore[arg-type]
 
 
 def test_pyenv_versions_resolve_to_real_binaries_not_shims() -> None:

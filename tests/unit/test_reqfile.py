@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from doitenv import reqfile
+from doitenv.backends.uv import uv_environment
 
 
 def _problems(tmp_path: Path, text: str) -> list[str]:
@@ -240,4 +241,4 @@ def test_index_options_reach_the_lock_relative_to_it(tmp_path: Path, monkeypatch
     assert reqfile.lock_lines(options, in_file.parent)[1] == "--find-links ../wheels"
     monkeypatch.setenv("TOKEN", "t0k")
     url = "https://t0k@example.invalid/simple"
-    assert reqfile.uv_environment(options) == {"UV_INDEX_URL": url, "UV_DEFAULT_INDEX": url}
+    assert uv_environment(options) == {"UV_INDEX_URL": url, "UV_DEFAULT_INDEX": url}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from doitenv import backends, sync
+from doitenv import sync
+from doitenv.backends import piptools
 from doitenv.venv import Venv
 
 PIP_MISSING_PIN = """\
@@ -39,9 +40,9 @@ def test_what_the_lock_does_not_list_is_removed_and_nothing_else(tmp_path: Path)
     _dist(site, "lib-0.2.dist-info", editable_of=lib)
     _dist(site, "other-0.3.dist-info", editable_of=other)
     lock = "zope-interface==6.0\ntyping-extensions==4.12.0 \\\n    --hash=sha256:aa\nfoo.bar==1.0\n-e ../lib\n"
-    assert backends._unlisted(venv, lock, root, with_project=True) == ["extra-thing", "other"]
+    assert piptools._unlisted(venv, lock, root, with_project=True) == ["extra-thing", "other"]
     # prod of a project that is no longer installed editable: its old editable goes too.
-    assert backends._unlisted(venv, lock, root, with_project=False) == ["extra-thing", "other", "proj"]
+    assert piptools._unlisted(venv, lock, root, with_project=False) == ["extra-thing", "other", "proj"]
 
 
 def test_a_failure_names_the_package_or_the_project(tmp_path: Path) -> None:

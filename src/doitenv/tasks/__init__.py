@@ -2,8 +2,12 @@
 
     from doitenv.tasks import *
 
-Settings come from `[tool.doitenv]` in pyproject.toml. Creators only describe tasks: they
-run on every `doit list`, so they read pyproject.toml once and start no process.
+Settings come from `[tool.doitenv]` in pyproject.toml. The creators here only describe tasks,
+as data: they run on every `doit list`, so they read pyproject.toml once and start no process.
+What each task does is in the module of its family: venv.py, pinning.py (the locks, `check`,
+`upgrade`), environments.py (`dev`, `prod`, `kernel`, `distclean`) and runs.py (`test`,
+`format`, `matrix`, `watch`). Every action goes through failures.action, the one place where
+doitenv's errors become doit's.
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ from typing import Any
 
 from doit.exceptions import InvalidTask
 
-from doitenv import actions, config, files, maintenance, watch
+from doitenv import config, files, watch
+from doitenv.layers import Layer
 from doitenv.project import DOIT_DEP_FILE, STATE_DIR, Project
+from doitenv.tasks import environments, pinning, runs, venv
+from doitenv.tasks.failures import action
 
 __all__ = [
     "DOIT_CONFIG",
@@ -44,17 +51,8 @@ DOIT_CONFIG = {
 }
 
 
-@cache
-def _project(root: str) -> Project:
-    try:
-        return Project(config.load(Path(root)))
-    except config.ConfigError as exc:
-        raise InvalidTask("\n".join(exc.errors)) from None
-
-
 def _prepare_state(state_dir: Path, dep_file: Path) -> None:
-    """doit opens its state file right after importing dodo.py, before any task creator
-    runs: the folder must exist by then, and the file must be one sqlite3 can open."""
+    """The state folder exists, is ignored by git, and holds a state file sqlite3 can open."""
     # Two doit processes may start at once on a fresh clone: both may get here first.
     state_dir.mkdir(exist_ok=True)
     ignore = state_dir / ".gitignore"
@@ -72,8 +70,23 @@ def _prepare_state(state_dir: Path, dep_file: Path) -> None:
         print(f"doitenv: {dep_file} was not a doit state file; moved it to {aside.name} and starting afresh")
 
 
-_prepare_state(Path(STATE_DIR), Path(DOIT_DEP_FILE))
-watch.exit_quietly_when_stopped()
+def before_doit_starts() -> None:
+    """The only work done when dodo.py imports this module. doit opens its state file right
+    after importing dodo.py, before any task creator runs, so the state folder must be ready by
+    then; and a round of `doit watch` must stop quietly from its very start (watch.py)."""
+    _prepare_state(Path(STATE_DIR), Path(DOIT_DEP_FILE))
+    watch.exit_quietly_when_stopped()
+
+
+before_doit_starts()
+
+
+@cache
+def _project(root: str) -> Project:
+    try:
+        return Project(config.load(Path(root)))
+    except config.ConfigError as exc:
+        raise InvalidTask("\n".join(exc.errors)) from None
 
 
 def project() -> Project:
@@ -85,67 +98,61 @@ def task_venv() -> dict[str, Any]:
     """Create the venv; rebuild it when missing, broken or its Python changed."""
     p = project()
     return {
-        "actions": [(actions.make_venv, [p])],
-        "uptodate": [(actions.venv_is_ready, [p])],
+        "actions": [action(venv.make_venv, p)],
+        "uptodate": [(venv.venv_is_ready, [p])],
     }
 
 
 def task_locks() -> Any:
     """Pin the .in files (or pyproject.toml's sources) into lock files."""
     p = project()
-    c = p.config
-    runtime_source = c.requirements_in if c.requirements_from is None else "pyproject.toml's sources"
-    dev_source = c.dev_requirements_in if c.dev_requirements_from is None else "pyproject.toml's dev sources"
-    yield {
-        "basename": c.requirements,
-        "doc": f"Pin {runtime_source} into {c.requirements} for "
-        + ("every Python and platform" if c.universal else "the venv's Python"),
-        "actions": [(actions.compile_lock, [p, c.requirements, None])],
-        "task_dep": ["venv"],
-        "targets": [c.requirements],
-        "uptodate": [(p.lock_is_fresh, [c.requirements])],
+    runtime, dev = p.layers
+    target = "every Python and platform" if p.config.universal else "the venv's Python"
+    docs = {
+        runtime.lock: f"Pin {runtime.source} into {runtime.lock} for {target}",
+        dev.lock: f"Pin {dev.source} (layered on {runtime.lock}) into {dev.lock}",
     }
-    yield {
-        "basename": c.dev_requirements,
-        "doc": f"Pin {dev_source} (layered on {c.requirements}) into {c.dev_requirements}",
-        "actions": [(actions.compile_lock, [p, c.dev_requirements, c.requirements])],
-        "task_dep": ["venv", c.requirements],
-        "targets": [c.dev_requirements],
-        "uptodate": [(p.lock_is_fresh, [c.dev_requirements])],
-    }
+    for layer in p.layers:
+        yield {
+            "basename": layer.lock,
+            "doc": docs[layer.lock],
+            "actions": [action(pinning.pin, p, layer)],
+            "task_dep": ["venv", *([layer.below] if layer.below else [])],
+            "targets": [layer.lock],
+            "uptodate": [(p.lock_is_fresh, [layer.lock])],
+        }
 
 
-def _sync_task(lock: str, doc: str) -> dict[str, Any]:
-    p = project()
+def _sync_task(p: Project, layer: Layer, doc: str) -> dict[str, Any]:
     return {
         "doc": doc,
-        "actions": [(actions.sync_env, [p, lock])],
-        "task_dep": [lock],
-        "uptodate": [(actions.env_is_synced, [p, lock])],
-        "clean": [(actions.clean_artifacts, [p])],
+        "actions": [action(environments.sync_env, p, layer)],
+        "task_dep": [layer.lock],
+        "uptodate": [(environments.env_is_synced, [p, layer])],
+        "clean": [(environments.clean_artifacts, [p])],
     }
 
 
 def task_dev() -> dict[str, Any]:
     """Sync the venv to the dev lock and install the project editable."""
-    c = project().config
-    return _sync_task(c.dev_requirements, f"Sync the venv to {c.dev_requirements}, project editable")
+    p = project()
+    return _sync_task(p, p.dev, f"Sync the venv to {p.dev.lock}, project editable")
 
 
 def task_prod() -> dict[str, Any]:
     """Sync the venv to the runtime lock only."""
-    c = project().config
-    return _sync_task(c.requirements, f"Sync the venv to {c.requirements} only, project editable")
+    p = project()
+    return _sync_task(p, p.runtime, f"Sync the venv to {p.runtime.lock} only, project editable")
 
 
 def task_test() -> dict[str, Any]:
     """Run the tests in the venv; arguments after -- go to the test command."""
     p = project()
     return {
-        "actions": [(actions.run_tests, [p])],
+        "actions": [action(runs.run_tests, p)],
         "task_dep": ["dev"],
         "pos_arg": "args",
-        "uptodate": [(actions.tests_unchanged, [p])],
+        "uptodate": [(runs.tests_unchanged, [p])],
     }
 
 
@@ -153,30 +160,26 @@ def task_format() -> dict[str, Any]:
     """Format and lint with pre-commit, or ruff, as pinned in the dev lock."""
     p = project()
     return {
-        "actions": [(actions.run_format, [p])],
+        "actions": [action(runs.run_format, p)],
         "task_dep": ["dev"],
-        "uptodate": [(actions.format_unchanged, [p])],
+        "uptodate": [(runs.format_unchanged, [p])],
     }
 
 
 def task_distclean() -> dict[str, Any]:
     """Remove the venv, its Jupyter kernel, doit's state and build artifacts (the locks stay)."""
-    p = project()
-    return {
-        "actions": [(actions.distclean, [p])],
-        "uptodate": [False],
-    }
+    return {"actions": [action(environments.distclean, project())], "uptodate": [False]}
 
 
 def task_check() -> dict[str, Any]:
     """Check that locks are fresh and agree and the venv is synced (for CI; changes nothing)."""
-    return {"actions": [(maintenance.check, [project()])], "uptodate": [False]}
+    return {"actions": [action(pinning.check, project())], "uptodate": [False]}
 
 
 def task_upgrade() -> dict[str, Any]:
     """Move both locks to the newest allowed versions (--package NAME for some), then sync dev."""
     return {
-        "actions": [(maintenance.upgrade, [project()])],
+        "actions": [action(pinning.upgrade, project())],
         "task_dep": ["venv"],
         "params": [
             {
@@ -200,9 +203,9 @@ def task_matrix() -> Any:
         yield {
             "name": version,
             "doc": f"Run the tests on Python {version}, in {entry.config.venv}/",
-            "actions": [(actions.run_matrix_entry, [entry])],
-            "task_dep": [p.config.dev_requirements],
-            "uptodate": [(actions.matrix_unchanged, [entry])],
+            "actions": [action(runs.run_matrix_entry, entry)],
+            "task_dep": [p.dev.lock],
+            "uptodate": [(runs.matrix_unchanged, [entry])],
         }
 
 
@@ -210,7 +213,7 @@ def task_kernel() -> dict[str, Any]:
     """Register the venv as a Jupyter kernel (needs ipykernel in the dev lock); again after a rebuild."""
     p = project()
     return {
-        "actions": [(actions.register_kernel, [p])],
+        "actions": [action(environments.register_kernel, p)],
         "task_dep": ["dev"],
         "params": [
             {
@@ -234,14 +237,14 @@ def task_kernel() -> dict[str, Any]:
                 "help": "register in the user's kernels (the default), moving a kernel registered under a prefix",
             },
         ],
-        "uptodate": [(actions.kernel_is_registered, [p])],
+        "uptodate": [(environments.kernel_is_registered, [p])],
     }
 
 
 def task_watch() -> dict[str, Any]:
     """Run TASK... (default: test), then again whenever an input changes; Ctrl-C stops."""
     return {
-        "actions": [(actions.watch, [project()])],
+        "actions": [action(runs.watch, project())],
         "pos_arg": "tasks",
         "uptodate": [False],
         "verbosity": 2,

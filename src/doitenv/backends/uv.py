@@ -1,0 +1,95 @@
+"""The uv backend: uv makes the venv, pins and syncs. It alone pins universal locks (every
+Python from a lowest one on, every platform, the markers kept on the pins), whatever the backend."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from doitenv import reqfile, runner
+from doitenv.errors import Failure
+from doitenv.venv import Venv
+
+if TYPE_CHECKING:
+    from doitenv.locks import LockShape
+
+
+class BackendMissing(Failure):
+    """uv is asked for and not installed where doit runs."""
+
+
+class Uv:
+    name: str = "uv"
+    extra: str | None = "uv"
+
+    def __init__(self) -> None:
+        self.uv = find_uv()
+
+    @staticmethod
+    def can_pin(shape: LockShape) -> bool:
+        return True
+
+    def create_venv(self, python: str, venv: Venv) -> list[str]:
+        # No seed packages: uv needs no pip inside the venv, and uv pip sync would keep them.
+        return [self.uv, "venv", "--quiet", "--no-project", "--python", python, str(venv.path)]
+
+    def install_argv(self, venv: Venv, requirements: list[str]) -> list[str]:
+        return [self.uv, "pip", "install", "--quiet", "--python", str(venv.python), *requirements]
+
+    def index_environment(self, options: Sequence[reqfile.IndexOption]) -> dict[str, str]:
+        return uv_environment(options)
+
+    def sync(self, venv: Venv, lock: Path, text: str, root: Path, with_project: bool) -> None:
+        """uv pip sync resolves, fetches and builds before it changes the venv. It removes the
+        project's editable install too (the lock does not list it): sync.py puts it back."""
+        argv = [self.uv, "pip", "sync", "--quiet", "--python", str(venv.python), str(lock)]
+        runner.run(argv, capture=True, cwd=str(root), env=uv_environment(reqfile.index_options({lock: text})))
+
+    @staticmethod
+    def shaping_flags(shape: LockShape) -> list[str]:
+        # uv writes no index options and pins pip and setuptools unless told otherwise.
+        universal = ["--universal", "--python-version", shape.universal_from] if shape.universal_from else []
+        return [*(["--generate-hashes"] if shape.hashes else []), "--strip-extras", *universal]
+
+    def pin_argv(self, shape: LockShape, venv: Venv, in_file: str, output: str, upgrade: Sequence[str]) -> list[str]:
+        # A universal lock is for every Python from universal_from on, and the interpreter only
+        # builds sdists for their metadata; without one named, uv looks for (and tries to
+        # download) that lowest Python, which took 10 s on a machine without it.
+        python = venv.python
+        if shape.universal_from and not python.is_file():
+            python = Path(sys.executable)  # any interpreter builds sdists for a universal lock
+        return [
+            self.uv, "pip", "compile", *self.shaping_flags(shape), "--python", str(python), *upgrade,
+            "--quiet", "--output-file", output, in_file,
+        ]  # fmt: skip
+
+    def pin_environment(self, lock: str, options: Sequence[reqfile.IndexOption]) -> dict[str, str]:
+        return {**uv_environment(options), "UV_CUSTOM_COMPILE_COMMAND": f"doit {lock}"}
+
+
+def find_uv() -> str:
+    try:
+        from uv import find_uv_bin  # the `doitenv[uv]` extra
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        found = shutil.which("uv")
+    if found is None:
+        raise BackendMissing(
+            "pyproject.toml: tool.doitenv asks for uv (backend = 'uv' or universal = true), and uv is not "
+            "installed where doit runs: pip install 'doitenv[uv]' (or uv itself)"
+        )
+    return found
+
+
+def uv_environment(options: Iterable[reqfile.IndexOption]) -> dict[str, str]:
+    """uv lets UV_INDEX_URL (and uv.toml) override a file's --index-url, where pip lets the file
+    win: hand uv the file's index the strongest way, so the index the project names wins."""
+    index_urls = [option.value for option in options if option.flag == "--index-url"]
+    if not index_urls:
+        return {}
+    # UV_DEFAULT_INDEX is the newer name, and wins over UV_INDEX_URL when both are set.
+    return {"UV_INDEX_URL": reqfile.expand(index_urls[-1]), "UV_DEFAULT_INDEX": reqfile.expand(index_urls[-1])}

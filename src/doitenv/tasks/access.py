@@ -1,0 +1,32 @@
+"""Who may touch the venv and the locks while another doit process works on them (filelock.py).
+
+Everything that changes the venv or the locks holds the project's lock exclusive (`changing`)
+and looks again, inside it, whether another doit already did the work. A command that runs in
+the venv holds the venv's users lock shared (`using`); making or syncing the venv holds it
+exclusive (`writing`), so no test run sees a venv half-changed.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+
+from doitenv.filelock import exclusive, shared
+from doitenv.project import Project
+
+
+def changing(project: Project) -> AbstractContextManager[None]:
+    """One doit process at a time changes the venv and the locks; the others wait, and say so."""
+    waiting = f"waiting for another doit to finish with {project.venv.path.name}/ and the locks"
+    return exclusive(project.lock_file, waiting)
+
+
+def writing(project: Project, doing: str) -> AbstractContextManager[None]:
+    """Hold the venv alone: no test run or other command of the venv runs while it changes."""
+    name = project.venv.path.name
+    return exclusive(project.users_lock_file, f"waiting for a command running in {name}/ to finish before {doing} it")
+
+
+def using(project: Project) -> AbstractContextManager[None]:
+    """Hold the venv beside other commands that run in it, never while it changes."""
+    name = project.venv.path.name
+    return shared(project.users_lock_file, f"waiting for another doit to be done with {name}/")

@@ -1,0 +1,139 @@
+"""The lock tasks: pin a layer's lock when it is stale (`requirements.txt`,
+`requirements-dev.txt`), check every lock and the venv (`check`), move pins on purpose (`upgrade`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from doitenv import locks, runner, sync
+from doitenv.errors import Failure
+from doitenv.interpreter import InterpreterNotFound
+from doitenv.layers import Layer
+from doitenv.project import Project
+from doitenv.tasks.access import changing
+from doitenv.tasks.environments import sync_env, unmet_dependencies
+
+
+def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
+    """Pin the layer's lock; `upgrade` (--upgrade, --upgrade-package X) pins even a fresh one."""
+    lock, root = layer.lock, project.root
+    with changing(project):
+        stale = project.lock_staleness(layer)
+        if not upgrade and stale is None:
+            return  # another doit process pinned it while this one waited
+        inputs = layer.read_inputs(root)
+        locks.check_inputs(inputs, layer.below)
+        shape, pinner = project.lock_shape(), project.pinner()
+        _say_if_resolved_for_another_python(project, lock)
+        # A hand-edited lock is pinned again from the edits (the resolver keeps a version the
+        # inputs allow) but never keeps a hash it did not compute itself.
+        edited = locks.edited_by_hand(root / lock)
+        if stale not in (None, locks.INPUTS_CHANGED) and not upgrade:
+            print(f"doitenv: {stale}: pinning it again from {layer.source}")
+        print(f"doitenv: pinning {layer.source} into {lock} for {shape.target}")
+
+        def pin_argv(output: str) -> list[str]:
+            try:
+                return pinner.pin_argv(shape, project.venv, inputs.in_file, output, upgrade)
+            except runner.CommandFailed as failed:  # pip-tools could not be made for the venv's Python
+                raise Failure(f"{lock}: could not prepare pip-tools ({failed})\n{failed.output}") from None
+
+        environment = pinner.pin_environment(lock, inputs.index_options())
+        try:
+            locks.compile_lock(inputs, lock, shape, pin_argv, environment, "versions" if edited else "pins")
+        except locks.LockError:
+            if not edited:
+                raise
+            # The edits conflict with the inputs: they are what must go, not the inputs.
+            print(f"doitenv: the edits to {lock} do not fit {layer.source}: pinning it afresh from {layer.source}")
+            locks.compile_lock(inputs, lock, shape, pin_argv, environment, "nothing")
+
+
+def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
+    """A lock committed from another Python is pinned again for this one, which rewrites it: say
+    so, and how a team stops the locks flipping between its Pythons."""
+    recorded = locks.recorded(project.root / lock)
+    running = project.lock_shape().python
+    if recorded is None or recorded.python in ("", running) or project.config.universal:
+        return
+    if recorded.python.startswith("universal"):
+        print(f"doitenv: {lock} was universal; universal = true is off now, so it is pinned for Python {running}")
+        return
+    print(
+        f"doitenv: {lock} was resolved for Python {recorded.python}, and {project.venv.path.name}/ runs Python "
+        f"{running}: pinning it again for {running} changes it. To keep one lock for the whole team, set "
+        f'tool.doitenv.python = "{recorded.python}" in pyproject.toml (everyone resolves with that Python), '
+        "or universal = true (one lock for every Python and platform)"
+    )
+
+
+def check(project: Project) -> None:
+    """Report every way the locks and the venv are out of step, each with the command that
+    fixes it. Reads files only: no network, no process."""
+    config = project.config
+    venv = project.venv
+    problems = []
+    configured = project.lock_shape()
+    for layer in project.layers:
+        lock = layer.lock
+        found = locks.recorded(project.root / lock)
+        if found is None:
+            problems.append(f"{lock} is missing or was not written by doitenv: run `doit {lock}`")
+            continue
+        # Without a venv or a `python` setting, check the lock against the Python it was resolved for.
+        shape = configured if configured.python else replace(configured, python=found.python)
+        stale = locks.why_stale(lock, layer.read_inputs(project.root), shape)
+        if stale is not None:
+            if stale == locks.INPUTS_CHANGED:
+                stale = f"{lock} is stale for {layer.source} and Python {shape.python}"
+            problems.append(f"{stale}: run `doit {lock}` to pin it again from {layer.source}")
+
+    runtime, dev = project.layers
+    below = locks.pins(project.root / runtime.lock)
+    above = locks.pins(project.root / dev.lock)
+    for name in sorted(below.keys() & above.keys()):
+        if below[name] != above[name]:
+            problems.append(
+                f"{dev.lock} pins {name}=={above[name]} but {runtime.lock} pins "
+                f"{name}=={below[name]}: run `doit {dev.lock}`"
+            )
+
+    problems += unmet_dependencies(project)
+
+    if (venv.path / "pyvenv.cfg").exists():
+        try:
+            rebuild = venv.problem(project.interpreter(), config.backend)
+        except InterpreterNotFound as exc:
+            rebuild = str(exc)
+        if rebuild is not None:
+            problems.append(f"{venv.path.name}/ must be made again: {rebuild}: run `doit dev`")
+        held = runtime if sync.held_lock(venv) == Path(runtime.lock).name else dev
+        reason = sync.why_unsynced(venv, project.root / held.lock, config.build_inputs)
+        if reason is not None:
+            problems.append(f"{venv.path.name}/ is out of step: {reason}: run `doit {held.sync_task}`")
+
+    if problems:
+        raise Failure("\n".join(problems))
+    venv_state = "venv in step" if (venv.path / "pyvenv.cfg").exists() else f"no {venv.path.name}/ here to check"
+    print(f"doitenv: locks fresh, layers agree, {venv_state}")
+
+
+def upgrade(project: Project, package: Sequence[str]) -> None:
+    """Pin every layer again (only `package` when given), show what moved, then sync dev."""
+    flags = [flag for name in package for flag in ("--upgrade-package", name)] or ["--upgrade"]
+    before = {layer.lock: locks.pins(project.root / layer.lock) for layer in project.layers}
+    for layer in project.layers:
+        pin(project, layer, flags)
+    moved = 0
+    for layer in project.layers:
+        after = locks.pins(project.root / layer.lock)
+        for name in sorted(before[layer.lock].keys() | after.keys()):
+            old, new = before[layer.lock].get(name, "-"), after.get(name, "-")
+            if old != new:
+                print(f"doitenv: {layer.lock}: {name} {old} -> {new}")
+                moved += 1
+    if not moved:
+        print("doitenv: nothing moved: every pin was already the newest allowed")
+    sync_env(project, project.dev)

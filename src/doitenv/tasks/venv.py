@@ -1,0 +1,49 @@
+"""The `venv` task: make the venv, and make it again when it is missing, broken, made from
+another interpreter or backend, or copied here from another folder."""
+
+from __future__ import annotations
+
+from doitenv import runner
+from doitenv.errors import Failure
+from doitenv.interpreter import InterpreterNotFound, check_supported
+from doitenv.project import Project
+from doitenv.tasks.access import changing, writing
+
+
+def venv_is_ready(project: Project) -> bool:
+    try:
+        return project.venv.problem(project.interpreter(), project.config.backend) is None
+    except (InterpreterNotFound, OSError):
+        return False  # the action says what is wrong
+
+
+def make_venv(project: Project) -> None:
+    venv = project.venv
+    interpreter = project.interpreter()
+    backend = project.backend
+    with changing(project):
+        problem = venv.problem(interpreter, backend.name)
+        if problem is None:
+            return  # another doit process made it while this one waited
+        if venv.adoptable(interpreter):
+            print(f"doitenv: keeping {venv.path.name}/, made from {interpreter.path}")
+            venv.record(interpreter, backend.name)
+            return
+        if venv.is_running():
+            raise Failure(
+                f"{venv.path.name}/ must be rebuilt ({problem}), but doit runs from inside it: "
+                "run doit with a Python outside the venv"
+            )
+        if venv.foreign():
+            raise Failure(
+                f"{venv.path.name}/ holds files that are not a venv, and doitenv deletes only what it made: "
+                "move them away, or set tool.doitenv.venv in pyproject.toml to another folder"
+            )
+        doing = "rebuilding" if (venv.path / "pyvenv.cfg").is_file() else "creating"
+        print(f"doitenv: {doing} {venv.path.name}/ with {interpreter.path}: {problem}")
+        check_supported(interpreter.path)
+        try:
+            with writing(project, "rebuilding"):
+                venv.create(interpreter, backend.create_venv(interpreter.path, venv), backend.name)
+        except runner.CommandFailed as failed:
+            raise Failure(f"{venv.path.name}/: could not create it ({failed})") from None
