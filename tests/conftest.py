@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import PYPROJECT, ProjectFactory, TmpProject
 from tests.wheels import build_tiny_wheels
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,6 +31,18 @@ REAL_WHEELS = (
     # a Jupyter kernel (`doit kernel`), and notebooks' outputs stripped by a pre-commit hook
     "ipykernel", "nbstripout",
 )  # fmt: skip
+
+
+# The slow tiers, by folder: `pytest -m "not slow"` is the quick loop (unit, in-process, integration).
+SLOW_TIERS = ("realprojects", "reliability")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        tier = Path(str(item.path)).parent.name
+        if tier in SLOW_TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
+            item.add_marker(pytest.mark.slow)
 
 
 def _fetch_real_wheels() -> None:
@@ -99,3 +112,50 @@ def jupyter_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "jupyter-runtime"))
     monkeypatch.delenv("JUPYTER_PATH", raising=False)
     return tmp_path / "jupyter-data"
+
+
+@pytest.fixture(scope="session")
+def readme_install(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> str:
+    """doitenv installed as the README installs it: a tools venv made by `python3 -m venv`, with
+    the interpreter's own pip (23.2.1 on Python 3.11.7), whatever pip this test run has. Its
+    Python, for TmpProject.runs_with."""
+    tools = tmp_path_factory.mktemp("tools") / "venv"
+    base = Path(sys.base_prefix) / ("python.exe" if os.name == "nt" else "bin/python3")
+    subprocess.run([str(base), "-m", "venv", str(tools)], check=True, capture_output=True)
+    python = tools / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    install = [str(python), "-m", "pip", "install", "--quiet", "--no-index", "--find-links", str(wheelhouse)]
+    subprocess.run([*install, "doitenv[uv]"], check=True, capture_output=True)
+    return str(python)
+
+
+@pytest.fixture(params=["pip-tools", "uv"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Run a test once with each backend."""
+    return str(request.param)
+
+
+@pytest.fixture
+def new_project(tmp_path: Path, wheelhouse: Path) -> ProjectFactory:
+    def make(
+        folder: str = "proj",
+        requirements: str = "alpha\n",
+        dev_requirements: str = "-r requirements.txt\npytest\n",
+        tool: str = "",
+        name: str = "demo",
+        backend: str = "pip-tools",
+    ) -> TmpProject:
+        project = TmpProject(tmp_path / folder)
+        tool += f'backend = "{backend}"\n'
+        project.write("pyproject.toml", PYPROJECT.format(name=name, tool=tool))
+        project.write("dodo.py", "from doitenv.tasks import *  # noqa: F403\n")
+        project.write("requirements.in", requirements)
+        project.write("requirements-dev.in", dev_requirements)
+        project.write(f"src/{name}/__init__.py", '"""A test project."""\n\n\ndef answer():\n    return 42\n')
+        project.write(
+            f"tests/test_{name}.py",
+            f"from {name} import answer\n\n\ndef test_answer():\n    assert answer() == 42\n\n\n"
+            "def test_other():\n    assert True\n",
+        )
+        return project
+
+    return make

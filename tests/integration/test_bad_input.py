@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from doitenv import interpreter
-from tests.integration.conftest import ProjectFactory, TmpProject
+from tests.helpers import ProjectFactory, TmpProject
 
 # file to write, its content, what the message must say
 CASES = [

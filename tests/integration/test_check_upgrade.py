@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.integration.conftest import ProjectFactory, have_python
+from tests.helpers import ProjectFactory, have_python
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"  # the venv's, made from the Python running doit
 

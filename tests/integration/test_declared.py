@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tests.integration.conftest import ProjectFactory
+from tests.helpers import ProjectFactory
 
 
 def _declare(project_text: str, dependencies: str) -> str:

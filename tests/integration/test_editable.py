@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 
-from tests.integration.conftest import ProjectFactory
+from tests.helpers import ProjectFactory
 
 # An in-tree build backend (PEP 517 backend-path) that wraps flit_core and notes, for each
 # editable build, the prefix of the environment it ran in.

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from doitenv import interpreter
-from tests.integration.conftest import ProjectFactory
+from tests.helpers import ProjectFactory
 
 
 def _synced(result) -> bool:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from typing import Callable
 import pytest
 
 from doitenv.filelock import exclusive
-from tests.integration.conftest import ProjectFactory, TmpProject
+from tests.helpers import ProjectFactory, TmpProject
 
 
 def test_a_failed_compile_leaves_the_lock_byte_for_byte(new_project: ProjectFactory, backend: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 
-from tests.integration.conftest import ProjectFactory
+from tests.helpers import ProjectFactory
 
 
 def test_cold_dev_builds_everything_and_venv_holds_exactly_the_lock(new_project: ProjectFactory, backend: str) -> None:

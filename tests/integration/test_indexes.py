@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import ProjectFactory
+from tests.helpers import ProjectFactory
 from tests.wheels import build_wheel
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import TmpProject, cell_sources, notebook
+from tests.helpers import TmpProject, cell_sources, notebook
 
 
 def _init(*args: str) -> subprocess.CompletedProcess[str]:

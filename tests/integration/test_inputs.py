@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.integration.conftest import ProjectFactory, TmpProject
+from tests.helpers import ProjectFactory, TmpProject
 
 
 def _flat(new_project: ProjectFactory, git: bool) -> TmpProject:

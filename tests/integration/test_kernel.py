@@ -11,38 +11,11 @@ import json
 import shutil
 from pathlib import Path
 
-from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import KernelManager
-
-from tests.integration.conftest import ProjectFactory
+from tests.helpers import ProjectFactory, run_in_kernel
 
 DEV_WITH_IPYKERNEL = "-r requirements.txt\npytest\nipykernel\n"
 # A locked package (alpha), the project itself, and which Python runs them.
 CODE = "import sys, alpha, demo; print(alpha.__version__, demo.answer(), sys.prefix)"
-
-
-def run_in_kernel(name: str, code: str, kernels: Path | None = None) -> str:
-    """Start kernel `name` as Jupyter would, run `code`, return what it printed."""
-    specs = KernelSpecManager(kernel_dirs=[str(kernels)]) if kernels else KernelSpecManager()
-    manager = KernelManager(kernel_name=name, kernel_spec_manager=specs)
-    manager.start_kernel()
-    client = manager.client()
-    client.start_channels()
-    printed: list[str] = []
-
-    def collect(message: dict) -> None:
-        if message["msg_type"] == "stream":
-            printed.append(message["content"]["text"])
-        elif message["msg_type"] == "error":
-            printed.append("\n".join(message["content"]["traceback"]))
-
-    try:
-        client.wait_for_ready(timeout=60)
-        client.execute_interactive(code, output_hook=collect, timeout=60)
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
-    return "".join(printed).strip()
 
 
 def test_the_venv_runs_as_a_jupyter_kernel_registered_again_after_a_rebuild(

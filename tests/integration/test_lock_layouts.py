@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.conftest import ProjectFactory
+from tests.helpers import ProjectFactory
 
 SUBFOLDER = """\
 requirements-in = "requirements/base.in"

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.integration.conftest import ProjectFactory, have_python
+from tests.helpers import ProjectFactory, have_python
 
 pytestmark = pytest.mark.skipif(
     sys.version_info[:2] != (3, 11) or not (have_python("3.12") and have_python("3.13")),

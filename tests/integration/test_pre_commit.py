@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from doitenv import scaffold
-from tests.integration.conftest import ProjectFactory, TmpProject, cell_sources, notebook
+from tests.helpers import ProjectFactory, TmpProject, cell_sources, notebook
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.integration.conftest import ProjectFactory, TmpProject
+from tests.helpers import ProjectFactory, TmpProject
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

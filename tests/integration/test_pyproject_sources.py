@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.conftest import ProjectFactory
+from tests.helpers import ProjectFactory
 
 TABLES = """\
 [project.optional-dependencies]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from doitenv import scaffold
-from tests.integration.conftest import ProjectFactory, cell_sources, notebook
+from tests.helpers import ProjectFactory, cell_sources, notebook
 
 
 def test_test_runs_in_the_venv_passes_arguments_and_caches_only_a_pass(

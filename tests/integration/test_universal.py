@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from doitenv import interpreter
-from tests.integration.conftest import ProjectFactory, have_python
+from tests.helpers import ProjectFactory, have_python
 
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 REQUIREMENTS = 'alpha\nbeta<2; python_version < "3.12"\nbeta>=2; python_version >= "3.12"\n'

@@ -8,72 +8,18 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import ProjectFactory, TmpProject
+from tests.helpers import WAITING, ProjectFactory, TmpProject, Watching
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="Ctrl-C is sent as a POSIX signal here")
 
-WAITING = "watching for changes (Ctrl-C stops)"
 AGAIN = "running `doit test` again"
-
-
-class Watching:
-    """`doit watch ARGS` running in the project, its output gathered line by line."""
-
-    def __init__(self, project: TmpProject, *args: str) -> None:
-        self.process = subprocess.Popen(
-            [project.runs_with, "-m", "doit", "watch", *args],
-            cwd=project.path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        self.lines: list[str] = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line)
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def count(self, text: str) -> int:
-        return sum(text in line for line in self.lines)
-
-    def wait_for(self, text: str, times: int = 1, timeout: float = 60) -> None:
-        end = time.monotonic() + timeout
-        while self.count(text) < times:
-            if time.monotonic() > end or self.process.poll() is not None:
-                pytest.fail(f"no {times} x {text!r} within {timeout} s:\n{self.output}")
-            time.sleep(0.05)
-
-    def ctrl_c(self) -> int:
-        os.killpg(self.process.pid, signal.SIGINT)
-        code = self.process.wait(timeout=30)
-        self.reader.join(timeout=10)  # the last lines
-        return code
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        self.reader.join(timeout=10)
-        if not self.reader.is_alive():
-            assert self.process.stdout is not None
-            self.process.stdout.close()
 
 
 @pytest.fixture

@@ -18,9 +18,7 @@ import pytest
 
 from doitenv import scaffold
 from tests.conftest import REPO
-from tests.integration.conftest import TmpProject
-from tests.integration.test_kernel import run_in_kernel
-from tests.integration.test_watch import WAITING, Watching
+from tests.helpers import WAITING, TmpProject, Watching, run_in_kernel
 from tests.realprojects.projects import PROJECTS, RealProject, fetch, unpack
 
 CACHE = Path(os.environ.get("DOITENV_REAL_PROJECTS", REPO / ".cache" / "real-projects"))

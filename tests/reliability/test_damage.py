@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 
-from tests.integration.conftest import ProjectFactory
+from tests.helpers import ProjectFactory
 
 
 def test_a_damaged_doit_state_file_is_put_aside(new_project: ProjectFactory) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from tests.integration.conftest import ProjectFactory, TmpProject
+from tests.helpers import ProjectFactory, TmpProject
 
 
 def _inside(project: TmpProject, *args: str) -> subprocess.CompletedProcess[str]:

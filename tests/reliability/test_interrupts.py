@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.integration.conftest import ProjectFactory
+from tests.helpers import ProjectFactory
 
 # The log line doitenv prints right before starting each phase's tool.
 PHASES = {

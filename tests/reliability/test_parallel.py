@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.conftest import ProjectFactory
+from tests.helpers import ProjectFactory
 
 
 def test_parallel_format_and_test_sync_once_and_pass(new_project: ProjectFactory) -> None:

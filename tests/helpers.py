@@ -1,12 +1,17 @@
-"""Real projects in tmp_path, driven by the real `doit` in a subprocess."""
+"""What the tests share: a project in tmp_path driven by the real `doit` in a subprocess, a Jupyter
+client that runs code in a registered kernel, and a `doit watch` read line by line. Fixtures
+are in tests/conftest.py; no test imports another test module."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -141,53 +146,6 @@ def _normalize(pin: str) -> str:
 ProjectFactory = Callable[..., TmpProject]
 
 
-@pytest.fixture(scope="session")
-def readme_install(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> str:
-    """doitenv installed as the README installs it: a tools venv made by `python3 -m venv`, with
-    the interpreter's own pip (23.2.1 on Python 3.11.7), whatever pip this test run has. Its
-    Python, for TmpProject.runs_with."""
-    tools = tmp_path_factory.mktemp("tools") / "venv"
-    base = Path(sys.base_prefix) / ("python.exe" if os.name == "nt" else "bin/python3")
-    subprocess.run([str(base), "-m", "venv", str(tools)], check=True, capture_output=True)
-    python = tools / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    install = [str(python), "-m", "pip", "install", "--quiet", "--no-index", "--find-links", str(wheelhouse)]
-    subprocess.run([*install, "doitenv[uv]"], check=True, capture_output=True)
-    return str(python)
-
-
-@pytest.fixture(params=["pip-tools", "uv"])
-def backend(request: pytest.FixtureRequest) -> str:
-    """Run a test once with each backend."""
-    return str(request.param)
-
-
-@pytest.fixture
-def new_project(tmp_path: Path, wheelhouse: Path) -> ProjectFactory:
-    def make(
-        folder: str = "proj",
-        requirements: str = "alpha\n",
-        dev_requirements: str = "-r requirements.txt\npytest\n",
-        tool: str = "",
-        name: str = "demo",
-        backend: str = "pip-tools",
-    ) -> TmpProject:
-        project = TmpProject(tmp_path / folder)
-        tool += f'backend = "{backend}"\n'
-        project.write("pyproject.toml", PYPROJECT.format(name=name, tool=tool))
-        project.write("dodo.py", "from doitenv.tasks import *  # noqa: F403\n")
-        project.write("requirements.in", requirements)
-        project.write("requirements-dev.in", dev_requirements)
-        project.write(f"src/{name}/__init__.py", '"""A test project."""\n\n\ndef answer():\n    return 42\n')
-        project.write(
-            f"tests/test_{name}.py",
-            f"from {name} import answer\n\n\ndef test_answer():\n    assert answer() == 42\n\n\n"
-            "def test_other():\n    assert True\n",
-        )
-        return project
-
-    return make
-
-
 def have_python(version: str) -> bool:
     """Whether an interpreter of `version` ("3.12") is installed here (pyenv or PATH)."""
     try:
@@ -217,3 +175,84 @@ def notebook(*cells: str, outputs: bool = False) -> str:
 
 def cell_sources(text: str) -> list[str]:
     return ["".join(cell["source"]) for cell in json.loads(text)["cells"]]
+
+
+def run_in_kernel(name: str, code: str, kernels: Path | None = None) -> str:
+    """Start kernel `name` as Jupyter would, run `code`, return what it printed."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    specs = KernelSpecManager(kernel_dirs=[str(kernels)]) if kernels else KernelSpecManager()
+    manager = KernelManager(kernel_name=name, kernel_spec_manager=specs)
+    manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    printed: list[str] = []
+
+    def collect(message: dict) -> None:
+        if message["msg_type"] == "stream":
+            printed.append(message["content"]["text"])
+        elif message["msg_type"] == "error":
+            printed.append("\n".join(message["content"]["traceback"]))
+
+    try:
+        client.wait_for_ready(timeout=60)
+        client.execute_interactive(code, output_hook=collect, timeout=60)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    return "".join(printed).strip()
+
+
+WAITING = "watching for changes (Ctrl-C stops)"
+
+
+class Watching:
+    """`doit watch ARGS` running in the project, its output gathered line by line."""
+
+    def __init__(self, project: TmpProject, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [project.runs_with, "-m", "doit", "watch", *args],
+            cwd=project.path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def count(self, text: str) -> int:
+        return sum(text in line for line in self.lines)
+
+    def wait_for(self, text: str, times: int = 1, timeout: float = 60) -> None:
+        end = time.monotonic() + timeout
+        while self.count(text) < times:
+            if time.monotonic() > end or self.process.poll() is not None:
+                pytest.fail(f"no {times} x {text!r} within {timeout} s:\n{self.output}")
+            time.sleep(0.05)
+
+    def ctrl_c(self) -> int:
+        os.killpg(self.process.pid, signal.SIGINT)
+        code = self.process.wait(timeout=30)
+        self.reader.join(timeout=10)  # the last lines
+        return code
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.reader.join(timeout=10)
+        if not self.reader.is_alive():
+            assert self.process.stdout is not None
+            self.process.stdout.close()

@@ -1,0 +1,114 @@
+"""The middle tier: doit driven in-process (`DoitMain` with `ModuleTaskLoader`), as doit-py's
+tests drive it, for what the task families decide before any tool runs: the graph, the
+messages of `check` and of a missing tool or setting. Fast: no venv, no resolver, no process."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from doit.cmd_base import ModuleTaskLoader
+from doit.doit_cmd import DoitMain
+
+from doitenv import tasks
+
+PYPROJECT = """\
+[project]
+name = "demo"
+version = "0.1.0"
+requires-python = ">=3.9"
+dependencies = ["alpha"]
+
+[tool.doitenv]
+{tool}"""
+
+
+@pytest.fixture
+def doit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """Run doit's command line in this process on a project in tmp_path: (exit code, output)."""
+
+    def run(*args: str, tool: str = "", files: dict[str, str] | None = None) -> tuple[int, str]:
+        project = tmp_path / "proj"
+        project.mkdir(exist_ok=True)
+        (project / "pyproject.toml").write_text(PYPROJECT.format(tool=tool))
+        for name, text in {
+            "requirements.in": "alpha\n",
+            "requirements-dev.in": "-r requirements.txt\n",
+            **(files or {}),
+        }.items():
+            (project / name).write_text(text)
+        monkeypatch.chdir(project)
+        tasks._prepare_state(Path(".doitenv"), Path(".doitenv/doit.sqlite3"))  # what importing dodo.py does
+        capsys.readouterr()
+        # doit's default output stream is the sys.stdout of when doit was imported: hand it this one.
+        main = DoitMain(ModuleTaskLoader(vars(tasks)), extra_config={"GLOBAL": {"outfile": sys.stdout}})
+        code = main.run(list(args))
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+    return run
+
+
+def test_the_graph_lists_every_task_with_its_layer_and_source(doit) -> None:  # type: ignore[no-untyped-def]
+    code, output = doit("list")
+    assert code == 0, output
+    for name in (
+        "venv",
+        "requirements.txt",
+        "requirements-dev.txt",
+        "dev",
+        "prod",
+        "test",
+        "format",
+        "check",
+        "upgrade",
+        "kernel",
+        "watch",
+        "distclean",
+    ):
+        assert f"\n{name} " in "\n" + output, output
+    assert not Path("venv").exists()  # listing starts nothing
+
+
+def test_a_dev_layer_from_pyproject_is_named_as_such(doit) -> None:  # type: ignore[no-untyped-def]
+    tool = 'dev-requirements-from = ["requirements.txt", "group:test"]\n'
+    code, output = doit("list", tool=tool + "\n[dependency-groups]\ntest = ['pytest']\n")
+    assert code == 0, output
+    assert "Pin pyproject.toml's dev sources (layered on requirements.txt) into requirements-dev.txt" in output
+
+
+def test_check_names_every_missing_lock_and_the_command_that_pins_it(doit) -> None:  # type: ignore[no-untyped-def]
+    code, output = doit("check")
+    assert code != 0
+    assert "requirements.txt is missing or was not written by doitenv: run `doit requirements.txt`" in output
+    assert "requirements-dev.txt is missing or was not written by doitenv: run `doit requirements-dev.txt`" in output
+    assert "Traceback" not in output
+
+
+def test_a_missing_uv_is_said_once_naming_the_setting(doit, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """It read "pyproject.toml: pyproject.toml: tool.doitenv asks for uv": two places added the file."""
+    monkeypatch.setitem(sys.modules, "uv", None)  # the doitenv[uv] extra is not installed ...
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))  # ... and no uv on PATH
+    code, output = doit(
+        "venv", tool='backend = "uv"\npython = "' + f"{sys.version_info[0]}.{sys.version_info[1]}" + '"\n'
+    )
+    assert code != 0
+    assert output.count("tool.doitenv asks for uv") == 1, output
+    assert "pyproject.toml: pyproject.toml:" not in output and "Traceback" not in output
+
+
+def test_an_interpreter_that_is_not_there_is_named_with_its_setting(doit) -> None:  # type: ignore[no-untyped-def]
+    code, output = doit("venv", tool='python = "2.1"\n')
+    assert code != 0
+    assert output.count("pyproject.toml: tool.doitenv.python: ") == 1, output
+    assert "Traceback" not in output
+
+
+def test_a_bad_setting_is_one_line_naming_its_key(doit) -> None:  # type: ignore[no-untyped-def]
+    code, output = doit("list", tool='backend = "conda"\n')
+    assert code != 0
+    assert "tool.doitenv.backend must be one of 'pip-tools', 'uv', not 'conda'" in output
+    assert "Traceback" not in output

@@ -1,1 +1,0 @@
-from tests.integration.conftest import backend, new_project  # noqa: F401  (shared fixtures)
