@@ -20,10 +20,10 @@ class Fix(NamedTuple):
     outside: str
 
 
-def unmet(project: dict[str, Any] | None, lock: Path, lock_name: str, fix: Fix, python_version: str) -> list[str]:
+def unmet(build_inputs: dict[str, Any] | None, lock: Path, lock_name: str, fix: Fix, python_version: str) -> list[str]:
     """One line per declared dependency (markers evaluated for `python_version`) that
     `lock` leaves out or pins outside its specifier; each names `fix`."""
-    declared = ((project or {}).get("project") or {}).get("dependencies") or []
+    declared = ((build_inputs or {}).get("project") or {}).get("dependencies") or []
     if not declared:
         return []
     from packaging.markers import default_environment
@@ -33,7 +33,7 @@ def unmet(project: dict[str, Any] | None, lock: Path, lock_name: str, fix: Fix, 
     environment = {key: str(value) for key, value in default_environment().items()}
     if python_version:
         environment["python_version"] = python_version
-    own_name = canonicalize_name(str(project.get("project", {}).get("name", ""))) if project else ""
+    own_name = canonicalize_name(str(build_inputs.get("project", {}).get("name", ""))) if build_inputs else ""
     pinned = locks.pins(lock)
     problems = []
     for text in declared:

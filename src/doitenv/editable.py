@@ -97,20 +97,20 @@ def build_inputs(root: Path, data: dict[str, Any]) -> dict[str, Any] | None:
     return found
 
 
-def key(root: Path, project: dict[str, Any], interpreter: Interpreter) -> str:
+def key(root: Path, build_inputs: dict[str, Any], interpreter: Interpreter) -> str:
     """What the editable wheel depends on; a new key is a new wheel."""
-    described = json.dumps(project, sort_keys=True, default=str)
+    described = json.dumps(build_inputs, sort_keys=True, default=str)
     return files.digest([described, interpreter.path, str(interpreter.signature), str(root.resolve())])[:24]
 
 
 def wheel(
-    root: Path, state_dir: Path, project: dict[str, Any], venv: Venv, backend: Backend, env: Mapping[str, str]
+    root: Path, state_dir: Path, build_inputs: dict[str, Any], venv: Venv, backend: Backend, env: Mapping[str, str]
 ) -> tuple[Path, str]:
     """(the editable wheel for `venv`, its key), built first when it is not cached; `env` holds
     the project's index settings for the build requirements. Raises BuildFailed."""
     try:
         interpreter = Interpreter.at(venv.base_interpreter())
-        wanted = key(root, project, interpreter)
+        wanted = key(root, build_inputs, interpreter)
         # One folder per venv: the test matrix syncs its venvs side by side.
         folder = state_dir / CACHE / venv.path.name / wanted
         built = sorted(folder.glob("*.whl"))

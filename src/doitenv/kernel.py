@@ -59,19 +59,19 @@ def check_name(name: str) -> None:
 
 
 class Kernel:
-    """The kernel of one project's venv: `project` is the name users see ("Python (<project>)")."""
+    """The kernel of one project's venv: `project_name` is the name users see ("Python (<name>)")."""
 
-    def __init__(self, root: Path, venv: Venv, state_dir: Path, project: str, project_venv: bool = True) -> None:
+    def __init__(self, root: Path, venv: Venv, state_dir: Path, project_name: str, project_venv: bool = True) -> None:
         self.root = root
         self.venv = venv
         self.state_dir = state_dir
-        self.project = project
+        self.project_name = project_name
         self.project_venv = project_venv  # False: a venv that is never the kernel (a matrix entry's)
 
     def display_name(self, name: str) -> str:
         """What Jupyter's launcher shows: the project's name, or the kernel's when it was given
         another (two clones of a project must not show the same entry)."""
-        return f"Python ({self.project if name == name_for(self.project) else name})"
+        return f"Python ({self.project_name if name == name_for(self.project_name) else name})"
 
     def record(self) -> dict[str, Any] | None:
         found = files.read_json(self.state_dir / RECORD)

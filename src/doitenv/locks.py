@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from doitenv import files, reqfile, runner
+from doitenv import files, reqcheck, reqfile, runner
 from doitenv.errors import Failure
 
 HEADER = "# doitenv: inputs="
@@ -215,9 +215,9 @@ def check_inputs(inputs: Inputs, layered_on: str | None) -> None:
     problems = []
     for each in inputs.paths:
         if generated and each == path:
-            problems += reqfile.problems(each, root, inputs.texts[each], label="pyproject.toml's sources")
+            problems += reqcheck.problems(each, root, inputs.texts[each], label="pyproject.toml's sources")
         elif each in inputs.texts:
-            problems += reqfile.problems(each, root, inputs.texts[each])
+            problems += reqcheck.problems(each, root, inputs.texts[each])
             for _, included in reqfile.includes(each, inputs.texts[each]):
                 if not included.is_file() and included != root / (layered_on or ""):
                     where, what = files.shown(each, root), files.shown(included, root)

@@ -1,12 +1,12 @@
-"""What a requirements file asks for, read as pip reads it and judged by doitenv itself.
+"""What a requirements file asks for, read as pip reads it.
 
 This is the one reader of requirement files: the lock digests, the include walk, the pins, the
-checks and the secret scan all ask it. It follows pip's own grammar (pip's req_file module:
+checks and the secret scan (reqcheck.py) all ask it. It follows pip's own grammar (pip's req_file module:
 decoding, continuation lines, comments, the split into a requirement and its options, every
 spelling of an option); tests/unit/test_reqfile.py holds it against pip's parser.
 
 pip's verdict on a malformed line depends on its version: pip 23.2 took `alpha>=>2` as a legacy
-specifier, pip 24.1 and later refuse it. So every requirement line is checked here with
+specifier, pip 24.1 and later refuse it. So reqcheck.py checks every requirement line with
 `packaging`, against PEP 508, before any resolver runs: one verdict whatever pip is installed.
 
 The index options a file names (`--index-url`, `--extra-index-url`, `--find-links`,
@@ -27,15 +27,10 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from doitenv import files
-
 # What pip and uv expand in a requirements file: ${NAME}, upper case, digits and underscores.
 ENV_REFERENCE = re.compile(r"\$\{([A-Z0-9_]+)\}")
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _COMMENT = re.compile(r"(^|\s+)#.*$")
-_ARCHIVE = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
-# Prefixes of the access tokens of GitHub, GitLab, PyPI and npm.
-_TOKEN_PREFIXES = ("ghp_", "gho_", "ghs_", "github_pat_", "glpat-", "pypi-", "npm_")
 
 
 class UnreadableFile(Exception):
@@ -276,7 +271,7 @@ def editable_paths(text: str, root: Path) -> list[Path]:
         if value:
             if value.startswith("file:"):
                 found.append(local_path(value, root / "x"))
-            elif not _URL.match(value):
+            elif not URL.match(value):
                 found.append(root / value.split("#", 1)[0])
     return found
 
@@ -304,102 +299,8 @@ def expand(value: str) -> str:
     return ENV_REFERENCE.sub(lambda match: os.environ.get(match.group(1), match.group(0)), value)
 
 
-def problems(path: Path, root: Path, text: str, label: str | None = None) -> list[str]:
-    """One message per bad line of a requirements file, naming the file (or `label`, for text
-    doitenv made from pyproject.toml), the line and the fix. An environment reference that is
-    not set is one too: these are read when a lock is compiled or synced, which needs them."""
-    found = []
-    for entry in entries(text):
-        line = entry.line
-        where = label or f"{files.shown(path, root)}, line {line.number}"
-        problem = _line_problem(entry, path, root)
-        if problem is None:
-            problem = _secret_problem(line.text)
-        if problem is None:
-            unset = [ref for ref in ENV_REFERENCE.findall(line.text) if ref not in os.environ]
-            if unset:
-                problem = (
-                    f"uses ${{{unset[0]}}}, which is not set: set {unset[0]} in the environment "
-                    "(the lock keeps the reference, never its value)"
-                )
-        if problem is not None:
-            found.append(f"{where}: {problem}")
-    return found
-
-
-def _line_problem(entry: Entry, source: Path, root: Path) -> str | None:
-    for value in entry.values("--find-links"):
-        if value and is_local(value):
-            target = os.path.normcase(os.path.realpath(local_path(value, source)))
-            project = os.path.normcase(os.path.realpath(root))
-            if os.path.commonpath([target, project]) != project:
-                return (
-                    f"--find-links {value} is outside the project, so a clone would not find it: "
-                    "move the folder into the project, or serve it from an index"
-                )
-    # Other options: pip and uv judge them, and both refuse unknown ones.
-    requirement = entry.requirement
-    if not requirement:
-        return None
-    if _URL.match(requirement) or _looks_like_path(requirement):
-        return None  # a bare URL or path: pip reads the name from what it points to
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    try:
-        parsed = Requirement(requirement)
-    except InvalidRequirement as exc:
-        reason = str(exc).splitlines()[0]
-        name = re.split(r"[^A-Za-z0-9._-]", requirement, maxsplit=1)[0] or "name"
-        return f"{requirement!r} is not a valid requirement ({reason}): write it as PEP 508 says, e.g. '{name}>=2'"
-    if parsed.url is not None:
-        url = urlsplit(parsed.url)
-        if not url.scheme or (not url.netloc and url.scheme != "file"):
-            return (
-                f"{parsed.url!r} is not a URL: write {parsed.name} @ https://host/path "
-                f"or {parsed.name} @ file:///absolute/path"
-            )
-    return None
-
-
-def _looks_like_path(requirement: str) -> bool:
-    """pip reads a line as a path when it has a path separator, starts with a dot or names an
-    archive (and a `name @ url` line as a requirement)."""
-    if " @ " in requirement or ";" in requirement:
-        return False
-    return (
-        "/" in requirement
-        or "\\" in requirement
-        or requirement.startswith((".", "~"))
-        or requirement.lower().endswith(_ARCHIVE)
-    )
-
-
-def _secret_problem(text: str) -> str | None:
-    """A password or token written into a URL would reach the lock, git and every log."""
-    for word in re.split(r"[\s=]+", text):
-        url = urlsplit(word) if _URL.match(word) else None
-        # Over ssh the user part is an account name (git@host), not a secret.
-        if url is None or "@" not in url.netloc or not url.scheme.endswith(("http", "https")):
-            continue
-        netloc = url.netloc
-        user, has_password, password = netloc.rsplit("@", 1)[0].partition(":")
-        # A lone user part is a token when it looks like one (a keyring user name is not).
-        secret = password if has_password else (user if _looks_like_token(user) else "")
-        if ENV_REFERENCE.sub("", secret):
-            host = netloc.rsplit("@", 1)[1]
-            return (
-                f"the URL for {host} holds a credential as plain text, which would reach the lock and git: "
-                f"write it as an environment reference, https://${{TOKEN}}@{host}/…, and set TOKEN"
-            )
-    return None
-
-
-def _looks_like_token(user: str) -> bool:
-    return user.startswith(_TOKEN_PREFIXES) or (len(user) >= 20 and any(c.isdigit() for c in user))
-
-
 def is_local(value: str) -> bool:
-    return not _URL.match(value) or value.startswith("file:")
+    return not URL.match(value) or value.startswith("file:")
 
 
 def local_path(value: str, source: Path) -> Path:

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from doitenv import editable, files, reqfile, runner
+from doitenv import editable, files, reqcheck, reqfile, runner
 from doitenv.errors import Failure
 from doitenv.venv import Venv
 
@@ -31,13 +31,13 @@ class SyncError(Failure):
     """The venv could not be synced; the message says which lock and why."""
 
 
-def wanted_state(lock: Path, project: dict[str, Any] | None) -> dict[str, Any]:
+def wanted_state(lock: Path, build_inputs: dict[str, Any] | None) -> dict[str, Any]:
     return {
         # The project's folder: a copy carries the venv, and so this record, along.
         "folder": os.path.realpath(lock.parent),
         "lock": lock.name,
         "lock_digest": files.digest([lock.read_bytes()]) if lock.exists() else None,
-        "project_digest": files.digest([json.dumps(project, sort_keys=True, default=str)]),
+        "project_digest": files.digest([json.dumps(build_inputs, sort_keys=True, default=str)]),
     }
 
 
@@ -55,12 +55,13 @@ def held_lock(venv: Venv) -> str | None:
     return record.get("lock") if isinstance(record, dict) else None
 
 
-def why_unsynced(venv: Venv, lock: Path, project: dict[str, Any] | None) -> str | None:
-    """Why `venv` does not hold exactly `lock` (plus the project), or None if it does."""
+def why_unsynced(venv: Venv, lock: Path, build_inputs: dict[str, Any] | None) -> str | None:
+    """Why `venv` does not hold exactly `lock` (plus the project built from `build_inputs`,
+    editable.build_inputs), or None if it does."""
     record = files.read_json(venv.path / _SYNCED)
     if record is None:
         return f"{venv.path.name}/ is not synced to any lock yet"
-    wanted = wanted_state(lock, project)
+    wanted = wanted_state(lock, build_inputs)
     if record.get("folder") is None:
         return f"{venv.path.name}/ was synced by an older doitenv, whose record did not name the project's folder"
     if record.get("folder") != wanted["folder"]:
@@ -76,27 +77,31 @@ def why_unsynced(venv: Venv, lock: Path, project: dict[str, Any] | None) -> str 
     return None
 
 
-def sync(venv: Venv, lock: Path, root: Path, state_dir: Path, project: dict[str, Any] | None, backend: Backend) -> None:
+def sync(
+    venv: Venv, lock: Path, root: Path, state_dir: Path, build_inputs: dict[str, Any] | None, backend: Backend
+) -> None:
     """Sync `venv` to `lock`, with the project editable when it declares one."""
     text = lock.read_text(encoding="utf-8", errors="replace")
     # A lock edited by hand is judged like an .in file, and an index credential it refers to
     # must be set, before the venv is touched.
-    problems = reqfile.problems(lock, root, text)
+    problems = reqcheck.problems(lock, root, text)
     if problems:
         raise SyncError("\n".join(problems) + f"; so {venv.path.name}/ is unchanged")
     record = venv.path / _SYNCED
     held = files.read_json(record)
     before = venv.installed()
-    wanted = wanted_state(lock, project)
+    wanted = wanted_state(lock, build_inputs)
     # Until the new record is written, a kill or a full disk leaves the venv marked unsynced.
     record.unlink(missing_ok=True)
     try:
         # Built (or found cached) before anything in the venv changes.
         index = backend.index_environment(reqfile.index_options({lock: text}))
-        built = editable.wheel(root, state_dir, project, venv, backend, index) if project is not None else None
+        built = (
+            editable.wheel(root, state_dir, build_inputs, venv, backend, index) if build_inputs is not None else None
+        )
         if built is not None:
             editable.remove_cut_short(venv, built[0])
-        backend.sync(venv, lock, text, root, with_project=project is not None)
+        backend.sync(venv, lock, text, root, with_project=build_inputs is not None)
     except (runner.CommandFailed, editable.BuildFailed) as failed:
         unchanged = venv.installed() == before
         # The backends check everything before they change anything: a venv that still holds

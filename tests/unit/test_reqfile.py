@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from doitenv import reqfile
+from doitenv import reqcheck, reqfile
 from doitenv.backends.uv import uv_environment
 
 
 def _problems(tmp_path: Path, text: str) -> list[str]:
-    return reqfile.problems(tmp_path / "requirements.in", tmp_path, text)
+    return reqcheck.problems(tmp_path / "requirements.in", tmp_path, text)
 
 
 def test_logical_lines_join_continuations_and_drop_comments() -> None:

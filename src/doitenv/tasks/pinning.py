@@ -20,12 +20,13 @@ def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
     """Pin the layer's lock; `upgrade` (--upgrade, --upgrade-package X) pins even a fresh one."""
     lock, root = layer.lock, project.root
     with changing(project):
-        stale = project.lock_staleness(layer)
+        # Read once: staleness, checks, index options and the lock's digest all come from it.
+        inputs, shape = layer.read_inputs(root), project.lock_shape()
+        stale = locks.why_stale(lock, inputs, shape)
         if not upgrade and stale is None:
             return  # another doit process pinned it while this one waited
-        inputs = layer.read_inputs(root)
         locks.check_inputs(inputs, layer.below)
-        shape, pinner = project.lock_shape(), project.pinner()
+        pinner = project.pinner()
         _say_if_resolved_for_another_python(project, lock)
         # A hand-edited lock is pinned again from the edits (the resolver keeps a version the
         # inputs allow) but never keeps a hash it did not compute itself.

@@ -1,0 +1,113 @@
+"""What doitenv refuses in a requirements file before any resolver or installer reads it: a
+line that is no PEP 508 requirement, a local folder outside the project, a credential written
+as plain text, an environment reference that is not set. Each is one message naming the file,
+the line and the fix. The lines are read by reqfile.py, as pip reads them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from doitenv import files
+from doitenv.reqfile import ENV_REFERENCE, URL, Entry, entries, is_local, local_path
+
+_ARCHIVE = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
+# Prefixes of the access tokens of GitHub, GitLab, PyPI and npm.
+_TOKEN_PREFIXES = ("ghp_", "gho_", "ghs_", "github_pat_", "glpat-", "pypi-", "npm_")
+
+
+def problems(path: Path, root: Path, text: str, label: str | None = None) -> list[str]:
+    """One message per bad line of a requirements file, naming the file (or `label`, for text
+    doitenv made from pyproject.toml), the line and the fix. An environment reference that is
+    not set is one too: these are read when a lock is compiled or synced, which needs them."""
+    found = []
+    for entry in entries(text):
+        line = entry.line
+        where = label or f"{files.shown(path, root)}, line {line.number}"
+        problem = _line_problem(entry, path, root)
+        if problem is None:
+            problem = _secret_problem(line.text)
+        if problem is None:
+            unset = [ref for ref in ENV_REFERENCE.findall(line.text) if ref not in os.environ]
+            if unset:
+                problem = (
+                    f"uses ${{{unset[0]}}}, which is not set: set {unset[0]} in the environment "
+                    "(the lock keeps the reference, never its value)"
+                )
+        if problem is not None:
+            found.append(f"{where}: {problem}")
+    return found
+
+
+def _line_problem(entry: Entry, source: Path, root: Path) -> str | None:
+    for value in entry.values("--find-links"):
+        if value and is_local(value):
+            target = os.path.normcase(os.path.realpath(local_path(value, source)))
+            project = os.path.normcase(os.path.realpath(root))
+            if os.path.commonpath([target, project]) != project:
+                return (
+                    f"--find-links {value} is outside the project, so a clone would not find it: "
+                    "move the folder into the project, or serve it from an index"
+                )
+    # Other options: pip and uv judge them, and both refuse unknown ones.
+    requirement = entry.requirement
+    if not requirement:
+        return None
+    if URL.match(requirement) or _looks_like_path(requirement):
+        return None  # a bare URL or path: pip reads the name from what it points to
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        parsed = Requirement(requirement)
+    except InvalidRequirement as exc:
+        reason = str(exc).splitlines()[0]
+        name = re.split(r"[^A-Za-z0-9._-]", requirement, maxsplit=1)[0] or "name"
+        return f"{requirement!r} is not a valid requirement ({reason}): write it as PEP 508 says, e.g. '{name}>=2'"
+    if parsed.url is not None:
+        url = urlsplit(parsed.url)
+        if not url.scheme or (not url.netloc and url.scheme != "file"):
+            return (
+                f"{parsed.url!r} is not a URL: write {parsed.name} @ https://host/path "
+                f"or {parsed.name} @ file:///absolute/path"
+            )
+    return None
+
+
+def _looks_like_path(requirement: str) -> bool:
+    """pip reads a line as a path when it has a path separator, starts with a dot or names an
+    archive (and a `name @ url` line as a requirement)."""
+    if " @ " in requirement or ";" in requirement:
+        return False
+    return (
+        "/" in requirement
+        or "\\" in requirement
+        or requirement.startswith((".", "~"))
+        or requirement.lower().endswith(_ARCHIVE)
+    )
+
+
+def _secret_problem(text: str) -> str | None:
+    """A password or token written into a URL would reach the lock, git and every log."""
+    for word in re.split(r"[\s=]+", text):
+        url = urlsplit(word) if URL.match(word) else None
+        # Over ssh the user part is an account name (git@host), not a secret.
+        if url is None or "@" not in url.netloc or not url.scheme.endswith(("http", "https")):
+            continue
+        netloc = url.netloc
+        user, has_password, password = netloc.rsplit("@", 1)[0].partition(":")
+        # A lone user part is a token when it looks like one (a keyring user name is not).
+        secret = password if has_password else (user if _looks_like_token(user) else "")
+        if ENV_REFERENCE.sub("", secret):
+            host = netloc.rsplit("@", 1)[1]
+            return (
+                f"the URL for {host} holds a credential as plain text, which would reach the lock and git: "
+                f"write it as an environment reference, https://${{TOKEN}}@{host}/…, and set TOKEN"
+            )
+    return None
+
+
+def _looks_like_token(user: str) -> bool:
+    return user.startswith(_TOKEN_PREFIXES) or (len(user) >= 20 and any(c.isdigit() for c in user))
