@@ -45,7 +45,7 @@ class Config:
     backend: str = "pip-tools"
     hashes: bool = False  # --generate-hashes: every sync runs in pip's hash-checking mode
     pythons: tuple[str, ...] = ()  # more interpreters to test on, each with a venv of its own
-    # One lock for every Python of a range and every platform, resolved by uv (see resolvers.py).
+    # One lock for every Python of a range and every platform, pinned by uv (see backends/uv.py).
     universal: bool = False
     universal_python: str | None = None  # the range; None: [project].requires-python
     # Where each lock's requirements come from (see sources.py); None: the .in file alone.
@@ -138,7 +138,8 @@ def load(root: Path) -> Config:
     for setting in ("requirements_from", "dev_requirements_from"):
         if values.get(setting) is not None:
             values[f"{setting}_text"] = sources.input_text(values[setting], data)
-    requires = (data.get("project") or {}).get("requires-python")
+    table = data.get("project")
+    requires = table.get("requires-python") if isinstance(table, dict) else None
     config = Config(
         root=root,
         build_inputs=editable.build_inputs(root, data),

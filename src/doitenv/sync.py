@@ -116,8 +116,9 @@ def sync(
         wheel_file, key = built
         try:
             editable.install(venv, root, wheel_file, key)
-        except (OSError, Failure, runner.CommandFailed) as exc:
-            # Failure: the wheel cannot be installed (see editable.install).
+        except (OSError, ValueError, Failure, runner.CommandFailed) as exc:
+            # Failure and ValueError: the wheel or the venv cannot take it (a bad entry point, a
+            # path outside the venv, an unreadable answer from its Python; see editable.install).
             name = venv.path.name
             raise SyncError(
                 f"{files.shown(lock, root)}: could not install the project's editable wheel into {name}/ ({exc}), "

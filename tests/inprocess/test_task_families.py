@@ -112,3 +112,10 @@ def test_a_bad_setting_is_one_line_naming_its_key(doit) -> None:  # type: ignore
     assert code != 0
     assert "tool.doitenv.backend must be one of 'pip-tools', 'uv', not 'conda'" in output
     assert "Traceback" not in output
+
+
+def test_a_matrix_entry_whose_python_is_missing_says_which_entry(doit) -> None:  # type: ignore[no-untyped-def]
+    code, output = doit("--single", "matrix:2.1", tool='pythons = ["2.1"]\n')
+    assert code != 0
+    assert "Python 2.1 (py2.1/): pyproject.toml: tool.doitenv.python: no Python interpreter '2.1'" in output
+    assert "Traceback" not in output

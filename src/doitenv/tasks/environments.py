@@ -53,7 +53,7 @@ def _running_tools_missing(project: Project, lock: Path) -> list[str]:
     """What runs this doit process and a sync to `lock` would remove (doitenv itself stays
     when it is the project being installed)."""
     kept = set(locks.pins(lock))
-    if project.config.build_inputs is not None and project.config.project_name == "doitenv":
+    if ((project.config.build_inputs or {}).get("project") or {}).get("name") == "doitenv":
         kept.add("doitenv")
     return [name for name in ("doit", "pip-tools", "doitenv") if name not in kept]
 

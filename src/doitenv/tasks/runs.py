@@ -16,9 +16,11 @@ from typing import Any
 
 from doitenv import files, hooks, inputs, runner, sync, testrun
 from doitenv.errors import Failure
+from doitenv.interpreter import InterpreterNotFound
 from doitenv.project import Project
 from doitenv.tasks.access import using
 from doitenv.tasks.environments import sync_env
+from doitenv.tasks.failures import message
 from doitenv.tasks.venv import make_venv
 from doitenv.watch import Watch, dodo_file, doit_command
 
@@ -201,9 +203,9 @@ def run_matrix_entry(project: Project) -> dict[str, str]:
         sync_env(project, project.dev)
         before = _test_state(project, [])
         run_tests(project, [])
-    except Failure as failed:
+    except (Failure, InterpreterNotFound) as failed:
         # The last line says what and where: name the entry first on it.
-        *details, last = str(failed).splitlines() or [""]
+        *details, last = (message(failed) or str(failed)).splitlines() or [""]
         raise Failure("\n".join([*details, f"{where}: {last}"])) from None
     return _cache_the_pass(project, [], before)
 
