@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from doitenv import files
 from doitenv.reqfile import ENV_REFERENCE, URL, Entry, entries, is_local, local_path
@@ -89,24 +89,42 @@ def _looks_like_path(requirement: str) -> bool:
     )
 
 
+# Query parameters that carry a credential (`?token=…`, `&private_token=…`, `?X-Amz-Signature=…`):
+# matched as words of the parameter's name, whatever its case and separators.
+_SECRET_WORDS = {"token", "key", "password", "passwd", "pwd", "secret", "auth", "signature", "sig", "credential"}
+_SECRET_NAMES = {"apikey", "accesstoken", "authtoken", "privatetoken", "accesskey", "secretkey"}
+
+
 def _secret_problem(text: str) -> str | None:
-    """A password or token written into a URL would reach the lock, git and every log."""
-    for word in re.split(r"[\s=]+", text):
+    """A password or token written into a URL (its user part or its query) would reach the
+    lock, git and every log. The message never repeats it."""
+    for word in text.split():
+        if word.startswith("-") and "=" in word:
+            word = word.split("=", 1)[1]  # --index-url=https://…
         url = urlsplit(word) if URL.match(word) else None
-        # Over ssh the user part is an account name (git@host), not a secret.
-        if url is None or "@" not in url.netloc or not url.scheme.endswith(("http", "https")):
+        if url is None or not url.scheme.endswith(("http", "https")):
             continue
-        netloc = url.netloc
-        user, has_password, password = netloc.rsplit("@", 1)[0].partition(":")
-        # A lone user part is a token when it looks like one (a keyring user name is not).
-        secret = password if has_password else (user if _looks_like_token(user) else "")
-        if ENV_REFERENCE.sub("", secret):
-            host = netloc.rsplit("@", 1)[1]
-            return (
-                f"the URL for {host} holds a credential as plain text, which would reach the lock and git: "
-                f"write it as an environment reference, https://${{TOKEN}}@{host}/…, and set TOKEN"
-            )
+        host = url.netloc.rsplit("@", 1)[-1]
+        if "@" in url.netloc:
+            # Over ssh the user part is an account name (git@host), not a secret: http(s) only.
+            user, has_password, password = url.netloc.rsplit("@", 1)[0].partition(":")
+            # A lone user part is a token when it looks like one (a keyring user name is not).
+            secret = password if has_password else (user if _looks_like_token(user) else "")
+            if ENV_REFERENCE.sub("", secret):
+                return _plain_text_credential(host, f"https://${{TOKEN}}@{host}/…")
+        for name, value in parse_qsl(url.query, keep_blank_values=True):
+            words = {word.lower() for word in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", name)}
+            joined = re.sub(r"[^a-z]", "", name.lower())
+            if (words & _SECRET_WORDS or joined in _SECRET_NAMES) and ENV_REFERENCE.sub("", value):
+                return _plain_text_credential(host, f"…?{name}=${{TOKEN}}")
     return None
+
+
+def _plain_text_credential(host: str, instead: str) -> str:
+    return (
+        f"the URL for {host} holds a credential as plain text, which would reach the lock and git: "
+        f"write it as an environment reference, {instead}, and set TOKEN"
+    )
 
 
 def _looks_like_token(user: str) -> bool:

@@ -20,6 +20,7 @@ CASES = [
     ("requirements.in", 'beta; python_version >> "3"\n', "line 1: 'beta; python_version >> \"3\"' is not a valid"),
     ("requirements.in", "beta @ notaurl\n", "requirements.in, line 1: 'notaurl' is not a URL"),
     ("requirements.in", "--index-url https://me:s3cret@example.invalid/simple\nalpha\n", "holds a credential"),
+    ("requirements.in", "--extra-index-url https://example.invalid/simple?token=s3cret\nalpha\n", "holds a credential"),
     ("requirements.in", "alpha\n--frobnicate\n", "frobnicate"),
     ("requirements.in", "-r nowhere.in\nalpha\n", "nowhere.in"),
     ("requirements-dev.in", "pytest\n", "does not layer on requirements.txt"),

@@ -198,6 +198,18 @@ def test_what_pip_reads_as_valid_passes(tmp_path: Path, line: str, monkeypatch: 
         "--extra-index-url=https://${USER}:s3cret@example.invalid/simple",
         "alpha @ https://glpat-s3cret@example.invalid/alpha.whl",
         "--find-links https://ab12cd34ef56gh78s3cret@example.invalid/wheels/",
+        # In the query string, under every name services use for one.
+        "--extra-index-url https://example.invalid/simple?token=s3cret",
+        "--extra-index-url=https://example.invalid/simple?token=s3cret",
+        "-i https://example.invalid/simple/?x=1&access_token=s3cret",
+        "--index-url https://example.invalid/simple?private_token=s3cret",
+        "--find-links https://example.invalid/wheels?apiKey=s3cret",
+        "--find-links https://example.invalid/wheels?api-key=s3cret",
+        "--find-links https://example.invalid/wheels?apikey=s3cret",
+        "-i https://example.invalid/simple?password=s3cret",
+        "-i https://example.invalid/simple?secret=s3cret",
+        "-i https://example.invalid/simple?auth=s3cret",
+        "alpha @ https://example.invalid/alpha-1.0-py3-none-any.whl?X-Amz-Signature=s3cret&X-Amz-Credential=s3cret",
     ],
 )
 def test_a_literal_credential_is_refused_without_repeating_it(tmp_path: Path, line: str) -> None:
@@ -205,6 +217,21 @@ def test_a_literal_credential_is_refused_without_repeating_it(tmp_path: Path, li
     assert len(found) == 1
     assert "holds a credential as plain text" in found[0] and "${TOKEN}" in found[0]
     assert "s3cret" not in found[0]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "--extra-index-url https://example.invalid/simple?token=${TOKEN}",
+        "--extra-index-url https://example.invalid/simple?page=2&format=json",  # no credential
+        "--index-url https://example.invalid/simple?keyboard=us",  # a word, not a key
+    ],
+)
+def test_a_query_without_a_literal_credential_passes(
+    tmp_path: Path, line: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOKEN", "t")
+    assert _problems(tmp_path, line + "\n") == []
 
 
 def test_an_environment_reference_must_be_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
