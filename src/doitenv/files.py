@@ -14,7 +14,10 @@ from typing import Any
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that a reader sees the old file or the new one, never half.
-    The file keeps its permissions, or gets those of any new file (a lock is for the team)."""
+    The file keeps its permissions, or gets those of any new file (a lock is for the team). A
+    symlink stays one: its target is what is written (a project may keep its locks elsewhere)."""
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import pytest
+
 from tests.helpers import ProjectFactory
 
 SUBFOLDER = """\
@@ -65,3 +70,20 @@ def test_a_byte_order_mark_works_and_an_unknown_encoding_gets_one_message(new_pr
     result = project.doit("requirements.txt", ok=False)
     assert "requirements.in is not valid utf-8 (byte 7): save it as UTF-8" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symlinks need privileges on Windows")
+def test_a_lock_that_is_a_symlink_stays_one_and_its_target_is_pinned(new_project: ProjectFactory) -> None:
+    """`requirements.txt -> locks/requirements.txt` was replaced by a regular file, the target left stale."""
+    project = new_project()
+    project.doit("requirements.txt")
+    (project.path / "locks").mkdir()
+    (project.path / "requirements.txt").rename(project.path / "locks" / "requirements.txt")
+    (project.path / "requirements.txt").symlink_to(Path("locks") / "requirements.txt")
+    project.write("requirements.in", "alpha\ndelta\n")
+    project.doit("dev")
+    assert (project.path / "requirements.txt").is_symlink()
+    assert "delta==1.0" in project.pins("locks/requirements.txt")
+    assert "delta==1.0" in project.installed()
+    assert project.doit("dev").ran == []
+    project.doit("check")

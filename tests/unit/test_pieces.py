@@ -98,6 +98,19 @@ def test_the_state_folder_is_ignored_even_when_another_process_made_it_first(tmp
     assert (state / ".gitignore").read_text().endswith("*\n")
 
 
+@pytest.mark.skipif(os.name == "nt", reason="symlinks need privileges on Windows")
+def test_an_atomic_write_through_a_symlink_writes_its_target(tmp_path: Path) -> None:
+    (tmp_path / "locks").mkdir()
+    target = tmp_path / "locks" / "requirements.txt"
+    target.write_bytes(b"alpha==1.0\n")
+    link = tmp_path / "requirements.txt"
+    link.symlink_to(Path("locks") / "requirements.txt")
+    files.write_atomic(link, b"alpha==2.0\n")
+    assert link.is_symlink() and os.readlink(link) == os.path.join("locks", "requirements.txt")
+    assert target.read_bytes() == b"alpha==2.0\n"
+    assert sorted(p.name for p in (tmp_path / "locks").iterdir()) == ["requirements.txt"]  # no scratch left
+
+
 @pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")
 def test_an_atomic_write_keeps_a_files_permissions_or_gives_a_new_one_the_usual(tmp_path: Path) -> None:
     umask = os.umask(0o022)
