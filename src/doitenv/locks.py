@@ -169,6 +169,8 @@ def why_stale(lock: str, inputs: Inputs, shape: LockShape) -> str | None:
     when it is: missing, never written by doitenv or by an older one, its inputs changed, or its
     body no longer what its first line records (edited by hand)."""
     path = inputs.root / lock
+    if conflicted(path):
+        return f"{lock} has merge conflicts from git"
     found = recorded(path)
     if found is None:
         return f"{lock} is missing" if not path.exists() else f"{lock} was not written by doitenv"
@@ -185,6 +187,14 @@ def why_stale(lock: str, inputs: Inputs, shape: LockShape) -> str | None:
     if found.body != body_digest(body):
         return f"{lock} was edited by hand: its pins are not the ones doitenv wrote from its inputs"
     return None
+
+
+def conflicted(lock: Path) -> bool:
+    """Did git leave merge conflict markers in the lock?"""
+    try:
+        return reqfile.conflict_sides(read_requirements(lock)) is not None
+    except (OSError, LockError):
+        return False
 
 
 def edited_by_hand(lock: Path) -> bool:
@@ -251,7 +261,8 @@ def compile_lock(
     `lock` stays byte for byte. A generated top input is written for the resolver and removed
     after it. The index options of the inputs are written into the lock. The resolver starts
     from what `keep` says of the current lock: "pins" (all of it), "versions" (its requirement
-    lines without their hashes, which both resolvers would otherwise copy) or "nothing"."""
+    lines without their hashes, which both resolvers would otherwise copy; of a lock git left
+    conflicted, those both sides agree on) or "nothing"."""
     root, in_file = inputs.root, inputs.in_file
     target = root / lock
     scratch = target.with_name(f".{target.name}.doitenv-compile")
@@ -259,7 +270,7 @@ def compile_lock(
     if target.exists() and keep == "pins":
         shutil.copyfile(target, scratch)
     elif target.exists() and keep == "versions":
-        kept = [entry.requirement for entry in reqfile.entries(read_requirements(target)) if entry.requirement]
+        kept = reqfile.agreed_requirements(read_requirements(target))
         scratch.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
     else:
         scratch.unlink(missing_ok=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from doitenv import files
-from doitenv.reqfile import ENV_REFERENCE, URL, Entry, entries, is_local, local_path
+from doitenv.reqfile import ENV_REFERENCE, URL, Entry, conflict_sides, entries, is_local, local_path
 
 _ARCHIVE = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 # Prefixes of the access tokens of GitHub, GitLab, PyPI and npm.
@@ -23,6 +23,9 @@ def problems(path: Path, root: Path, text: str, label: str | None = None) -> lis
     """One message per bad line of a requirements file, naming the file (or `label`, for text
     doitenv made from pyproject.toml), the line and the fix. An environment reference that is
     not set is one too: these are read when a lock is compiled or synced, which needs them."""
+    if conflict_sides(text) is not None:
+        where = label or files.shown(path, root)
+        return [f"{where} has merge conflicts from git (<<<<<<< markers): resolve them in it, then run doit again"]
     found = []
     for entry in entries(text):
         line = entry.line

@@ -226,6 +226,41 @@ def includes(path: Path, text: str) -> list[tuple[str, Path]]:
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?:===?\s*([^\s;,]+)|@)")
 
 
+def conflict_sides(text: str) -> tuple[str, str] | None:
+    """A file git left with merge conflict markers, as each side of the merge wrote it: (ours,
+    theirs), the lines outside the conflicts in both (diff3's base section in neither); None
+    when the file has no conflict."""
+    ours: list[str] = []
+    theirs: list[str] = []
+    side = ""
+    found = False
+    for line in text.splitlines(keepends=True):
+        bare = line.rstrip("\r\n")
+        if bare.startswith("<<<<<<<") and not side:
+            side, found = "ours", True
+        elif bare.startswith("|||||||") and side == "ours":
+            side = "base"
+        elif bare == "=======" and side in ("ours", "base"):
+            side = "theirs"
+        elif bare.startswith(">>>>>>>") and side == "theirs":
+            side = ""
+        else:
+            if side in ("", "ours"):
+                ours.append(line)
+            if side in ("", "theirs"):
+                theirs.append(line)
+    return ("".join(ours), "".join(theirs)) if found else None
+
+
+def agreed_requirements(text: str) -> list[str]:
+    """The requirement lines both sides of a conflicted file hold alike (every line, when it has
+    no conflict)."""
+    sides = conflict_sides(text)
+    ours, theirs = sides if sides is not None else (text, text)
+    other = {entry.requirement for entry in entries(theirs) if entry.requirement}
+    return [entry.requirement for entry in entries(ours) if entry.requirement and entry.requirement in other]
+
+
 def pins(text: str) -> dict[str, str]:
     """{normalized name: version} of what a lock's `text` pins; a direct reference (`name @ url`)
     is pinned to what the URL holds, with no version ('')."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from doitenv import locks, runner, sync
+from doitenv import locks, reqfile, runner, sync
 from doitenv.errors import Failure
 from doitenv.interpreter import InterpreterNotFound
 from doitenv.layers import Layer
@@ -30,8 +30,15 @@ def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
         _say_if_resolved_for_another_python(project, lock)
         # A hand-edited lock is pinned again from the edits (the resolver keeps a version the
         # inputs allow) but never keeps a hash it did not compute itself.
-        edited = locks.edited_by_hand(root / lock)
-        if stale not in (None, locks.INPUTS_CHANGED) and not upgrade:
+        conflicted = locks.conflicted(root / lock)
+        edited = conflicted or locks.edited_by_hand(root / lock)
+        if conflicted:
+            agreed = len(reqfile.agreed_requirements(locks.read_requirements(root / lock)))
+            print(
+                f"doitenv: {stale}: pinning it again from {layer.source} (as merged), starting from the {agreed} "
+                f"pins both sides agree on; commit the result"
+            )
+        elif stale not in (None, locks.INPUTS_CHANGED) and not upgrade:
             print(f"doitenv: {stale}: pinning it again from {layer.source}")
         print(f"doitenv: pinning {layer.source} into {lock} for {shape.target}")
 
@@ -80,6 +87,11 @@ def check(project: Project) -> None:
     for layer in project.layers:
         lock = layer.lock
         found = locks.recorded(project.root / lock)
+        if locks.conflicted(project.root / lock):
+            problems.append(
+                f"{lock} has merge conflicts from git: run `doit {lock}` to pin it again from {layer.source}"
+            )
+            continue
         if found is None:
             problems.append(f"{lock} is missing or was not written by doitenv: run `doit {lock}`")
             continue
