@@ -269,3 +269,19 @@ def test_index_options_reach_the_lock_relative_to_it(tmp_path: Path, monkeypatch
     monkeypatch.setenv("TOKEN", "t0k")
     url = "https://t0k@example.invalid/simple"
     assert uv_environment(options) == {"UV_INDEX_URL": url, "UV_DEFAULT_INDEX": url}
+
+
+def test_a_conflicted_file_is_read_as_each_side_wrote_it() -> None:
+    text = (
+        "<<<<<<< HEAD\n# doitenv: inputs=aa\n||||||| base\n# doitenv: inputs=00\n=======\n# doitenv: inputs=bb\n"
+        ">>>>>>> other\nalpha==1.0\n<<<<<<< HEAD\nbeta==1.0\ngamma==1.0\n=======\nbeta==2.0\ngamma==1.0\n"
+        ">>>>>>> other\n"
+    )
+    sides = reqfile.conflict_sides(text)
+    assert sides == (
+        "# doitenv: inputs=aa\nalpha==1.0\nbeta==1.0\ngamma==1.0\n",
+        "# doitenv: inputs=bb\nalpha==1.0\nbeta==2.0\ngamma==1.0\n",
+    )
+    assert reqfile.agreed_requirements(text) == ["alpha==1.0", "gamma==1.0"]
+    assert reqfile.conflict_sides("alpha==1.0\n# =======\n") is None
+    assert reqfile.agreed_requirements("alpha==1.0\n") == ["alpha==1.0"]
