@@ -90,3 +90,22 @@ def test_check_before_the_first_lock_names_only_the_missing_lock(new_project: Pr
     output = project.doit("check", ok=False).output
     assert "requirements.txt is missing or was not written by doitenv: run `doit requirements.txt`" in output
     assert "depends on" not in output
+
+
+def test_an_upgrade_the_dev_layer_cannot_follow_changes_no_lock(new_project: ProjectFactory) -> None:
+    """The runtime lock was left upgraded and the dev lock not: dev, test and check failed after."""
+    project = new_project(requirements="alpha\nbeta<2\n", dev_requirements="-r requirements.txt\nneeds-old-beta\n")
+    project.doit("dev")
+    project.write("requirements.in", "alpha\n")  # beta may move to 2.0 now, but the dev layer needs beta<2
+    project.doit("dev")
+    assert "beta==1.0" in project.pins("requirements.txt")
+    before = {lock: (project.path / lock).read_bytes() for lock in ("requirements.txt", "requirements-dev.txt")}
+    result = project.doit("upgrade", ok=False)
+    last = result.output.strip().splitlines()[-1]
+    assert last == (
+        "doit upgrade: requirements-dev.txt could not be pinned on top of the upgraded requirements.txt, so "
+        "every lock is as it was before the upgrade"
+    ), result.output
+    assert {lock: (project.path / lock).read_bytes() for lock in before} == before
+    project.doit("check")
+    assert project.doit("dev").ran == []

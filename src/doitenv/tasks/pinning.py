@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from doitenv import locks, reqfile, runner, sync
+from doitenv import files, locks, reqfile, runner, sync
 from doitenv.errors import Failure
 from doitenv.interpreter import InterpreterNotFound
 from doitenv.layers import Layer
@@ -57,6 +57,37 @@ def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
             # The edits conflict with the inputs: they are what must go, not the inputs.
             print(f"doitenv: the edits to {lock} do not fit {layer.source}: pinning it afresh from {layer.source}")
             locks.compile_lock(inputs, lock, shape, pin_argv, environment, "nothing")
+
+
+def _all_or_nothing(project: Project, flags: list[str]) -> None:
+    """Pin every layer with `flags`, each on top of the one below as it now is; when one cannot
+    be pinned (or the run is stopped), every lock is put back byte for byte. A layer pins against
+    the lock below it on disk, so the locks are restored rather than written aside."""
+    kept = {layer.lock: _content(project.root / layer.lock) for layer in project.layers}
+    done: list[Layer] = []
+    try:
+        for layer in project.layers:
+            pin(project, layer, flags)
+            done.append(layer)
+    except BaseException as exc:
+        for lock, content in kept.items():
+            if content is not None and _content(project.root / lock) != content:
+                files.write_atomic(project.root / lock, content)
+        if isinstance(exc, Failure) and done:
+            failed = next(layer for layer in project.layers if layer not in done)
+            moved = ", ".join(layer.lock for layer in done)
+            raise Failure(
+                f"{exc}\ndoit upgrade: {failed.lock} could not be pinned on top of the upgraded {moved}, so every "
+                "lock is as it was before the upgrade"
+            ) from None
+        raise
+
+
+def _content(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
@@ -137,8 +168,7 @@ def upgrade(project: Project, package: Sequence[str]) -> None:
     """Pin every layer again (only `package` when given), show what moved, then sync dev."""
     flags = [flag for name in package for flag in ("--upgrade-package", name)] or ["--upgrade"]
     before = {layer.lock: locks.pins(project.root / layer.lock) for layer in project.layers}
-    for layer in project.layers:
-        pin(project, layer, flags)
+    _all_or_nothing(project, flags)
     moved = 0
     for layer in project.layers:
         after = locks.pins(project.root / layer.lock)
