@@ -1,22 +1,44 @@
 """pre-commit's git hook: optional tooling that `dev` sets up when it can, never a failure.
 
-Most people install pre-commit with pipx rather than in each project's dev lock, so the
-pre-commit in the venv is used when the lock has one, else the one on PATH. When neither
-exists, or git will not take the hook (core.hooksPath), `dev` says so in one line, succeeds
-and stays up to date: optional tooling must not block the environment.
+Most people install pre-commit with pipx rather than in each project's dev lock, so the hook
+runs the pre-commit of the venv when the lock has one, else the one on PATH, and when neither
+is there it skips with one line: a commit never fails for want of a tool. doitenv writes that
+hook itself (pre-commit's own falls over when its venv lacks pre-commit), marks it as its own,
+and removes it again when the venv holds the runtime lock only (`prod`) and on `distclean`,
+or when no pre-commit is left anywhere. A hook doitenv did not write is never touched. When no
+pre-commit exists, or git keeps its hooks elsewhere (core.hooksPath), `dev` says so in one line,
+succeeds and stays up to date.
 """
 
 from __future__ import annotations
 
+import os
+import shlex
 import shutil
+import stat
 from pathlib import Path
 
 from doitenv import files, runner
 from doitenv.venv import Venv
 
 CONFIG = ".pre-commit-config.yaml"
-# Why the last `pre-commit install` failed, and for which config and git settings.
+# Why the hook was last not installed, and for which config and git settings.
 _DECLINED = "pre-commit-declined.json"
+_MARK = "# doitenv's pre-commit hook"
+_HOOK = """#!/bin/sh
+{mark}: written by `doit dev`, removed by `doit prod` and `doit distclean`.
+# It runs pre-commit from the project's venv, else from PATH, and skips with one line when
+# neither has it: a commit never fails for want of a tool.
+here="$(cd "$(dirname "$0")" && pwd)"
+set -- hook-impl --config={config} --hook-type=pre-commit --hook-dir "$here" -- "$@"
+if {python} -c "import pre_commit" >/dev/null 2>&1; then
+    PATH="$PWD/{bin}:$PATH" exec {python} -m pre_commit "$@"
+elif command -v pre-commit >/dev/null 2>&1; then
+    exec pre-commit "$@"
+fi
+echo "doitenv: no pre-commit in {venv}/ or on PATH, so the hooks of {config} did not run (doit dev brings it back)" >&2
+exit 0
+"""
 
 
 class Hook:
@@ -36,16 +58,46 @@ class Hook:
             found = [on_path] if on_path else None
         return found
 
+    @property
+    def path(self) -> Path:
+        return self.root / ".git" / "hooks" / "pre-commit"
+
     def missing(self) -> bool:
         """Does the config ask for a hook that is not there?"""
-        return self.configured() and not (self.root / ".git" / "hooks" / "pre-commit").exists()
+        return self.configured() and not os.path.lexists(self.path)
 
-    def wanted(self) -> bool:
-        """Should `dev` install the hook now? Cheap, no process: `dev`'s no-op asks it."""
+    def ours(self) -> bool:
+        """Is the hook there the one doitenv wrote?"""
+        try:
+            with self.path.open(encoding="utf-8", errors="replace") as handle:
+                return _MARK in handle.read(512)
+        except OSError:
+            return False
+
+    def wanted(self, dev: bool) -> bool:
+        """Has the hook to change after a sync to the dev lock (`dev`) or the runtime lock? Cheap,
+        no process: the no-op of `dev` and `prod` asks it."""
+        if not dev:
+            return self.ours()
         if not self.missing() or not (self.root / ".git").is_dir():
             return False
         # Until it was tried (or found impossible, and said so) in this very situation.
         return bool(files.read_json(self.state_dir / _DECLINED) != self._situation())
+
+    def settle(self, dev: bool) -> None:
+        """After a sync: install the hook for the dev lock, remove doitenv's for the runtime lock."""
+        if not dev:
+            self.remove(f"{self.venv.path.name}/ holds the runtime lock only")
+        elif self.command() is None and self.ours():
+            self.remove(f"no pre-commit in {self.venv.path.name}/ or on PATH")
+        else:
+            self.install()
+
+    def remove(self, why: str) -> None:
+        """Remove the hook doitenv wrote (a hook of anyone else's stays)."""
+        if self.ours():
+            self.path.unlink()
+            print(f"doitenv: removed the pre-commit hook doitenv installed: {why}")
 
     def install(self) -> None:
         """Install the hook if it can be; otherwise say in one line why not and how."""
@@ -62,12 +114,24 @@ class Hook:
             )
             self._remember_declined()
             return
-        try:
-            runner.run([*command, "install"], capture=True, cwd=str(self.root), env=self.venv.activated())
-        except runner.CommandFailed as failed:
-            reason = " ".join(runner.error_lines(failed.output))
-            print(f"doitenv: the pre-commit hook is not installed: pre-commit install failed: {reason}")
+        found = runner.probe([["git", "config", "--get", "core.hooksPath"]], cwd=str(self.root))
+        if found and found[0].strip():
+            elsewhere = found[0].decode("utf-8", "replace").strip()
+            print(
+                f"doitenv: the pre-commit hook is not installed: git's core.hooksPath is set ({elsewhere}), so git "
+                "runs the hooks of that folder: add pre-commit's there yourself"
+            )
             self._remember_declined()
+            return
+        python = Path(os.path.relpath(self.venv.python, self.root)).as_posix()  # git runs hooks at the top
+        scripts = Path(os.path.relpath(self.venv.bin, self.root)).as_posix()  # system hooks find the dev lock's tools
+        text = _HOOK.format(
+            mark=_MARK, python=shlex.quote(python), bin=scripts, config=CONFIG, venv=self.venv.path.name
+        )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        files.write_atomic(self.path, text.encode())
+        self.path.chmod(self.path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        print(f"doitenv: installed the pre-commit hook (.git/hooks/pre-commit), which runs {CONFIG}'s hooks")
 
     def _remember_declined(self) -> None:
         """Not tried again until the config, git's settings or the pre-commit at hand change."""

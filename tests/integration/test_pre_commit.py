@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -73,8 +74,7 @@ def test_no_git_or_a_hooks_path_is_one_line_and_no_failure(new_project: ProjectF
     subprocess.run(["git", "config", "core.hooksPath", "elsewhere"], cwd=project.path, check=True)
     project.write("requirements-dev.in", project.read("requirements-dev.in") + "pre-commit\n")
     first = project.doit("dev")
-    assert "the pre-commit hook is not installed: pre-commit install failed" in first.output
-    assert "core.hooksPath" in first.output
+    assert "the pre-commit hook is not installed: git's core.hooksPath is set (elsewhere)" in first.output
     assert project.doit("dev").ran == []
 
 
@@ -102,3 +102,62 @@ def test_format_runs_the_scaffold_hooks_and_nbstripout_on_notebooks(new_project:
     assert [cell["outputs"] for cell in explored["cells"]] == [[], []]
     assert [cell["execution_count"] for cell in explored["cells"]] == [None, None]
     assert project.doit("format").ran == []
+
+
+def _commit(project: TmpProject) -> subprocess.CompletedProcess[str]:
+    """Commit a change (one more line in a notes file, and whatever else changed)."""
+    notes = project.path / "notes.txt"
+    notes.write_text((notes.read_text() if notes.exists() else "") + "a line\n")
+    subprocess.run(["git", "add", "-A"], cwd=project.path, check=True)
+    argv = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "change"]
+    return subprocess.run(argv, cwd=project.path, capture_output=True, text=True)
+
+
+@pytest.mark.usefixtures("no_pre_commit_on_path")
+def test_the_hook_never_blocks_a_commit_and_goes_when_pre_commit_does(new_project: ProjectFactory) -> None:
+    """After `doit prod`, `doit distclean` or pre-commit leaving the dev lock, every commit failed
+    ("No module named pre_commit"), and the way out was --no-verify."""
+    project = _with_config(new_project)
+    project.write(".gitignore", "venv/\n.doitenv/\n")
+    project.write("requirements-dev.in", "-r requirements.txt\npytest\nruff\npre-commit\n")
+    hook = project.path / ".git" / "hooks" / "pre-commit"
+    assert "installed the pre-commit hook" in project.doit("dev").output
+    project.write("src/demo/ugly.py", "x = [1,2,\n  3]\n")
+    committed = _commit(project)
+    assert committed.returncode != 0 and "ruff format" in committed.stdout + committed.stderr  # the hooks ran
+    assert project.read("src/demo/ugly.py") == "x = [1, 2, 3]\n"
+    assert _commit(project).returncode == 0, "the hooks' fixes are committed on the second try"
+
+    prod = project.doit("prod")
+    assert "removed the pre-commit hook doitenv installed: venv/ holds the runtime lock only" in prod.output
+    assert not hook.exists() and _commit(project).returncode == 0
+    assert project.doit("prod").ran == []  # and prod stays up to date without the hook
+
+    project.doit("dev")
+    assert hook.exists()
+    shutil.rmtree(project.path / "venv")  # a commit while the venv is gone
+    skipped = _commit(project)
+    assert skipped.returncode == 0 and "no pre-commit in venv/ or on PATH" in skipped.stderr
+
+    project.doit("dev")
+    project.write("requirements-dev.in", "-r requirements.txt\npytest\n")  # pre-commit leaves the dev lock
+    left = project.doit("dev")
+    assert "removed the pre-commit hook doitenv installed: no pre-commit in venv/ or on PATH" in left.output
+    assert not hook.exists() and project.doit("dev").ran == []
+
+    hook.write_text("#!/bin/sh\necho mine\n")  # a hook of the user's own is never touched
+    hook.chmod(0o755)
+    project.doit("prod")
+    project.doit("distclean")
+    assert hook.read_text() == "#!/bin/sh\necho mine\n"
+
+
+@pytest.mark.usefixtures("no_pre_commit_on_path")
+def test_distclean_removes_the_hook_doitenv_installed(new_project: ProjectFactory) -> None:
+    project = _with_config(new_project)
+    project.write("requirements-dev.in", "-r requirements.txt\npytest\npre-commit\n")
+    project.doit("dev")
+    hook = project.path / ".git" / "hooks" / "pre-commit"
+    assert hook.exists()
+    assert "removed the pre-commit hook doitenv installed: venv/ is gone" in project.doit("distclean").output
+    assert not hook.exists()

@@ -19,7 +19,7 @@ from doitenv.tasks.access import changing, using, writing
 
 
 def env_is_synced(project: Project, layer: Layer) -> bool:
-    if project.pre_commit.wanted() or project.jupyter_kernel.wanted():
+    if _hook_changes(project, layer) or project.jupyter_kernel.wanted():
         return False
     return sync.why_unsynced(project.venv, project.root / layer.lock, project.config.build_inputs) is None
 
@@ -44,9 +44,14 @@ def sync_env(project: Project, layer: Layer) -> None:
                 sync.sync(venv, lock_path, project.root, project.state_dir, build_inputs, project.backend)
     for line in unmet_dependencies(project):
         print(f"doitenv: {line}")
-    project.pre_commit.install()
+    if project.main_venv is None:  # a matrix entry's venv runs no git hook
+        project.pre_commit.settle(dev=layer == project.dev)
     with changing(project), using(project):
         project.jupyter_kernel.refresh()
+
+
+def _hook_changes(project: Project, layer: Layer) -> bool:
+    return project.main_venv is None and project.pre_commit.wanted(dev=layer == project.dev)
 
 
 def _running_tools_missing(project: Project, lock: Path) -> list[str]:
@@ -124,6 +129,7 @@ def distclean(project: Project) -> None:
         raise Failure(f"doit runs from inside {project.venv.path.name}/ and cannot delete it: deactivate it first")
     clean.clean_artifacts(project.root)
     project.jupyter_kernel.remove()
+    project.pre_commit.remove(f"{project.venv.path.name}/ is gone")
     for each in (project, *(project.for_python(version) for version in project.config.pythons)):
         with changing(each):
             where = each.venv.path.relative_to(project.root).as_posix()
