@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -45,13 +46,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+def _wanted_wheels() -> list[str]:
+    """REAL_WHEELS, pip-tools at the version running here: doitenv installs exactly that one into a
+    tools venv for another Python, and the index's newest may be a later one."""
+    return [f"pip-tools=={version('pip-tools')}" if name == "pip-tools" else name for name in REAL_WHEELS]
+
+
 def _fetch_real_wheels() -> None:
-    stamp = WHEEL_CACHE / (".fetched-" + "-".join(REAL_WHEELS) + f"-py{sys.version_info[0]}{sys.version_info[1]}")
+    wanted = _wanted_wheels()
+    stamp = WHEEL_CACHE / (".fetched-" + "-".join(wanted) + f"-py{sys.version_info[0]}{sys.version_info[1]}")
     if stamp.exists():
         return
     WHEEL_CACHE.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--dest", str(WHEEL_CACHE)]
-    completed = subprocess.run([*argv, *REAL_WHEELS], capture_output=True, text=True)
+    completed = subprocess.run([*argv, *wanted], capture_output=True, text=True)
     if completed.returncode != 0:
         pytest.exit(f"could not fetch the test wheels into {WHEEL_CACHE}:\n{completed.stderr}", returncode=3)
     stamp.touch()
