@@ -75,7 +75,8 @@ pytest-cov
 ruff
 pre-commit
 """
-DODO = "from doitenv.tasks import *  # noqa: F403\n"
+# F403 for the ruff rules of older ruff, RUF100 for newer ruff, which flags that noqa as unused.
+DODO = "from doitenv.tasks import *  # noqa: F403, RUF100\n"
 # Hooks that run the formatters pinned in the dev lock: nothing is fetched from a git host.
 # Lint's fixes first, then the formatter tidies what they left (a removed import's blank line);
 # notebooks too, as `ruff` itself takes them.

@@ -27,6 +27,11 @@ def test_init_makes_a_project_whose_dev_and_test_pass(
     project = TmpProject(folder)
     project.doit("dev")
     assert (folder / ".git" / "hooks" / "pre-commit").exists()
+    # The first commit passes the hooks the scaffold configures (ruff, as the dev lock pins it).
+    subprocess.run(["git", "add", "-A"], cwd=folder, check=True)
+    commit = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "start"]
+    first = subprocess.run(commit, cwd=folder, capture_output=True, text=True)
+    assert first.returncode == 0, first.stdout + first.stderr
     output = project.doit("test").output
     assert "1 passed" in output and "Missing" in output  # the default test command, with coverage
     # A notebook, and the checkpoint Jupyter keeps beside it, which git must not see.
