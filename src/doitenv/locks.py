@@ -169,7 +169,11 @@ def why_stale(lock: str, inputs: Inputs, shape: LockShape) -> str | None:
     when it is: missing, never written by doitenv or by an older one, its inputs changed, or its
     body no longer what its first line records (edited by hand)."""
     path = inputs.root / lock
-    if conflicted(path):
+    try:
+        text: str | None = read_requirements(path)  # read once: the no-op of `doit dev` asks this
+    except (OSError, LockError):
+        text = None
+    if text is not None and reqfile.conflict_sides(text) is not None:
         return f"{lock} has merge conflicts from git"
     found = recorded(path)
     if found is None:
@@ -180,11 +184,9 @@ def why_stale(lock: str, inputs: Inputs, shape: LockShape) -> str | None:
         return f"{lock} was written by an older doitenv, whose first line is made another way (only it changes)"
     if found.inputs != inputs.digest(shape):
         return INPUTS_CHANGED
-    try:
-        body = read_requirements(path)
-    except (OSError, LockError):
+    if text is None:
         return f"{lock} cannot be read"
-    if found.body != body_digest(body):
+    if found.body != body_digest(text):
         return f"{lock} was edited by hand: its pins are not the ones doitenv wrote from its inputs"
     return None
 
