@@ -44,6 +44,12 @@ class Config:
     test_command: tuple[str, ...] = DEFAULT_TEST_COMMAND
     backend: str = "pip-tools"
     hashes: bool = False  # --generate-hashes: every sync runs in pip's hash-checking mode
+    # Pin pip and setuptools / keep `pkg[extra]` out of the locks. None: as each lock already
+    # is (a project adopting doitenv keeps its locks' style), else as the other locks, else yes (Project.lock_shape).
+    allow_unsafe: bool | None = None
+    strip_extras: bool | None = None
+    # More layers: .in files (tool.doitenv.locks, globs expanded), each pinned into the .txt beside it.
+    more_layers: tuple[str, ...] = ()
     pythons: tuple[str, ...] = ()  # more interpreters to test on, each with a venv of its own
     # One lock for every Python of a range and every platform, pinned by uv (see backends/uv.py).
     universal: bool = False
@@ -85,6 +91,9 @@ _KEYS = {
     "backend": ("backend", "backend"),
     "format-commands": ("format_commands", "commands"),
     "hashes": ("hashes", "bool"),
+    "allow-unsafe": ("allow_unsafe", "bool"),
+    "strip-extras": ("strip_extras", "bool"),
+    "locks": ("more_layers", "strings"),
     "pythons": ("pythons", "strings"),
     "universal": ("universal", "bool"),
     "universal-python": ("universal_python", "str"),
@@ -135,6 +144,10 @@ def load(root: Path) -> Config:
                 "bound: set [project].requires-python (such as '>=3.9') or tool.doitenv.universal-python"
             ])  # fmt: skip
         values["universal_python"] = requires
+    if "more_layers" in values:
+        values["more_layers"], errors = _layer_inputs(root, values["more_layers"], path)
+        if errors:
+            raise ConfigError(errors)
     for setting in ("requirements_from", "dev_requirements_from"):
         if values.get(setting) is not None:
             values[f"{setting}_text"] = sources.input_text(values[setting], data)
@@ -225,6 +238,30 @@ def _convert(kind: str, value: Any) -> Any:
     return value
 
 
+def _layer_inputs(root: Path, patterns: tuple[str, ...], path: Path) -> tuple[tuple[str, ...], list[str]]:
+    """The .in files `tool.doitenv.locks` names, its globs expanded, in a stable order; and what
+    is wrong with the setting (a pattern outside the project, or matching nothing or no .in file)."""
+    found: dict[str, None] = {}
+    errors = []
+    for pattern in patterns:
+        problem = _check("path", pattern, {})
+        if problem:
+            errors.append(f"{path}: tool.doitenv.locks {problem}")
+            continue
+        pattern = pattern.replace("\\", "/")
+        matches = sorted(match.relative_to(root).as_posix() for match in root.glob(pattern) if match.is_file())
+        if not matches:
+            errors.append(
+                f"{path}: tool.doitenv.locks has {pattern!r}, which matches no file: name .in files, such as "
+                "'requirements/*.in'"
+            )
+        for match in matches:
+            if not match.endswith(".in"):
+                errors.append(f"{path}: tool.doitenv.locks matches {match}, which is no .in file: narrow {pattern!r}")
+            found[match] = None
+    return tuple(found), errors
+
+
 def _check_layout(config: Config, path: Path) -> list[str]:
     errors = []
     if config.venv in (".", *_SOURCE_FOLDERS):
@@ -238,6 +275,9 @@ def _check_layout(config: Config, path: Path) -> list[str]:
         "dev-requirements-in": config.dev_requirements_in,
         "dev-requirements": config.dev_requirements,
     }
+    for in_file in config.more_layers:
+        if in_file not in (config.requirements_in, config.dev_requirements_in):
+            files[f"locks ({in_file})"] = in_file[: -len(".in")] + ".txt"
     seen: dict[str, str] = {}
     for key, name in files.items():
         if name in seen:

@@ -1,13 +1,17 @@
-"""A layer: one lock and what it is pinned from. A project has two, the runtime layer and the
-dev layer pinned on top of it (its input includes the runtime lock with `-r`)."""
+"""A layer: one lock and what it is pinned from. A project has the runtime layer and the dev
+layer pinned on top of it (its input includes the runtime lock with `-r`), and as many more as
+`tool.doitenv.locks` names: each .in file pinned into the .txt beside it. A layer whose input
+pulls in another layer's lock (`-r` or `-c`) is pinned after it, and again when it moves."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from doitenv import locks
-from doitenv.config import Config
+from doitenv import locks, reqfile
+from doitenv.config import PYPROJECT, Config, ConfigError
 
 # A generated input lives in the project's folder while it is pinned; the lock names pyproject.toml.
 GENERATED_SUFFIX = ".doitenv-in"
@@ -18,9 +22,11 @@ class Layer:
     lock: str  # the lock file, relative to the project
     in_file: str  # the .in file the user writes, unless `generated` replaces it
     generated: str | None  # the input made from pyproject.toml's tables (tool.doitenv.*-from), or None
-    below: str | None  # the lock this one is pinned on top of (the dev layer's: the runtime lock)
-    sync_task: str  # the task that syncs the venv to this lock
+    below: str | None  # the lock this one must hold the pins of (the dev layer's: the runtime lock)
+    sync_task: str | None  # the task that syncs the venv to this lock (`prod`, `dev`; None for more layers)
     source: str  # what the lock is pinned from, as messages name it
+    after: tuple[str, ...] = ()  # the locks of other layers its inputs pull in (-r or -c): pinned first
+    on: tuple[str, ...] = ()  # those of them pulled in with -r all the way: their pins are in this lock
 
     @property
     def resolver_input(self) -> str:
@@ -33,8 +39,9 @@ class Layer:
         return locks.read_inputs(root, self.resolver_input, self.generated)
 
 
-def of(config: Config) -> tuple[Layer, Layer]:
-    """The runtime layer and the dev layer on top of it."""
+def of(config: Config) -> tuple[Layer, ...]:
+    """Every layer of the project, each after the layers whose locks it pulls in; the runtime
+    layer and the dev layer among them."""
     runtime = Layer(
         lock=config.requirements,
         in_file=config.requirements_in,
@@ -51,4 +58,87 @@ def of(config: Config) -> tuple[Layer, Layer]:
         sync_task="dev",
         source=config.dev_requirements_in if config.dev_requirements_from is None else "pyproject.toml's dev sources",
     )
-    return runtime, dev
+    more = [
+        Layer(
+            lock=in_file[: -len(".in")] + ".txt",
+            in_file=in_file,
+            generated=None,
+            below=None,
+            sync_task=None,
+            source=in_file,
+        )
+        for in_file in config.more_layers
+        if in_file not in (runtime.in_file, dev.in_file)
+    ]
+    named = [runtime, dev, *more]
+    return _in_pinning_order([_with_includes(layer, named, config.root) for layer in named])
+
+
+def reaches(layers: Sequence[Layer], start: Layer, lock: str) -> bool:
+    """Does `start`'s lock hold the pins of `lock`: its inputs pull `lock` in with -r, or the
+    lock of a layer that does?"""
+    by_lock = {layer.lock: layer for layer in layers}
+    seen: set[str] = set()
+    pending = list(start.on)
+    while pending:
+        each = pending.pop()
+        if each == lock:
+            return True
+        if each not in seen and each in by_lock:
+            seen.add(each)
+            pending += by_lock[each].on
+    return False
+
+
+def _with_includes(layer: Layer, layers: Sequence[Layer], root: Path) -> Layer:
+    """`layer` with the locks of other layers its inputs pull in, as pip follows -r and -c from
+    file to file. A layer's lock holds no includes: the walk stops there."""
+    others = {os.path.realpath(root / each.lock): each.lock for each in layers if each is not layer}
+    after: dict[str, None] = {layer.below: None} if layer.below else {}
+    on: dict[str, None] = {}
+    top = root / layer.resolver_input
+    pending: list[tuple[Path, str]] = [(top, "-r")]
+    walked: set[str] = set()
+    while pending:
+        path, kind = pending.pop(0)
+        if os.path.realpath(path) in walked:
+            continue
+        walked.add(os.path.realpath(path))
+        try:
+            text = layer.generated if path == top and layer.generated is not None else reqfile.read(path)
+        except (OSError, reqfile.UnreadableFile):
+            continue  # pinning names the file and what is wrong with it
+        for flag, included in reqfile.includes(path, text):
+            # A -c anywhere on the way constrains; only -r all the way installs.
+            chain = "-r" if kind == flag == "-r" else "-c"
+            other = others.get(os.path.realpath(included))
+            if other is None:
+                pending.append((included, chain))
+                continue
+            after[other] = None
+            if chain == "-r":
+                on[other] = None
+    return replace(layer, after=tuple(after), on=tuple(on))
+
+
+def _in_pinning_order(layers: list[Layer]) -> tuple[Layer, ...]:
+    """The layers, each after those whose locks it pulls in (else in the order given)."""
+    ordered: list[Layer] = []
+    placed: set[str] = set()
+    waiting = list(layers)
+    while waiting:
+        ready = next((layer for layer in waiting if placed.issuperset(set(layer.after) & _locks(layers))), None)
+        if ready is None:
+            cycle = " and ".join(sorted(layer.source for layer in waiting))
+            raise ConfigError([
+                f"{PYPROJECT}: {cycle} pull in each other's locks (-r/-c), so none of them can be pinned "
+                "first: remove one of those includes"
+            ])  # fmt: skip
+        ordered.append(ready)
+        placed.add(ready.lock)
+        waiting.remove(ready)
+    return tuple(ordered)
+
+
+def _locks(layers: Sequence[Layer]) -> set[str]:
+    return {layer.lock for layer in layers}

@@ -15,6 +15,7 @@ input, and each backend's flags, are pinned by tests/unit/test_locks.py.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -39,10 +40,14 @@ class LockShape:
     python: str  # the venv's major.minor, or "universal" and a range such as ">=3.9"
     hashes: bool
     universal_from: str | None = None  # the lowest major.minor of a universal lock
+    allow_unsafe: bool = True  # pip and setuptools pinned too (False: left out, as pip-compile's default)
+    strip_extras: bool = True  # `pkg` rather than `pkg[extra]`
 
     def parts(self) -> list[str]:
-        """What the digest covers besides the inputs."""
-        return [f"doitenv-lock-{LOCK_FORMAT}", self.python, "hashes" if self.hashes else "no hashes"]
+        """What the digest covers besides the inputs. A style other than doitenv's own adds a
+        part: the digests of every lock of that style stay as they were."""
+        style = [*([] if self.allow_unsafe else ["unsafe left out"]), *([] if self.strip_extras else ["extras kept"])]
+        return [f"doitenv-lock-{LOCK_FORMAT}", self.python, "hashes" if self.hashes else "no hashes", *style]
 
     @property
     def target(self) -> str:
@@ -137,17 +142,21 @@ def pins(lock: Path) -> dict[str, str]:
 
 class Header(NamedTuple):
     """A lock's first line: the digest of its inputs, the digest of its body (None in a lock
-    written before the body was covered), the Python it was resolved for and the lock format
-    ('' before the format was recorded)."""
+    written before the body was covered), the Python it was resolved for, the lock format
+    ('' before the format was recorded) and its style (LockShape's allow_unsafe, strip_extras)."""
 
     inputs: str
     body: str | None
     python: str
     format: str
+    allow_unsafe: bool = True
+    strip_extras: bool = True
 
 
-def header_line(inputs: str, body: str, python: str) -> str:
-    return f"{HEADER}{inputs} body={body} python={python} format={LOCK_FORMAT}\n"
+def header_line(inputs: str, body: str, shape: LockShape) -> str:
+    # The style is written only when it is not doitenv's own: such a lock keeps it (style).
+    style = ("" if shape.allow_unsafe else " allow-unsafe=no") + ("" if shape.strip_extras else " strip-extras=no")
+    return f"{HEADER}{inputs} body={body} python={shape.python} format={LOCK_FORMAT}{style}\n"
 
 
 def recorded(lock: Path) -> Header | None:
@@ -161,7 +170,52 @@ def recorded(lock: Path) -> Header | None:
         return None
     digest, *fields = first[len(HEADER) :].split()
     named = dict(field.partition("=")[::2] for field in fields)
-    return Header(digest, named.get("body"), named.get("python", ""), named.get("format", ""))
+    style = named.get("allow-unsafe") != "no", named.get("strip-extras") != "no"
+    return Header(digest, named.get("body"), named.get("python", ""), named.get("format", ""), *style)
+
+
+# pip-compile's footer; without --allow-unsafe the packages under it are comments.
+_UNSAFE_FOOTER = "# The following packages are considered to be unsafe in a requirements file:"
+_EXTRAS_PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\[[^\]]+\]\s*==", re.MULTILINE)
+
+
+def style(lock: Path) -> tuple[bool | None, bool | None]:
+    """The style `lock` is in (LockShape's allow_unsafe, strip_extras), None where it does not
+    show: as doitenv recorded it in the first line; of a lock pinned by pip-compile alone, what
+    its body shows (the unsafe footer with its packages commented out, a `pkg[extra]` pin)."""
+    try:
+        text = read_requirements(lock)
+    except (OSError, LockError):
+        return None, None
+    found = recorded(lock) if text.startswith(HEADER) else None
+    if found is not None:
+        return found.allow_unsafe, found.strip_extras
+    unsafe = None
+    if _UNSAFE_FOOTER in text:
+        unsafe = not text.partition(_UNSAFE_FOOTER + "\n")[2].startswith("# ")
+    return unsafe, (False if _EXTRAS_PIN.search(text) else None)
+
+
+def resolver_folder(inputs: Inputs, lock: Path) -> Path:
+    """Where the resolver runs. Its annotations (`# via -r tests.in`) name files from there, so
+    it runs where the lock's annotations show it ran before: in the .in file's folder (as
+    `cd requirements && pip-compile tests.in`) or the project's. A lock without them, or an
+    input generated from pyproject.toml, is pinned from the project's folder."""
+    root = inputs.root
+    folder = (root / inputs.in_file).parent
+    if inputs.generated or folder == root:
+        return root
+    try:
+        text = read_requirements(lock)
+    except (OSError, LockError):
+        return root
+    known = {os.path.normpath(path) for path in inputs.paths}
+    for named in re.findall(r"^\s*#\s+(?:via\s+)?-r\s+(\S+)\s*$", text, re.MULTILINE):
+        if os.path.normpath(folder / named) in known:
+            return folder
+        if os.path.normpath(root / named) in known:
+            return root
+    return root
 
 
 def why_stale(lock: str, inputs: Inputs, shape: LockShape) -> str | None:
@@ -214,9 +268,10 @@ def is_fresh(lock: str, inputs: Inputs, shape: LockShape) -> bool:
     return why_stale(lock, inputs, shape) is None
 
 
-def check_inputs(inputs: Inputs, layered_on: str | None) -> None:
+def check_inputs(inputs: Inputs, layered_on: str | None, *, layered: bool) -> None:
     """Report the mistakes pip-compile would explain badly, before running it. When the top
-    input is generated from pyproject.toml's sources, the files it names must exist."""
+    input is generated from pyproject.toml's sources, the files it names must exist. `layered`:
+    the inputs hold the pins of `layered_on` (layers.reaches)."""
     root, in_file = inputs.root, inputs.in_file
     path = root / in_file
     generated = inputs.generated
@@ -244,7 +299,7 @@ def check_inputs(inputs: Inputs, layered_on: str | None) -> None:
             if not included.is_file() and included != root / (layered_on or ""):
                 name = included.relative_to(root).as_posix()
                 raise LockError(f"{name} is missing: create it, or take it out of tool.doitenv's sources")
-    if layered_on is not None and (root / layered_on).resolve() not in {p.resolve() for f, p in listed if f == "-r"}:
+    if layered_on is not None and not layered:
         if generated:
             raise LockError(f"the dev sources in pyproject.toml do not layer on {layered_on}: add {layered_on!r}")
         line = Path(os.path.relpath(root / layered_on, path.parent)).as_posix()
@@ -255,11 +310,12 @@ def compile_lock(
     inputs: Inputs,
     lock: str,
     shape: LockShape,
-    compile_argv: Callable[[str], list[str]],
+    compile_argv: Callable[[str, str], list[str]],
     environment: Mapping[str, str] | None = None,
     keep: str = "pins",
 ) -> None:
-    """Pin `inputs` into `lock` with `compile_argv(output)` (and `environment`). On any failure
+    """Pin `inputs` into `lock` with `compile_argv(input, output)`, both named from the folder the
+    resolver runs in (resolver_folder), and `environment`. On any failure
     `lock` stays byte for byte. A generated top input is written for the resolver and removed
     after it. The index options of the inputs are written into the lock. The resolver starts
     from what `keep` says of the current lock: "pins" (all of it), "versions" (its requirement
@@ -268,6 +324,7 @@ def compile_lock(
     root, in_file = inputs.root, inputs.in_file
     target = root / lock
     scratch = target.with_name(f".{target.name}.doitenv-compile")
+    folder = resolver_folder(inputs, target)
     # The resolver keeps the pins of the file it writes to: start it from the current lock.
     if target.exists() and keep == "pins":
         shutil.copyfile(target, scratch)
@@ -283,8 +340,8 @@ def compile_lock(
     try:
         if generated is not None:
             generated.write_text(inputs.texts[generated], encoding="utf-8")
-        # The resolver runs in the project root: name the scratch file from there.
-        runner.run(compile_argv(scratch.relative_to(root).as_posix()), capture=True, cwd=str(root), env=environment)
+        argv = compile_argv(_named_from(folder, root / in_file), _named_from(folder, scratch))
+        runner.run(argv, capture=True, cwd=str(folder), env=environment)
         body = scratch.read_bytes()
     except runner.CommandFailed as failed:
         source = "pyproject.toml" if generated else in_file
@@ -304,8 +361,12 @@ def compile_lock(
         # Annotations name the file the resolver read; the user wrote pyproject.toml.
         body = body.replace(f"-r {in_file}".encode(), b"pyproject.toml")
     body = _with_index_lines(body, index_lines)
-    header = header_line(digest, body_digest(body.decode("utf-8")), shape.python)
+    header = header_line(digest, body_digest(body.decode("utf-8")), shape)
     files.write_atomic(target, header.encode() + body)
+
+
+def _named_from(folder: Path, path: Path) -> str:
+    return Path(os.path.relpath(path, folder)).as_posix()
 
 
 def _with_index_lines(body: bytes, index_lines: list[str]) -> bytes:

@@ -51,29 +51,52 @@ class Project:
     # --- layers and locks ---------------------------------------------------------------
 
     @cached_property
-    def layers(self) -> tuple[Layer, Layer]:
-        """The runtime layer, then the dev layer pinned on top of it."""
+    def layers(self) -> tuple[Layer, ...]:
+        """Every layer, each after the layers whose locks it pulls in (raises ConfigError when
+        two pull in each other's)."""
         return layers.of(self.config)
 
     @property
     def runtime(self) -> Layer:
-        return self.layers[0]
+        """The layer `prod` syncs."""
+        return next(layer for layer in self.layers if layer.sync_task == "prod")
 
     @property
     def dev(self) -> Layer:
-        return self.layers[1]
+        """The layer `dev` syncs, on top of the runtime layer."""
+        return next(layer for layer in self.layers if layer.sync_task == "dev")
 
     def layer(self, lock: str) -> Layer:
         return next(layer for layer in self.layers if layer.lock == lock)
 
-    def lock_shape(self) -> locks.LockShape:
+    def lock_shape(self, layer: Layer | None = None) -> locks.LockShape:
         """What the locks are resolved for: the venv's major.minor, or `universal` and the
-        range, which no interpreter running doit changes; and with hashes or not."""
+        range, which no interpreter running doit changes; and with hashes or not. For a
+        layer, also in the style of the project's locks (_style)."""
         config = self.config
         if config.universal:
             lowest = lowest_python(config.universal_python or "")
-            return locks.LockShape(f"universal{config.universal_python}", config.hashes, lowest)
-        return locks.LockShape(self.locked_python(), config.hashes)
+            shape = locks.LockShape(f"universal{config.universal_python}", config.hashes, lowest)
+        else:
+            shape = locks.LockShape(self.locked_python(), config.hashes)
+        if layer is None:
+            return shape
+        allow_unsafe, strip_extras = self._style(layer)
+        return replace(shape, allow_unsafe=allow_unsafe, strip_extras=strip_extras)
+
+    def _style(self, layer: Layer) -> tuple[bool, bool]:
+        """How the layer's lock is written, where pyproject.toml leaves it open: as the lock
+        already is, else as the project's other locks are, else doitenv's own way (both yes).
+        So a project adopting doitenv keeps its locks as they are, and a setting changed is a
+        reason to pin again."""
+        unsafe, extras = self.config.allow_unsafe, self.config.strip_extras
+        for each in (layer, *(other for other in self.layers if other is not layer)):
+            if unsafe is not None and extras is not None:
+                break
+            shown_unsafe, shown_extras = locks.style(self.root / each.lock)
+            unsafe = shown_unsafe if unsafe is None else unsafe
+            extras = shown_extras if extras is None else extras
+        return unsafe is not False, extras is not False
 
     def locked_python(self) -> str:
         """The major.minor a lock of this project is for when it is not universal: the one
@@ -84,7 +107,7 @@ class Project:
 
     def lock_staleness(self, layer: Layer) -> str | None:
         """Why the layer's lock is not as doitenv would pin it now, or None (locks.why_stale)."""
-        return locks.why_stale(layer.lock, layer.read_inputs(self.root), self.lock_shape())
+        return locks.why_stale(layer.lock, layer.read_inputs(self.root), self.lock_shape(layer))
 
     def lock_is_fresh(self, lock: str) -> bool:
         """Was `lock` pinned from its inputs as they are now, for this lock shape, and left as pinned?"""

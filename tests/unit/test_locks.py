@@ -60,7 +60,7 @@ def test_a_lock_is_fresh_only_with_the_matching_header(tmp_path: Path) -> None:
     digest = locks.read_inputs(root, "requirements.in").digest(PY311)
     body = "alpha==1.0\n    # via -r requirements.in\n"
     lock = root / "requirements.txt"
-    lock.write_text(locks.header_line(digest, locks.body_digest(body), "3.11") + body)
+    lock.write_text(locks.header_line(digest, locks.body_digest(body), PY311) + body)
     assert locks.is_fresh("requirements.txt", locks.read_inputs(root, "requirements.in"), PY311)
     assert not locks.is_fresh("requirements.txt", locks.read_inputs(root, "requirements.in"), PY312)
     # A lock of an older doitenv: its first line covers the inputs only, so it is pinned again once.
@@ -92,7 +92,7 @@ def test_a_lock_edited_by_hand_is_stale_and_says_so(tmp_path: Path, edit: object
     digest = locks.read_inputs(root, "requirements.in").digest(PY311)
     body = "alpha==1.0\n    # via -r requirements.in\ngamma==3.0 \\\n    --hash=sha256:cc\n"
     lock = root / "requirements.txt"
-    lock.write_text(locks.header_line(digest, locks.body_digest(body), "3.11") + body)
+    lock.write_text(locks.header_line(digest, locks.body_digest(body), PY311) + body)
     assert locks.why_stale("requirements.txt", locks.read_inputs(root, "requirements.in"), PY311) is None
     assert not locks.edited_by_hand(lock)
     header = lock.read_text().splitlines(keepends=True)[0]
@@ -112,11 +112,11 @@ def test_comments_and_layout_are_not_edits(tmp_path: Path) -> None:
 def test_check_inputs_names_the_file_and_the_fix(tmp_path: Path) -> None:
     root = files(tmp_path, dev__in="pytest\n")
     with pytest.raises(locks.LockError, match="req.in is missing: create it"):
-        locks.check_inputs(locks.read_inputs(root, "req.in"), None)
+        locks.check_inputs(locks.read_inputs(root, "req.in"), None, layered=True)
     with pytest.raises(locks.LockError, match="add the line '-r requirements.txt'"):
-        locks.check_inputs(locks.read_inputs(root, "dev.in"), "requirements.txt")
+        locks.check_inputs(locks.read_inputs(root, "dev.in"), "requirements.txt", layered=False)
     (root / "dev.in").write_text("-r requirements.txt\npytest\n")
-    locks.check_inputs(locks.read_inputs(root, "dev.in"), "requirements.txt")
+    locks.check_inputs(locks.read_inputs(root, "dev.in"), "requirements.txt", layered=True)
 
 
 def test_the_digest_of_a_fixed_input_never_moves(tmp_path: Path) -> None:

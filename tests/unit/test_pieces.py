@@ -79,7 +79,7 @@ def test_task_graph_as_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert set(lock_tasks) == {"locks/run.txt", "requirements-dev.txt"}
     assert lock_tasks["locks/run.txt"]["targets"] == ["locks/run.txt"]
     assert lock_tasks["requirements-dev.txt"]["task_dep"] == ["venv", "locks/run.txt"]
-    assert tasks.task_dev()["task_dep"] == ["requirements-dev.txt"]
+    assert tasks.task_dev()["task_dep"] == ["locks/run.txt", "requirements-dev.txt"]  # every lock
     assert tasks.task_prod()["task_dep"] == ["locks/run.txt"]
     assert tasks.task_test()["task_dep"] == ["dev"] and tasks.task_test()["pos_arg"] == "args"
     assert tasks.task_format()["task_dep"] == ["dev"]

@@ -65,10 +65,11 @@ class PipTools:
             # Locks are committed: keep this machine's index, find-links and hosts out of them
             # (doitenv writes the project's own index options into the lock itself).
             "--no-emit-index-url", "--no-emit-find-links", "--no-emit-trusted-host",
-            # pkg[extra] in a lock breaks -r/-c layering in pip.
-            "--strip-extras",
-            # Pin pip and setuptools too when something needs them: the lock is the whole truth.
-            "--allow-unsafe",
+            # pkg[extra] in a lock breaks -c layering in pip.
+            "--strip-extras" if shape.strip_extras else "--no-strip-extras",
+            # Pin pip and setuptools too when something needs them: the lock is the whole truth
+            # (unless the project's locks leave them out: Project.lock_shape).
+            *(["--allow-unsafe"] if shape.allow_unsafe else []),
         ]  # fmt: skip
 
     def pin_argv(self, shape: LockShape, venv: Venv, in_file: str, output: str, upgrade: Sequence[str]) -> list[str]:

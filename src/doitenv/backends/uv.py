@@ -13,6 +13,9 @@ from doitenv import reqfile, runner
 from doitenv.errors import Failure
 from doitenv.venv import Venv
 
+# What pip-compile leaves out of a lock without --allow-unsafe (piptools.UNSAFE_PACKAGES).
+UNSAFE = ("distribute", "pip", "setuptools")
+
 if TYPE_CHECKING:
     from doitenv.locks import LockShape
 
@@ -52,7 +55,9 @@ class Uv:
     def shaping_flags(shape: LockShape) -> list[str]:
         # uv writes no index options and pins pip and setuptools unless told otherwise.
         universal = ["--universal", "--python-version", shape.universal_from] if shape.universal_from else []
-        return [*(["--generate-hashes"] if shape.hashes else []), "--strip-extras", *universal]
+        unsafe = [] if shape.allow_unsafe else [flag for name in UNSAFE for flag in ("--no-emit-package", name)]
+        extras = "--strip-extras" if shape.strip_extras else "--no-strip-extras"
+        return [*(["--generate-hashes"] if shape.hashes else []), extras, *unsafe, *universal]
 
     def pin_argv(self, shape: LockShape, venv: Venv, in_file: str, output: str, upgrade: Sequence[str]) -> list[str]:
         # A universal lock is for every Python from universal_from on, and the interpreter only

@@ -84,7 +84,9 @@ before_doit_starts()
 @cache
 def _project(root: str) -> Project:
     try:
-        return Project(config.load(Path(root)))
+        found = Project(config.load(Path(root)))
+        _ = found.layers  # reads how the layers include each other: a cycle is a setting to fix
+        return found
     except config.ConfigError as exc:
         raise InvalidTask("\n".join(exc.errors)) from None
 
@@ -106,28 +108,24 @@ def task_venv() -> dict[str, Any]:
 def task_locks() -> Any:
     """Pin the .in files (or pyproject.toml's sources) into lock files."""
     p = project()
-    runtime, dev = p.layers
     target = "every Python and platform" if p.config.universal else "the venv's Python"
-    docs = {
-        runtime.lock: f"Pin {runtime.source} into {runtime.lock} for {target}",
-        dev.lock: f"Pin {dev.source} (layered on {runtime.lock}) into {dev.lock}",
-    }
     for layer in p.layers:
+        layered = f" (layered on {', '.join(layer.after)})" if layer.after else ""
         yield {
             "basename": layer.lock,
-            "doc": docs[layer.lock],
+            "doc": f"Pin {layer.source}{layered} into {layer.lock}" + ("" if layer.after else f" for {target}"),
             "actions": [action(pinning.pin, p, layer)],
-            "task_dep": ["venv", *([layer.below] if layer.below else [])],
+            "task_dep": ["venv", *layer.after],
             "targets": [layer.lock],
             "uptodate": [(p.lock_is_fresh, [layer.lock])],
         }
 
 
-def _sync_task(p: Project, layer: Layer, doc: str) -> dict[str, Any]:
+def _sync_task(p: Project, layer: Layer, doc: str, pinned_first: list[str]) -> dict[str, Any]:
     return {
         "doc": doc,
         "actions": [action(environments.sync_env, p, layer)],
-        "task_dep": [layer.lock],
+        "task_dep": pinned_first,
         "uptodate": [(environments.env_is_synced, [p, layer])],
         "clean": [(environments.clean_artifacts, [p])],
     }
@@ -136,13 +134,14 @@ def _sync_task(p: Project, layer: Layer, doc: str) -> dict[str, Any]:
 def task_dev() -> dict[str, Any]:
     """Sync the venv to the dev lock and install the project editable."""
     p = project()
-    return _sync_task(p, p.dev, f"Sync the venv to {p.dev.lock}, project editable")
+    # Every layer is pinned, the ones dev does not sync too: `doit dev` leaves no lock stale.
+    return _sync_task(p, p.dev, f"Sync the venv to {p.dev.lock}, project editable", [lay.lock for lay in p.layers])
 
 
 def task_prod() -> dict[str, Any]:
     """Sync the venv to the runtime lock only."""
     p = project()
-    return _sync_task(p, p.runtime, f"Sync the venv to {p.runtime.lock} only, project editable")
+    return _sync_task(p, p.runtime, f"Sync the venv to {p.runtime.lock} only, project editable", [p.runtime.lock])
 
 
 def task_test() -> dict[str, Any]:
@@ -177,7 +176,7 @@ def task_check() -> dict[str, Any]:
 
 
 def task_upgrade() -> dict[str, Any]:
-    """Move both locks to the newest allowed versions (--package NAME for some), then sync dev."""
+    """Move every lock to the newest allowed versions (--package NAME for some), then sync dev."""
     return {
         "actions": [action(pinning.upgrade, project())],
         "task_dep": ["venv"],

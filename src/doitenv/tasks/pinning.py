@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from doitenv import files, locks, reqfile, runner, sync
+from doitenv import files, layers, locks, reqfile, runner, sync
 from doitenv.errors import Failure
 from doitenv.interpreter import InterpreterNotFound
 from doitenv.layers import Layer
@@ -21,13 +21,15 @@ def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
     lock, root = layer.lock, project.root
     with changing(project):
         # Read once: staleness, checks, index options and the lock's digest all come from it.
-        inputs, shape = layer.read_inputs(root), project.lock_shape()
+        inputs, shape = layer.read_inputs(root), project.lock_shape(layer)
         stale = locks.why_stale(lock, inputs, shape)
         if not upgrade and stale is None:
             return  # another doit process pinned it while this one waited
-        locks.check_inputs(inputs, layer.below)
+        layered = layer.below is None or layers.reaches(project.layers, layer, layer.below)
+        locks.check_inputs(inputs, layer.below, layered=layered)
         pinner = project.pinner()
         _say_if_resolved_for_another_python(project, lock)
+        _say_if_hashes_go(project, lock, shape)
         # A hand-edited lock is pinned again from the edits (the resolver keeps a version the
         # inputs allow) but never keeps a hash it did not compute itself.
         conflicted = locks.conflicted(root / lock)
@@ -42,9 +44,9 @@ def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
             print(f"doitenv: {stale}: pinning it again from {layer.source}")
         print(f"doitenv: pinning {layer.source} into {lock} for {shape.target}")
 
-        def pin_argv(output: str) -> list[str]:
+        def pin_argv(input: str, output: str) -> list[str]:
             try:
-                return pinner.pin_argv(shape, project.venv, inputs.in_file, output, upgrade)
+                return pinner.pin_argv(shape, project.venv, input, output, upgrade)
             except runner.CommandFailed as failed:  # pip-tools could not be made for the venv's Python
                 raise Failure(f"{lock}: could not prepare pip-tools ({failed})\n{failed.output}") from None
 
@@ -90,6 +92,15 @@ def _content(path: Path) -> bytes | None:
         return None
 
 
+def _say_if_hashes_go(project: Project, lock: str, shape: locks.LockShape) -> None:
+    """A pip-tools lock with hashes, adopted with hashes off, loses them: say how to keep them."""
+    path = project.root / lock
+    if shape.hashes or locks.recorded(path) is not None or not path.is_file():
+        return
+    if "--hash=" in locks.read_requirements(path):
+        print(f"doitenv: {lock} has hashes and tool.doitenv.hashes is off, so they go: set hashes = true to keep them")
+
+
 def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
     """A lock committed from another Python is pinned again for this one, which rewrites it: say
     so, and how a team stops the locks flipping between its Pythons."""
@@ -114,9 +125,9 @@ def check(project: Project) -> None:
     config = project.config
     venv = project.venv
     problems = []
-    configured = project.lock_shape()
     for layer in project.layers:
         lock = layer.lock
+        configured = project.lock_shape(layer)
         found = locks.recorded(project.root / lock)
         if locks.conflicted(project.root / lock):
             problems.append(
@@ -134,18 +145,20 @@ def check(project: Project) -> None:
                 stale = f"{lock} is stale for {layer.source} and Python {shape.python}"
             problems.append(f"{stale}: run `doit {lock}` to pin it again from {layer.source}")
 
-    runtime, dev = project.layers
-    below = locks.pins(project.root / runtime.lock)
-    above = locks.pins(project.root / dev.lock)
-    for name in sorted(below.keys() & above.keys()):
-        if below[name] != above[name]:
-            problems.append(
-                f"{dev.lock} pins {name}=={above[name]} but {runtime.lock} pins "
-                f"{name}=={below[name]}: run `doit {dev.lock}`"
-            )
+    for layer in project.layers:
+        above = locks.pins(project.root / layer.lock)
+        for lock in layer.after:
+            below = locks.pins(project.root / lock)
+            for name in sorted(below.keys() & above.keys()):
+                if below[name] != above[name]:
+                    problems.append(
+                        f"{layer.lock} pins {name}=={above[name]} but {lock} pins "
+                        f"{name}=={below[name]}: run `doit {layer.lock}`"
+                    )
 
     problems += unmet_dependencies(project)
 
+    runtime, dev = project.runtime, project.dev
     if (venv.path / "pyvenv.cfg").exists():
         try:
             rebuild = venv.problem(project.interpreter(), config.backend)
