@@ -104,17 +104,18 @@ def _say_if_hashes_go(project: Project, lock: str, shape: locks.LockShape) -> No
 def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
     """A lock committed from another Python is pinned again for this one, which rewrites it: say
     so, and how a team stops the locks flipping between its Pythons."""
-    recorded = locks.recorded(project.root / lock)
+    found = locks.recorded(project.root / lock)
+    resolved_for = found.python if found is not None else locks.compiled_with(project.root / lock)
     running = project.lock_shape().python
-    if recorded is None or recorded.python in ("", running) or project.config.universal:
+    if resolved_for in (None, "", running) or project.config.universal:
         return
-    if recorded.python.startswith("universal"):
+    if resolved_for.startswith("universal"):
         print(f"doitenv: {lock} was universal; universal = true is off now, so it is pinned for Python {running}")
         return
     print(
-        f"doitenv: {lock} was resolved for Python {recorded.python}, and {project.venv.path.name}/ runs Python "
+        f"doitenv: {lock} was resolved for Python {resolved_for}, and {project.venv.path.name}/ runs Python "
         f"{running}: pinning it again for {running} changes it. To keep one lock for the whole team, set "
-        f'tool.doitenv.python = "{recorded.python}" in pyproject.toml (everyone resolves with that Python), '
+        f'tool.doitenv.python = "{resolved_for}" in pyproject.toml (everyone resolves with that Python), '
         "or universal = true (one lock for every Python and platform)"
     )
 
