@@ -25,8 +25,13 @@ class Layer:
     below: str | None  # the lock this one must hold the pins of (the dev layer's: the runtime lock)
     sync_task: str | None  # the task that syncs the venv to this lock (`prod`, `dev`; None for more layers)
     source: str  # what the lock is pinned from, as messages name it
-    after: tuple[str, ...] = ()  # the locks of other layers its inputs pull in (-r or -c): pinned first
+    after: tuple[str, ...] = ()  # the locks of other layers its inputs pull in (-r or -c)
     on: tuple[str, ...] = ()  # those of them pulled in with -r all the way: their pins are in this lock
+
+    @property
+    def pinned_after(self) -> tuple[str, ...]:
+        """The locks pinned before this one: those it pulls in, and the one it must layer on."""
+        return tuple(dict.fromkeys([*([self.below] if self.below else []), *self.after]))
 
     @property
     def resolver_input(self) -> str:
@@ -94,7 +99,7 @@ def _with_includes(layer: Layer, layers: Sequence[Layer], root: Path) -> Layer:
     """`layer` with the locks of other layers its inputs pull in, as pip follows -r and -c from
     file to file. A layer's lock holds no includes: the walk stops there."""
     others = {os.path.realpath(root / each.lock): each.lock for each in layers if each is not layer}
-    after: dict[str, None] = {layer.below: None} if layer.below else {}
+    after: dict[str, None] = {}
     on: dict[str, None] = {}
     top = root / layer.resolver_input
     pending: list[tuple[Path, str]] = [(top, "-r")]
@@ -127,7 +132,7 @@ def _in_pinning_order(layers: list[Layer]) -> tuple[Layer, ...]:
     placed: set[str] = set()
     waiting = list(layers)
     while waiting:
-        ready = next((layer for layer in waiting if placed.issuperset(set(layer.after) & _locks(layers))), None)
+        ready = next((layer for layer in waiting if placed.issuperset(set(layer.pinned_after) & _locks(layers))), None)
         if ready is None:
             cycle = " and ".join(sorted(layer.source for layer in waiting))
             raise ConfigError([

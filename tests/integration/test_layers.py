@@ -77,6 +77,26 @@ def test_a_dev_layer_that_never_reaches_the_runtime_lock_is_named(new_project: P
     assert "requirements-dev.in does not layer on requirements.txt: add the line '-r requirements.txt'" in result.output
 
 
+def test_two_locks_a_layer_pulls_in_that_disagree_are_named_with_the_upgrade(new_project: ProjectFactory) -> None:
+    """It failed with pip's "Cannot install beta==1.0 and beta==2.0", naming neither lock (seen on
+    Flask 3.0.3, whose docs.txt pinned an older jinja2 than a fresh runtime lock)."""
+    dev = "-r requirements.txt\n-r requirements/docs.txt\n"
+    project = new_project(requirements="alpha\n", dev_requirements=dev, tool=LAYERS)
+    project.write("requirements/docs.in", "beta\n")
+    project.write("requirements/docs.txt", "beta==1.0\n    # via -r requirements/docs.in\n")  # pinned before
+    result = project.doit("dev", ok=False)
+    assert (
+        "requirements-dev.in pulls in requirements.txt, which pins beta==2.0, and requirements/docs.txt, "
+        "which pins beta==1.0\nrequirements-dev.txt is unchanged: run `doit upgrade --package beta` to move "
+        "them together"
+    ) in result.output
+    assert "Traceback" not in result.output
+    result = project.doit("upgrade", "--package", "beta")
+    assert "doitenv: requirements/docs.txt: beta 1.0 -> 2.0" in result.output
+    assert "beta==2.0" in project.pins("requirements-dev.txt")
+    project.doit("check")
+
+
 def pip_compile(project: TmpProject, folder: str, *args: str) -> None:
     """What the project ran before it knew doitenv: pip-compile's defaults (no --allow-unsafe,
     extras kept), from `folder`."""

@@ -115,7 +115,7 @@ def task_locks() -> Any:
             "basename": layer.lock,
             "doc": f"Pin {layer.source}{layered} into {layer.lock}" + ("" if layer.after else f" for {target}"),
             "actions": [action(pinning.pin, p, layer)],
-            "task_dep": ["venv", *layer.after],
+            "task_dep": ["venv", *layer.pinned_after],
             "targets": [layer.lock],
             "uptodate": [(p.lock_is_fresh, [layer.lock])],
         }

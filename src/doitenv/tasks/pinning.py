@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -27,6 +28,7 @@ def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
             return  # another doit process pinned it while this one waited
         layered = layer.below is None or layers.reaches(project.layers, layer, layer.below)
         locks.check_inputs(inputs, layer.below, layered=layered)
+        _refuse_disagreeing_includes(project, layer)
         pinner = project.pinner()
         _say_if_resolved_for_another_python(project, lock)
         _say_if_hashes_go(project, lock, shape)
@@ -59,6 +61,26 @@ def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
             # The edits conflict with the inputs: they are what must go, not the inputs.
             print(f"doitenv: the edits to {lock} do not fit {layer.source}: pinning it afresh from {layer.source}")
             locks.compile_lock(inputs, lock, shape, pin_argv, environment, "nothing")
+
+
+def _refuse_disagreeing_includes(project: Project, layer: Layer) -> None:
+    """Two locks a layer pulls in that pin one package differently cannot both hold: say which,
+    and the upgrade that moves them together (pip's own error names neither lock)."""
+    pinned = {lock: locks.pins(project.root / lock) for lock in layer.after}
+    problems, names = [], set()
+    for first, second in itertools.combinations(layer.after, 2):
+        for name in sorted(pinned[first].keys() & pinned[second].keys()):
+            if pinned[first][name] != pinned[second][name]:
+                names.add(name)
+                problems.append(
+                    f"{layer.source} pulls in {first}, which pins {name}=={pinned[first][name]}, and {second}, "
+                    f"which pins {name}=={pinned[second][name]}"
+                )
+    if problems:
+        upgrade = " ".join(f"--package {name}" for name in sorted(names))
+        raise locks.LockError(
+            "\n".join([*problems, f"{layer.lock} is unchanged: run `doit upgrade {upgrade}` to move them together"])
+        )
 
 
 def _all_or_nothing(project: Project, flags: list[str]) -> None:
