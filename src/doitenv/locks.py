@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -207,25 +207,25 @@ def compiled_with(lock: Path) -> str | None:
     return found.group(1) if found else None
 
 
-def resolver_folder(inputs: Inputs, lock: Path) -> Path:
+def resolver_folder(inputs: Inputs, lock: Path, siblings: Sequence[Path] = ()) -> Path:
     """Where the resolver runs. Its annotations (`# via -r tests.in`) name files from there, so
     it runs where the lock's annotations show it ran before: in the .in file's folder (as
-    `cd requirements && pip-compile tests.in`) or the project's. A lock without them, or an
-    input generated from pyproject.toml, is pinned from the project's folder."""
+    `cd requirements && pip-compile tests.in`) or the project's. A lock that shows neither runs
+    where the other locks in its folder (`siblings`) show; else from the project's folder. An
+    input generated from pyproject.toml is pinned from the project's folder."""
     root = inputs.root
     folder = (root / inputs.in_file).parent
     if inputs.generated or folder == root:
         return root
-    try:
-        text = read_requirements(lock)
-    except (OSError, LockError):
-        return root
-    known = {os.path.normpath(path) for path in inputs.paths}
-    for named in re.findall(r"^\s*#\s+(?:via\s+)?-r\s+(\S+)\s*$", text, re.MULTILINE):
-        if os.path.normpath(folder / named) in known:
-            return folder
-        if os.path.normpath(root / named) in known:
-            return root
+    for each in (lock, *siblings):
+        try:
+            text = read_requirements(each)
+        except (OSError, LockError):
+            continue
+        for named in re.findall(r"^\s*#\s+(?:via\s+)?-r\s+(\S+)\s*$", text, re.MULTILINE):
+            here, there = (folder / named).is_file(), (root / named).is_file()
+            if here != there:
+                return folder if here else root
     return root
 
 
@@ -324,9 +324,10 @@ def compile_lock(
     compile_argv: Callable[[str, str], list[str]],
     environment: Mapping[str, str] | None = None,
     keep: str = "pins",
+    folder: Path | None = None,
 ) -> None:
     """Pin `inputs` into `lock` with `compile_argv(input, output)`, both named from the folder the
-    resolver runs in (resolver_folder), and `environment`. On any failure
+    resolver runs in (`folder`, see resolver_folder; default the project's), and `environment`. On any failure
     `lock` stays byte for byte. A generated top input is written for the resolver and removed
     after it. The index options of the inputs are written into the lock. The resolver starts
     from what `keep` says of the current lock: "pins" (all of it), "versions" (its requirement
@@ -335,7 +336,7 @@ def compile_lock(
     root, in_file = inputs.root, inputs.in_file
     target = root / lock
     scratch = target.with_name(f".{target.name}.doitenv-compile")
-    folder = resolver_folder(inputs, target)
+    folder = folder or root
     # The resolver keeps the pins of the file it writes to: start it from the current lock.
     if target.exists() and keep == "pins":
         shutil.copyfile(target, scratch)

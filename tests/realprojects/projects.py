@@ -65,6 +65,15 @@ PROJECTS = (
     ),
 )  # fmt: skip
 
+# A project that already keeps pip-tools layers (requirements/*.in, compiled from that folder,
+# without --allow-unsafe): adopted with the locks it has (test_real_projects.py).
+FLASK = RealProject(
+    "flask", "3.0.3", "pip-tools layers in requirements/, compiled from there (flit_core)", "",
+    "pytest tests -q -p no:cacheprovider",
+    ("src/flask/helpers.py", "def get_debug_flag() -> bool:", "def get_debug_flag() -> bool:" + _RAISE),
+)  # fmt: skip
+ADOPTED = (FLASK,)
+
 # Build backends, test runner and runtime dependencies, for Python 3.9 to 3.13 (pip download
 # does not apply a dependency's Python markers for another Python, so those are listed too).
 WHEELS = (
@@ -74,20 +83,31 @@ WHEELS = (
     "setuptools==82.0.1", "tomli==2.5.0", "trove-classifiers==2026.9.21.13", "typing-extensions==4.16.0",
     "wheel==0.48.0", "zipp==3.23.1",
 )  # fmt: skip
+# Flask 3.0.3's tests.txt pins, and its runtime dependencies as of its release (its tests fail
+# on click 8.2 and Werkzeug 3.1). Fetched apart: pip download takes one version of a name at once.
+FLASK_WHEELS = (
+    "asgiref==3.8.1", "iniconfig==2.0.0", "packaging==24.0", "pluggy==1.4.0", "pytest==8.1.1",
+    "python-dotenv==1.0.1", "blinker==1.7.0", "click==8.1.7", "itsdangerous==2.1.2", "jinja2==3.1.3",
+    "markupsafe==3.0.2", "werkzeug==3.0.2",
+)  # fmt: skip
 
 
 def fetch(cache: Path) -> str | None:
     """Download the sdists and wheels into `cache` once (with this machine's pip settings);
     return pip's error, or None."""
-    stamp = cache / (".fetched-" + "-".join(f"{p.name}{p.version}" for p in PROJECTS) + f"-{len(WHEELS)}")
+    every = (*PROJECTS, *ADOPTED)
+    stamp = cache / (
+        ".fetched-" + "-".join(f"{p.name}{p.version}" for p in every) + f"-{len(WHEELS)}-{len(FLASK_WHEELS)}"
+    )
     if stamp.exists():
         return None
     cache.mkdir(parents=True, exist_ok=True)
     pip = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
-    sdists = [f"{p.name}=={p.version}" for p in PROJECTS]
+    sdists = [f"{p.name}=={p.version}" for p in every]
     for argv in (
         [*pip, "--no-binary=:all:", "--dest", str(cache / "sdists"), *sdists],
         [*pip, "--only-binary=:all:", "--dest", str(cache / "wheels"), *WHEELS],
+        [*pip, "--only-binary=:all:", "--dest", str(cache / "wheels"), *FLASK_WHEELS],
     ):
         completed = subprocess.run(argv, capture_output=True, text=True)
         if completed.returncode != 0:

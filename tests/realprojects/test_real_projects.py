@@ -9,17 +9,19 @@ is a notebook user's: its venv a Jupyter kernel, its tests under `doit watch`.
 
 from __future__ import annotations
 
+import difflib
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from doitenv import scaffold
+from doitenv import locks, scaffold
 from tests.conftest import REPO
 from tests.helpers import WAITING, TmpProject, Watching, run_in_kernel
-from tests.realprojects.projects import PROJECTS, RealProject, fetch, unpack
+from tests.realprojects.projects import FLASK, PROJECTS, RealProject, fetch, unpack
 
 CACHE = Path(os.environ.get("DOITENV_REAL_PROJECTS", REPO / ".cache" / "real-projects"))
 
@@ -187,3 +189,31 @@ def test_a_real_project_copied_moved_and_staged(real: RealProject, offline: Path
     subprocess.run([*git, "stash", "-q"], cwd=moved.path, check=True)
     subprocess.run([*git, "stash", "pop", "-q"], cwd=moved.path, check=True)
     assert "tests passed before" in moved.doit("test").output
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="below 3.11 Flask's tests.in adds greenlet, not in the cache")
+def test_a_real_pip_tools_project_adopted_with_the_locks_it_has(offline: Path, tmp_path: Path) -> None:
+    """Flask 3.0.3 keeps requirements/*.in, each compiled into its .txt from that folder (`# via -r
+    tests.in`) without --allow-unsafe. Adopted, its tests layer changes in header comments only;
+    the runtime lock it lacked comes from [project].dependencies."""
+    project = TmpProject(unpack(offline, FLASK, tmp_path))
+    before = project.read("requirements/tests.txt")
+    project.write("requirements/local.in", "-r base.txt\n-r tests.txt\n")
+    project.write("dodo.py", scaffold.DODO)
+    settings = (
+        '\n[tool.doitenv]\nrequirements-from = ["project"]\nrequirements = "requirements/base.txt"\n'
+        'dev-requirements-in = "requirements/local.in"\ndev-requirements = "requirements/local.txt"\n'
+        f'locks = ["requirements/tests.in"]\ntest-command = "{FLASK.test_command}"\n'
+    )
+    project.write("pyproject.toml", project.read("pyproject.toml") + settings)
+    first = project.doit("dev")
+    assert "Traceback" not in first.output
+    after = project.read("requirements/tests.txt")
+    assert locks.body_digest(after) == locks.body_digest(before)  # every pin, marker and option kept
+    changed = [line for line in difflib.ndiff(before.splitlines(), after.splitlines()) if line[:1] in "+-"]
+    assert all(line[2:].startswith("#") for line in changed), changed
+    assert "-     # via -r tests.in" not in changed and "    # via -r tests.in" in after
+    assert "# via -r tests.txt" in project.read("requirements/local.txt")  # from requirements/, as the project
+    assert "passed" in project.doit("test").output
+    assert project.doit("dev").ran == []
+    project.doit("check")

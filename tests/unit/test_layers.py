@@ -151,3 +151,11 @@ def test_the_resolver_runs_where_the_lock_shows_it_ran(tmp_path: Path, annotatio
     assert locks.resolver_folder(inputs, lock) == root  # no lock yet: the project's folder
     lock.write_text(f"pytest==9.0\n    # via\n    #   {annotation}\n    #   other\n")
     assert locks.resolver_folder(inputs, lock) == (root / folder if folder != "." else root)
+
+
+def test_a_new_lock_runs_where_the_other_locks_in_its_folder_show(tmp_path: Path) -> None:
+    root = project(tmp_path, "", **{"requirements/tests__in": "pytest\n", "requirements/docs__in": "sphinx\n"})
+    inputs = locks.read_inputs(root, "requirements/tests.in")
+    docs = root / "requirements/docs.txt"
+    docs.write_text("sphinx==8.0\n    # via -r docs.in\n")
+    assert locks.resolver_folder(inputs, root / "requirements/tests.txt", [docs]) == root / "requirements"

@@ -53,14 +53,16 @@ def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
                 raise Failure(f"{lock}: could not prepare pip-tools ({failed})\n{failed.output}") from None
 
         environment = pinner.pin_environment(lock, inputs.index_options())
+        siblings = [root / each.lock for each in project.layers if each is not layer]
+        folder = locks.resolver_folder(inputs, root / lock, [p for p in siblings if p.parent == (root / lock).parent])
         try:
-            locks.compile_lock(inputs, lock, shape, pin_argv, environment, "versions" if edited else "pins")
+            locks.compile_lock(inputs, lock, shape, pin_argv, environment, "versions" if edited else "pins", folder)
         except locks.LockError:
             if not edited:
                 raise
             # The edits conflict with the inputs: they are what must go, not the inputs.
             print(f"doitenv: the edits to {lock} do not fit {layer.source}: pinning it afresh from {layer.source}")
-            locks.compile_lock(inputs, lock, shape, pin_argv, environment, "nothing")
+            locks.compile_lock(inputs, lock, shape, pin_argv, environment, "nothing", folder)
 
 
 def _refuse_disagreeing_includes(project: Project, layer: Layer) -> None:
