@@ -49,7 +49,7 @@ class Config:
     allow_unsafe: bool | None = None
     strip_extras: bool | None = None
     # More layers: .in files (tool.doitenv.locks, globs expanded), each pinned into the .txt beside it.
-    more_layers: tuple[str, ...] = ()
+    layer_inputs: tuple[str, ...] = ()
     pythons: tuple[str, ...] = ()  # more interpreters to test on, each with a venv of its own
     # One lock for every Python of a range and every platform, pinned by uv (see backends/uv.py).
     universal: bool = False
@@ -93,7 +93,7 @@ _KEYS = {
     "hashes": ("hashes", "bool"),
     "allow-unsafe": ("allow_unsafe", "bool"),
     "strip-extras": ("strip_extras", "bool"),
-    "locks": ("more_layers", "strings"),
+    "locks": ("layer_inputs", "strings"),  # patterns, expanded at load
     "pythons": ("pythons", "strings"),
     "universal": ("universal", "bool"),
     "universal-python": ("universal_python", "str"),
@@ -144,8 +144,9 @@ def load(root: Path) -> Config:
                 "bound: set [project].requires-python (such as '>=3.9') or tool.doitenv.universal-python"
             ])  # fmt: skip
         values["universal_python"] = requires
-    if "more_layers" in values:
-        values["more_layers"], errors = _layer_inputs(root, values["more_layers"], path)
+    if "layer_inputs" in values:
+        venv = values.get("venv", "venv")
+        values["layer_inputs"], errors = _layer_inputs(root, values["layer_inputs"], venv, path)
         if errors:
             raise ConfigError(errors)
     for setting in ("requirements_from", "dev_requirements_from"):
@@ -238,9 +239,11 @@ def _convert(kind: str, value: Any) -> Any:
     return value
 
 
-def _layer_inputs(root: Path, patterns: tuple[str, ...], path: Path) -> tuple[tuple[str, ...], list[str]]:
+def _layer_inputs(root: Path, patterns: tuple[str, ...], venv: str, path: Path) -> tuple[tuple[str, ...], list[str]]:
     """The .in files `tool.doitenv.locks` names, its globs expanded, in a stable order; and what
-    is wrong with the setting (a pattern outside the project, or matching nothing or no .in file)."""
+    is wrong with the setting (a pattern outside the project or not a glob, matching nothing or
+    no .in file). A glob leaves out hidden files and folders (doitenv's scratch inputs, .git,
+    .tox), the venv, and setuptools' MANIFEST.in, which no pattern means."""
     found: dict[str, None] = {}
     errors = []
     for pattern in patterns:
@@ -249,7 +252,20 @@ def _layer_inputs(root: Path, patterns: tuple[str, ...], path: Path) -> tuple[tu
             errors.append(f"{path}: tool.doitenv.locks {problem}")
             continue
         pattern = pattern.replace("\\", "/")
-        matches = sorted(match.relative_to(root).as_posix() for match in root.glob(pattern) if match.is_file())
+        try:
+            every = [match.relative_to(root) for match in root.glob(pattern) if match.is_file()]
+        except ValueError as exc:  # such as '**.in' (`**` must be a whole path part)
+            errors.append(
+                f"{path}: tool.doitenv.locks has {pattern!r}, which is no glob ({exc}): such as 'requirements/*.in'"
+            )
+            continue
+        matches = sorted(
+            match.as_posix()
+            for match in every
+            if not any(part.startswith(".") for part in match.parts)
+            and match.parts[0] != PurePosixPath(venv).parts[0]
+            and match.name != "MANIFEST.in"
+        )
         if not matches:
             errors.append(
                 f"{path}: tool.doitenv.locks has {pattern!r}, which matches no file: name .in files, such as "
@@ -275,7 +291,7 @@ def _check_layout(config: Config, path: Path) -> list[str]:
         "dev-requirements-in": config.dev_requirements_in,
         "dev-requirements": config.dev_requirements,
     }
-    for in_file in config.more_layers:
+    for in_file in config.layer_inputs:
         if in_file not in (config.requirements_in, config.dev_requirements_in):
             files[f"locks ({in_file})"] = in_file[: -len(".in")] + ".txt"
     seen: dict[str, str] = {}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from doitenv import locks, reqfile
-from doitenv.config import PYPROJECT, Config, ConfigError
+from doitenv.config import Config, ConfigError
 
 # A generated input lives in the project's folder while it is pinned; the lock names pyproject.toml.
 GENERATED_SUFFIX = ".doitenv-in"
@@ -25,13 +25,13 @@ class Layer:
     below: str | None  # the lock this one must hold the pins of (the dev layer's: the runtime lock)
     sync_task: str | None  # the task that syncs the venv to this lock (`prod`, `dev`; None for more layers)
     source: str  # what the lock is pinned from, as messages name it
-    after: tuple[str, ...] = ()  # the locks of other layers its inputs pull in (-r or -c)
-    on: tuple[str, ...] = ()  # those of them pulled in with -r all the way: their pins are in this lock
+    pulls_in: tuple[str, ...] = ()  # the locks of other layers its inputs pull in (-r or -c)
+    holds_pins_of: tuple[str, ...] = ()  # those of them pulled in with -r all the way: their pins are in this lock
 
     @property
     def pinned_after(self) -> tuple[str, ...]:
         """The locks pinned before this one: those it pulls in, and the one it must layer on."""
-        return tuple(dict.fromkeys([*([self.below] if self.below else []), *self.after]))
+        return tuple(dict.fromkeys([*([self.below] if self.below else []), *self.pulls_in]))
 
     @property
     def resolver_input(self) -> str:
@@ -72,7 +72,7 @@ def of(config: Config) -> tuple[Layer, ...]:
             sync_task=None,
             source=in_file,
         )
-        for in_file in config.more_layers
+        for in_file in config.layer_inputs
         if in_file not in (runtime.in_file, dev.in_file)
     ]
     named = [runtime, dev, *more]
@@ -84,14 +84,14 @@ def reaches(layers: Sequence[Layer], start: Layer, lock: str) -> bool:
     lock of a layer that does?"""
     by_lock = {layer.lock: layer for layer in layers}
     seen: set[str] = set()
-    pending = list(start.on)
+    pending = list(start.holds_pins_of)
     while pending:
         each = pending.pop()
         if each == lock:
             return True
         if each not in seen and each in by_lock:
             seen.add(each)
-            pending += by_lock[each].on
+            pending += by_lock[each].holds_pins_of
     return False
 
 
@@ -99,8 +99,8 @@ def _with_includes(layer: Layer, layers: Sequence[Layer], root: Path) -> Layer:
     """`layer` with the locks of other layers its inputs pull in, as pip follows -r and -c from
     file to file. A layer's lock holds no includes: the walk stops there."""
     others = {os.path.realpath(root / each.lock): each.lock for each in layers if each is not layer}
-    after: dict[str, None] = {}
-    on: dict[str, None] = {}
+    pulled: dict[str, None] = {}
+    held: dict[str, None] = {}
     top = root / layer.resolver_input
     pending: list[tuple[Path, str]] = [(top, "-r")]
     walked: set[str] = set()
@@ -120,10 +120,10 @@ def _with_includes(layer: Layer, layers: Sequence[Layer], root: Path) -> Layer:
             if other is None:
                 pending.append((included, chain))
                 continue
-            after[other] = None
+            pulled[other] = None
             if chain == "-r":
-                on[other] = None
-    return replace(layer, after=tuple(after), on=tuple(on))
+                held[other] = None
+    return replace(layer, pulls_in=tuple(pulled), holds_pins_of=tuple(held))
 
 
 def _in_pinning_order(layers: list[Layer]) -> tuple[Layer, ...]:
@@ -134,15 +134,26 @@ def _in_pinning_order(layers: list[Layer]) -> tuple[Layer, ...]:
     while waiting:
         ready = next((layer for layer in waiting if placed.issuperset(set(layer.pinned_after) & _locks(layers))), None)
         if ready is None:
-            cycle = " and ".join(sorted(layer.source for layer in waiting))
+            circle = " and ".join(_circle(waiting))
             raise ConfigError([
-                f"{PYPROJECT}: {cycle} pull in each other's locks (-r/-c), so none of them can be pinned "
-                "first: remove one of those includes"
+                f"{circle} pull in each other's locks (-r/-c), so none of them can be pinned first: remove one "
+                "of those includes"
             ])  # fmt: skip
         ordered.append(ready)
         placed.add(ready.lock)
         waiting.remove(ready)
     return tuple(ordered)
+
+
+def _circle(waiting: Sequence[Layer]) -> list[str]:
+    """The inputs of the layers on one include circle among `waiting` (each waits on another)."""
+    by_lock = {layer.lock: layer for layer in waiting}
+    path = [waiting[0]]
+    while True:
+        following = next(by_lock[lock] for lock in path[-1].pinned_after if lock in by_lock)
+        if following in path:
+            return [layer.source for layer in path[path.index(following) :]]
+        path.append(following)
 
 
 def _locks(layers: Sequence[Layer]) -> set[str]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
-from doitenv import backends, files, hooks, inputs, interpreter, kernel, layers, locks
+from doitenv import adoption, backends, files, hooks, inputs, interpreter, kernel, layers, locks
 from doitenv.config import PYPROJECT, Config, lowest_python
 from doitenv.layers import Layer
 from doitenv.venv import Venv
@@ -72,7 +72,7 @@ class Project:
     def lock_shape(self, layer: Layer | None = None) -> locks.LockShape:
         """What the locks are resolved for: the venv's major.minor, or `universal` and the
         range, which no interpreter running doit changes; and with hashes or not. For a
-        layer, also in the style of the project's locks (_style)."""
+        layer, also in the style the project's locks are in (adoption.project_style)."""
         config = self.config
         if config.universal:
             lowest = lowest_python(config.universal_python or "")
@@ -81,22 +81,14 @@ class Project:
             shape = locks.LockShape(self.locked_python(), config.hashes)
         if layer is None:
             return shape
-        allow_unsafe, strip_extras = self._style(layer)
+        allow_unsafe, strip_extras = adoption.project_style(
+            self.locks_from(layer), self.config.allow_unsafe, self.config.strip_extras
+        )
         return replace(shape, allow_unsafe=allow_unsafe, strip_extras=strip_extras)
 
-    def _style(self, layer: Layer) -> tuple[bool, bool]:
-        """How the layer's lock is written, where pyproject.toml leaves it open: as the lock
-        already is, else as the project's other locks are, else doitenv's own way (both yes).
-        So a project adopting doitenv keeps its locks as they are, and a setting changed is a
-        reason to pin again."""
-        unsafe, extras = self.config.allow_unsafe, self.config.strip_extras
-        for each in (layer, *(other for other in self.layers if other is not layer)):
-            if unsafe is not None and extras is not None:
-                break
-            shown_unsafe, shown_extras = locks.style(self.root / each.lock)
-            unsafe = shown_unsafe if unsafe is None else unsafe
-            extras = shown_extras if extras is None else extras
-        return unsafe is not False, extras is not False
+    def locks_from(self, layer: Layer) -> list[Path]:
+        """The layer's lock, then the project's other locks: what adoption reads, in order."""
+        return [self.root / each.lock for each in (layer, *(other for other in self.layers if other is not layer))]
 
     def locked_python(self) -> str:
         """The major.minor a lock of this project is for when it is not universal: the one

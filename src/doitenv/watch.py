@@ -154,7 +154,9 @@ def _reload(project: Project) -> Project:
     """The project as pyproject.toml now describes it; while it is invalid, as it was (the round's
     own doit says what is wrong)."""
     try:
-        return Project(config.load(project.root))
+        found = Project(config.load(project.root))
+        _ = found.layers  # two layers that pull in each other's locks are a setting to fix too
+        return found
     except config.ConfigError:
         return project
 

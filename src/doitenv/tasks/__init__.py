@@ -110,10 +110,15 @@ def task_locks() -> Any:
     p = project()
     target = "every Python and platform" if p.config.universal else "the venv's Python"
     for layer in p.layers:
-        layered = f" (layered on {', '.join(layer.after)})" if layer.after else ""
+        constrained = [lock for lock in layer.pulls_in if lock not in layer.holds_pins_of]
+        how = [
+            *([f"layered on {', '.join(layer.holds_pins_of)}"] if layer.holds_pins_of else []),
+            *([f"constrained by {', '.join(constrained)}"] if constrained else []),
+        ]
+        layered = f" ({'; '.join(how)})" if how else ""
         yield {
             "basename": layer.lock,
-            "doc": f"Pin {layer.source}{layered} into {layer.lock}" + ("" if layer.after else f" for {target}"),
+            "doc": f"Pin {layer.source}{layered} into {layer.lock}" + ("" if layer.pulls_in else f" for {target}"),
             "actions": [action(pinning.pin, p, layer)],
             "task_dep": ["venv", *layer.pinned_after],
             "targets": [layer.lock],

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from doitenv import files, layers, locks, reqfile, runner, sync
+from doitenv import adoption, files, layers, locks, reqfile, runner, sync
 from doitenv.errors import Failure
 from doitenv.interpreter import InterpreterNotFound
 from doitenv.layers import Layer
@@ -28,7 +28,7 @@ def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
             return  # another doit process pinned it while this one waited
         layered = layer.below is None or layers.reaches(project.layers, layer, layer.below)
         locks.check_inputs(inputs, layer.below, layered=layered)
-        _refuse_disagreeing_includes(project, layer)
+        _refuse_disagreeing_includes(project, layer, bool(upgrade))
         pinner = project.pinner()
         _say_if_resolved_for_another_python(project, lock)
         _say_if_hashes_go(project, lock, shape)
@@ -53,8 +53,7 @@ def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
                 raise Failure(f"{lock}: could not prepare pip-tools ({failed})\n{failed.output}") from None
 
         environment = pinner.pin_environment(lock, inputs.index_options())
-        siblings = [root / each.lock for each in project.layers if each is not layer]
-        folder = locks.resolver_folder(inputs, root / lock, [p for p in siblings if p.parent == (root / lock).parent])
+        folder = adoption.resolver_folder(inputs, project.locks_from(layer))
         try:
             locks.compile_lock(inputs, lock, shape, pin_argv, environment, "versions" if edited else "pins", folder)
         except locks.LockError:
@@ -65,24 +64,32 @@ def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
             locks.compile_lock(inputs, lock, shape, pin_argv, environment, "nothing", folder)
 
 
-def _refuse_disagreeing_includes(project: Project, layer: Layer) -> None:
-    """Two locks a layer pulls in that pin one package differently cannot both hold: say which,
-    and the upgrade that moves them together (pip's own error names neither lock)."""
-    pinned = {lock: locks.pins(project.root / lock) for lock in layer.after}
-    problems, names = [], set()
-    for first, second in itertools.combinations(layer.after, 2):
+def disagreeing_includes(project: Project, layer: Layer) -> list[tuple[str, str]]:
+    """(package, what two locks the layer pulls in pin of it differently), for each such pair:
+    both cannot hold in one lock, and pip's own error names neither lock."""
+    pinned = {lock: locks.pins(project.root / lock) for lock in layer.pulls_in}
+    found = []
+    for first, second in itertools.combinations(layer.pulls_in, 2):
         for name in sorted(pinned[first].keys() & pinned[second].keys()):
             if pinned[first][name] != pinned[second][name]:
-                names.add(name)
-                problems.append(
+                found.append((
+                    name,
                     f"{layer.source} pulls in {first}, which pins {name}=={pinned[first][name]}, and {second}, "
-                    f"which pins {name}=={pinned[second][name]}"
-                )
-    if problems:
-        upgrade = " ".join(f"--package {name}" for name in sorted(names))
-        raise locks.LockError(
-            "\n".join([*problems, f"{layer.lock} is unchanged: run `doit upgrade {upgrade}` to move them together"])
-        )
+                    f"which pins {name}=={pinned[second][name]}",
+                ))  # fmt: skip
+    return found
+
+
+def _refuse_disagreeing_includes(project: Project, layer: Layer, upgrading: bool) -> None:
+    found = disagreeing_includes(project, layer)
+    if not found:
+        return
+    names = sorted({name for name, _ in found})
+    if upgrading:  # the newest each lock allows still differ: their inputs allow no common version
+        fix = f"their inputs allow no common version of {', '.join(names)}: give them the same bound"
+    else:
+        fix = f"run `doit upgrade {' '.join(f'--package {name}' for name in names)}` to move them together"
+    raise locks.LockError("\n".join([*(line for _, line in found), f"{layer.lock} is unchanged: {fix}"]))
 
 
 def _all_or_nothing(project: Project, flags: list[str]) -> None:
@@ -101,7 +108,8 @@ def _all_or_nothing(project: Project, flags: list[str]) -> None:
                 files.write_atomic(project.root / lock, content)
         if isinstance(exc, Failure) and done:
             failed = next(layer for layer in project.layers if layer not in done)
-            moved = ", ".join(layer.lock for layer in done)
+            below = [layer.lock for layer in done if layer.lock in failed.pinned_after]
+            moved = ", ".join(below or [layer.lock for layer in done])
             raise Failure(
                 f"{exc}\ndoit upgrade: {failed.lock} could not be pinned on top of the upgraded {moved}, so every "
                 "lock is as it was before the upgrade"
@@ -125,17 +133,25 @@ def _say_if_hashes_go(project: Project, lock: str, shape: locks.LockShape) -> No
         print(f"doitenv: {lock} has hashes and tool.doitenv.hashes is off, so they go: set hashes = true to keep them")
 
 
+# The Pythons this run has said a lock was resolved for (doit runs every pin in one process).
+_TOLD_OF: set[str] = set()
+
+
 def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
     """A lock committed from another Python is pinned again for this one, which rewrites it: say
     so, and how a team stops the locks flipping between its Pythons."""
     found = locks.recorded(project.root / lock)
-    resolved_for = found.python if found is not None else locks.compiled_with(project.root / lock)
+    resolved_for = found.python if found is not None else adoption.compiled_with(project.root / lock)
     running = project.lock_shape().python
     if resolved_for in (None, "", running) or project.config.universal:
         return
     if resolved_for.startswith("universal"):
         print(f"doitenv: {lock} was universal; universal = true is off now, so it is pinned for Python {running}")
         return
+    if resolved_for in _TOLD_OF:  # once a run: a project with many layers has them all from one Python
+        print(f"doitenv: {lock} was resolved for Python {resolved_for} too: pinning it again for {running}")
+        return
+    _TOLD_OF.add(resolved_for)
     print(
         f"doitenv: {lock} was resolved for Python {resolved_for}, and {project.venv.path.name}/ runs Python "
         f"{running}: pinning it again for {running} changes it. To keep one lock for the whole team, set "
@@ -171,11 +187,14 @@ def check(project: Project) -> None:
             problems.append(f"{stale}: run `doit {lock}` to pin it again from {layer.source}")
 
     for layer in project.layers:
+        apart = disagreeing_includes(project, layer)
+        problems += [f"{line}: run `doit upgrade --package {name}`" for name, line in apart]
         above = locks.pins(project.root / layer.lock)
-        for lock in layer.after:
+        for lock in layer.pulls_in:
             below = locks.pins(project.root / lock)
             for name in sorted(below.keys() & above.keys()):
-                if below[name] != above[name]:
+                # Pinning the layer again cannot help while the locks it pulls in disagree.
+                if below[name] != above[name] and name not in {each for each, _ in apart}:
                     problems.append(
                         f"{layer.lock} pins {name}=={above[name]} but {lock} pins "
                         f"{name}=={below[name]}: run `doit {layer.lock}`"
