@@ -1,9 +1,11 @@
 """What a no-op `doit test` costs on a big project, against `doit list`, today and before.
 
     venv/bin/python bench/scale.py [--files 100 20000] [--data-mb 400] [--repeat 5] [--baseline affd987]
+                                   [--cases committed untracked]
 
-For each `--files` count, makes a project of that many source files and `--data-mb` MB of test
-data (in git, as a team keeps it), brings its venv up once, caches a passing `doit test`, then
+For each `--files` count and each case, makes a project of that many source files and `--data-mb`
+MB of test data, either committed (as a team keeps it) or untracked (a fresh `git init`, or a data
+folder nobody ignored: git lists every file as untracked), brings its venv up once, caches a passing `doit test`, then
 times (and takes the peak memory of) `doit list` and a no-op `doit test`, and a `doit test`
 after one data file changed. Each row is measured with this checkout's doitenv and with the one
 at `--baseline` (the code before the per-file hash cache; `--baseline ""` skips it), side by
@@ -28,7 +30,7 @@ BEGIN, END = "<!-- scale: bench/scale.py -->", "<!-- /scale -->"
 BLOB_MB = 10
 
 
-def make_project(path: Path, files: int, data_mb: int) -> None:
+def make_project(path: Path, files: int, data_mb: int, untracked: bool) -> None:
     path.mkdir()
     texts = {
         "pyproject.toml": '[tool.doitenv]\ntest-command = "pytest tests/test_one.py -q -p no:cacheprovider"\n',
@@ -47,7 +49,9 @@ def make_project(path: Path, files: int, data_mb: int) -> None:
     for index in range(data_mb // BLOB_MB):
         (path / "tests" / "data").mkdir(exist_ok=True)
         (path / "tests" / "data" / f"blob{index}.bin").write_bytes(os.urandom(BLOB_MB << 20))
-    for argv in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "scale"]):
+    # Untracked: only the project's settings are committed; its sources and data never were.
+    added = [".gitignore", "pyproject.toml", "dodo.py", "requirements.in", "requirements-dev.in"] if untracked else ["-A"]
+    for argv in (["git", "init", "-q"], ["git", "add", *added], ["git", "commit", "-qm", "scale"]):
         subprocess.run(argv, cwd=path, check=True, capture_output=True)
     os.sync()  # 400 MB still being written back would slow the first measurements
 
@@ -71,9 +75,9 @@ def baseline_source(ref: str, into: Path) -> Path:
     return into / "src"
 
 
-def bench(files: int, data_mb: int, repeat: int, baseline: str, work: Path) -> list[str]:
-    project = work / f"project-{files}"
-    make_project(project, files, data_mb)
+def bench(files: int, case: str, data_mb: int, repeat: int, baseline: str, work: Path) -> list[str]:
+    project = work / f"project-{files}-{case}"
+    make_project(project, files, data_mb, untracked=case == "untracked")
     doit = [sys.executable, "-m", "doit"]
     codes = {"today": REPO / "src"}
     if baseline:
@@ -103,26 +107,27 @@ def bench(files: int, data_mb: int, repeat: int, baseline: str, work: Path) -> l
         ):
             seconds, peak = statistics.median(s for s, _ in runs), max(m for _, m in runs)
             rows.append(
-                f"| {files:,} | {label} | {scenario} | {seconds:.3f} | {seconds / list_s:.2f}x | {peak} "
+                f"| {files:,} | {case} | {label} | {scenario} | {seconds:.3f} | {seconds / list_s:.2f}x | {peak} "
                 f"| {peak / list_mb:.2f}x |"
             )
         (project / ".doitenv" / "doit.sqlite3").unlink()  # the next code starts with no cached pass
     return rows
 
 
-def write(rows: list[str], files: list[int], data_mb: int, repeat: int) -> str:
+def write(rows: list[str], files: list[int], cases: list[str], data_mb: int, repeat: int) -> str:
     section = "\n".join(
         [
             BEGIN,
             "## A no-op at scale",
             "",
-            f"Made by `venv/bin/python bench/scale.py --files {' '.join(map(str, files))}`: git projects of "
-            f"that many source files and {data_mb} MB of test data in {data_mb // BLOB_MB} files; medians of "
+            f"Made by `venv/bin/python bench/scale.py --files {' '.join(map(str, files))} --cases {' '.join(cases)}`: "
+            f"git projects of that many source files and {data_mb} MB of test data in {data_mb // BLOB_MB} files, "
+            "committed, or untracked (only the settings committed, as after a fresh `git init`); medians of "
             f"{repeat} runs, peak resident memory the highest; bytecode cached. Targets (issue 9): a no-op "
             "`doit test` at most 1.6x `doit list` in time and 1.3x in memory.",
             "",
-            "| files | doitenv | run | median s | vs `doit list` | peak MB | vs `doit list` |",
-            "| ---: | --- | --- | ---: | ---: | ---: | ---: |",
+            "| files | in git | doitenv | run | median s | vs `doit list` | peak MB | vs `doit list` |",
+            "| ---: | --- | --- | --- | ---: | ---: | ---: | ---: |",
             *rows,
             "",
             "Where the time goes: doitenv asks git three questions side by side (`ls-files -s` for the ids of "
@@ -156,12 +161,14 @@ def main() -> None:
     parser.add_argument("--data-mb", type=int, default=400)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--baseline", default="affd987")
+    parser.add_argument("--cases", nargs="+", choices=["committed", "untracked"], default=["committed", "untracked"])
     args = parser.parse_args()
     rows = []
     for files in args.files:
-        with tempfile.TemporaryDirectory(prefix="doitenv-scale-") as work:
-            rows += bench(files, args.data_mb, args.repeat, args.baseline, Path(work))
-    print(write(rows, args.files, args.data_mb, args.repeat))
+        for case in args.cases:
+            with tempfile.TemporaryDirectory(prefix="doitenv-scale-") as work:
+                rows += bench(files, case, args.data_mb, args.repeat, args.baseline, Path(work))
+    print(write(rows, args.files, args.cases, args.data_mb, args.repeat))
 
 
 if __name__ == "__main__":

@@ -206,16 +206,19 @@ def _git_tree(root: Path, skip_dirs: Sequence[str], cache: HashCache) -> tuple[b
     tracked = _kept([*_names(modified), *unwatched], skip_dirs)
     others = _kept(_names(untracked), skip_dirs)
     # A repository inside the project (a submodule, or one git lists as `name/`): its files.
-    inner = [folder.rstrip("/") for folder in [*others, *unwatched] if folder.endswith("/") or (root / folder).is_dir()]
+    # Only the few unwatched entries are asked of the disk: an untracked tree can hold 20,000
+    # files, and git already marks a repository among them with its trailing `/`.
+    inner = [folder.rstrip("/") for folder in others if folder.endswith("/")]
+    inner += [folder for folder in unwatched if (root / folder).is_dir()]
     others += [f"{folder}/{name}" for folder in inner for name in _kept(_walk_files(root / folder, []), [])]
     tracked = [path for path in tracked if path not in inner]  # a submodule counts by its commit and files
-    changed = {
-        path: content
-        for path, content in cache.hashes(root, tracked).items()
-        # git lists a touched file as modified; it counts only when its content left the index's.
-        if content != _index_id(index, path)
-    }
-    changed.update(cache.hashes(root, [path for path in others if not path.endswith("/")]))
+    untracked_files = [path for path in others if not path.endswith("/")]
+    # One call: the cache keeps only the paths it is asked about, so two calls would each drop
+    # the other's entries, and every untracked file would be read again on every run.
+    content = cache.hashes(root, [*tracked, *untracked_files])
+    # git lists a touched file as modified; it counts only when its content left the index's.
+    changed = {path: content[path] for path in tracked if content[path] != _index_id(index, path)}
+    changed.update((path, content[path]) for path in untracked_files)
     return index, changed
 
 
