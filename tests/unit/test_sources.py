@@ -31,3 +31,12 @@ def test_missing_tables_are_named() -> None:
 def test_input_text_joins_files_and_tables() -> None:
     text = sources.input_text(("requirements.txt", "group:dev"), PYPROJECT)
     assert text.splitlines() == ["-r requirements.txt", "# from pyproject.toml: group:dev", "pytest", "delta"]
+
+
+def test_project_dependencies_that_pyproject_does_not_hold_are_named() -> None:
+    """A setup.py project (click 8.1.7) adopted with requirements-from = ["project"] got an
+    empty runtime lock and no word of why."""
+    assert "has no [project] table (setup.py's and setup.cfg's" in str(sources.problem("project", {}))
+    dynamic = {"project": {"name": "x", "dynamic": ["version", "dependencies"]}}
+    assert "they are dynamic" in str(sources.problem("project", dynamic))
+    assert sources.problem("project", {"project": {"name": "x"}}) is None  # no dependencies at all
