@@ -50,7 +50,8 @@ def make_project(path: Path, files: int, data_mb: int, untracked: bool) -> None:
         (path / "tests" / "data").mkdir(exist_ok=True)
         (path / "tests" / "data" / f"blob{index}.bin").write_bytes(os.urandom(BLOB_MB << 20))
     # Untracked: only the project's settings are committed; its sources and data never were.
-    added = [".gitignore", "pyproject.toml", "dodo.py", "requirements.in", "requirements-dev.in"] if untracked else ["-A"]
+    settings = [".gitignore", "pyproject.toml", "dodo.py", "requirements.in", "requirements-dev.in"]
+    added = settings if untracked else ["-A"]
     for argv in (["git", "init", "-q"], ["git", "add", *added], ["git", "commit", "-qm", "scale"]):
         subprocess.run(argv, cwd=path, check=True, capture_output=True)
     os.sync()  # 400 MB still being written back would slow the first measurements

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from doitenv import runner
+from doitenv import files, runner
 
 ARTIFACT_FILES = (".coverage",)
 ARTIFACT_SUFFIXES = (".pyc", ".pyo")
@@ -36,7 +36,7 @@ def artifacts(root: Path) -> Iterator[Path]:
                 kept.append(name)
         dirs[:] = kept
         for name in sorted(filenames):
-            if name in ARTIFACT_FILES or name.endswith(ARTIFACT_SUFFIXES):
+            if name in ARTIFACT_FILES or name.endswith(ARTIFACT_SUFFIXES) or files.SCRATCH_NAME.search(name):
                 yield here / name
 
 

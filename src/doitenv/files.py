@@ -5,11 +5,39 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+# What doitenv writes beside a file while it makes it: `.requirements.txt.doitenv-compile` (the
+# resolver's output), `.requirements.txt.doitenv-in` (an input made from pyproject.toml) and
+# `.requirements.txt.k2j9.doitenv-tmp` (write_atomic). A run that was killed leaves them; they are
+# never inputs, and the next run that changes the locks removes them (remove_scratch).
+SCRATCH_KINDS = ("compile", "in", "tmp")
+SCRATCH_NAME = re.compile(r"(?:^|/)\.[^/]+\.doitenv-(?:" + "|".join(SCRATCH_KINDS) + r")$")
+
+
+def scratch(path: Path, kind: str) -> Path:
+    """Where doitenv writes `path`'s scratch file of `kind` (one of SCRATCH_KINDS)."""
+    return path.with_name(f".{path.name}.doitenv-{kind}")
+
+
+def remove_scratch(folders: Iterable[Path]) -> None:
+    """Remove what an interrupted run left in `folders`: only files named as doitenv names them."""
+    for folder in dict.fromkeys(folders):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if SCRATCH_NAME.search(name):
+                try:
+                    os.unlink(folder / name)
+                except OSError:
+                    pass  # gone already, or not ours to remove after all: it is never an input
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -18,7 +46,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     symlink stays one: its target is what is written (a project may keep its locks elsewhere)."""
     if path.is_symlink():
         path = Path(os.path.realpath(path))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".doitenv-tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -10,11 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from doitenv import locks, reqfile
+from doitenv import files, locks, reqfile
 from doitenv.config import Config, ConfigError
-
-# A generated input lives in the project's folder while it is pinned; the lock names pyproject.toml.
-GENERATED_SUFFIX = ".doitenv-in"
 
 
 @dataclass(frozen=True)
@@ -38,7 +35,8 @@ class Layer:
         """The file the resolver reads: the .in file, or the generated one written for it."""
         if self.generated is None:
             return self.in_file
-        return f".{PurePosixPath(self.lock).name}{GENERATED_SUFFIX}"
+        # In the project's folder, whatever the lock's: its `-r` lines are named from there.
+        return files.scratch(Path(PurePosixPath(self.lock).name), "in").as_posix()
 
     def read_inputs(self, root: Path) -> locks.Inputs:
         return locks.read_inputs(root, self.resolver_input, self.generated)

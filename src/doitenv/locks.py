@@ -279,7 +279,7 @@ def compile_lock(
     conflicted, those both sides agree on) or "nothing"."""
     root, in_file = inputs.root, inputs.in_file
     target = root / lock
-    scratch = target.with_name(f".{target.name}.doitenv-compile")
+    scratch = files.scratch(target, "compile")
     folder = folder or root
     # The resolver keeps the pins of the file it writes to: start it from the current lock.
     if target.exists() and keep == "pins":

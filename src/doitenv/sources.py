@@ -34,7 +34,7 @@ def requirements(source: str, pyproject: dict[str, Any]) -> list[str]:
     if source == "project":
         # Without these checks a setup.py project (click 8.1.7) got an empty lock, silently.
         if "project" not in pyproject:
-            raise KeyError("[project] table (setup.py's and setup.cfg's requirements are not read: name a file instead)")
+            raise KeyError("[project] table (setup.py's and setup.cfg's requirements are not read: name a file)")
         if "dependencies" in project.get("dynamic", ()):
             raise KeyError("[project] dependencies of its own (they are dynamic: name a requirements file instead)")
         return list(project.get("dependencies", []))

@@ -115,3 +115,18 @@ def test_a_file_changed_while_the_tests_ran_is_never_recorded_as_tested(new_proj
     assert "tests/output.txt added while the tests ran, so this pass is not cached" in first.output
     second = project.doit("test")
     assert "3 passed" in second.output and "tests/output.txt changed while the tests ran" in second.output
+
+
+def test_scratch_files_a_killed_run_left_are_no_inputs_and_go_on_the_next_change(new_project: ProjectFactory) -> None:
+    """A run killed while pinning left `.requirements.txt.doitenv-compile` and its generated
+    input in the project: counted as test inputs ("tests run again: ... added"), never removed."""
+    project = new_project()
+    assert "2 passed" in project.doit("test").output
+    left = [".requirements.txt.doitenv-compile", ".requirements-dev.txt.doitenv-in", ".requirements.txt.x1.doitenv-tmp"]
+    for name in left:
+        project.write(name, "alpha==1.0\n")
+    assert "tests passed before" in project.doit("test").output
+    assert project.doit("clean", "-n").output.count("doitenv-") == len(left)  # doitenv's to remove
+    project.write("requirements-dev.in", project.read("requirements-dev.in") + "delta\n")
+    project.doit("dev")
+    assert [name for name in left if (project.path / name).exists()] == []

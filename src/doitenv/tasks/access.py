@@ -8,16 +8,24 @@ exclusive (`writing`), so no test run sees a venv half-changed.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 
+from doitenv import files
 from doitenv.filelock import exclusive, shared
 from doitenv.project import Project
 
 
-def changing(project: Project) -> AbstractContextManager[None]:
-    """One doit process at a time changes the venv and the locks; the others wait, and say so."""
+@contextmanager
+def changing(project: Project) -> Iterator[None]:
+    """One doit process at a time changes the venv and the locks; the others wait, and say so.
+    Whoever holds it removes the scratch files a killed run left beside the locks: no other
+    process can be writing them now."""
     waiting = f"waiting for another doit to finish with {project.venv.path.name}/ and the locks"
-    return exclusive(project.lock_file, waiting)
+    with exclusive(project.lock_file, waiting):
+        root = project.root
+        files.remove_scratch([root, *((root / layer.lock).parent for layer in project.layers)])
+        yield
 
 
 def writing(project: Project, doing: str) -> AbstractContextManager[None]:
