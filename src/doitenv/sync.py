@@ -17,6 +17,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from packaging.utils import canonicalize_name
+
 from doitenv import editable, files, reqcheck, reqfile, runner
 from doitenv.errors import Failure
 from doitenv.venv import Venv
@@ -124,7 +126,40 @@ def sync(
                 f"{files.shown(lock, root)}: could not install the project's editable wheel into {name}/ ({exc}), "
                 f"so {name}/ is marked unsynced and the next run tries again"
             ) from None
-    files.write_json(record, {**wanted, "installed": venv.installed()})
+    after = venv.installed()
+    files.write_json(record, {**wanted, "installed": after})
+    moves = changes(before, after)
+    counts = [f"{n} {kind}" for mark, kind in _KINDS if (n := sum(line[0] == mark for line in moves))]
+    print(f"doitenv: {venv.path.name}/ holds {lock.name}: {', '.join(counts) or '0 changes'}")
+    for line in moves:
+        print(f"  {line}")
+
+
+_KINDS = (("+", "added"), ("-", "removed"), ("~", "changed"))
+
+
+def _distributions(dist_infos: list[str]) -> dict[str, str]:
+    """{name: version} of `*.dist-info` folder names (`Six-1.17.0.dist-info`: a version holds no `-`)."""
+    found: dict[str, str] = {}
+    for folder in dist_infos:
+        name, _, version = folder[: -len(".dist-info")].rpartition("-")
+        found[canonicalize_name(name)] = version
+    return found
+
+
+def changes(before: list[str], after: list[str]) -> list[str]:
+    """What a sync did, a line a package, sorted by name: `+ six 1.17.0`, `- epsilon 1.0`,
+    `~ numpy 1.26.4 -> 2.0.0`."""
+    old, new = _distributions(before), _distributions(after)
+    lines = []
+    for name in sorted(old.keys() | new.keys()):
+        if name not in old:
+            lines.append(f"+ {name} {new[name]}")
+        elif name not in new:
+            lines.append(f"- {name} {old[name]}")
+        elif old[name] != new[name]:
+            lines.append(f"~ {name} {old[name]} -> {new[name]}")
+    return lines
 
 
 def _failure(venv: Venv, lock: Path, root: Path, output: str, unchanged: bool, held: Any, building: bool) -> str:

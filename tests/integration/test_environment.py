@@ -120,3 +120,25 @@ def test_a_venv_path_that_holds_other_files_is_refused_never_removed(new_project
     assert "Traceback" not in result.output
     assert "keeping data/" in project.doit("distclean").output
     assert project.read("data/results.csv") == "precious\n"
+
+
+def test_a_sync_says_what_it_changed(new_project: ProjectFactory, backend: str) -> None:
+    """A sync printed the commands it ran and nothing of the result; a removal showed only a
+    `pip uninstall` command line."""
+    project = new_project(backend=backend)
+    first = project.doit("dev").output
+    assert "doitenv: venv/ holds requirements-dev.txt: " in first
+    assert "\n  + alpha 1.0\n" in first and "\n  + beta 2.0\n" in first and "\n  + demo 0.1.0\n" in first
+
+    project.write("requirements-dev.in", project.read("requirements-dev.in") + "delta\n")
+    added = project.doit("dev").output
+    assert "doitenv: venv/ holds requirements-dev.txt: 1 added\n  + delta 1.0\n" in added
+
+    project.write("requirements-dev.in", project.read("requirements-dev.in").replace("delta\n", ""))
+    project.write("requirements.in", "alpha\nneeds-old-beta\n")
+    moved = project.doit("dev").output
+    summary = "doitenv: venv/ holds requirements-dev.txt: 1 added, 1 removed, 1 changed\n"
+    assert summary + "  ~ beta 2.0 -> 1.0\n  - delta 1.0\n  + needs-old-beta 1.0\n" in moved
+
+    (project.path / "venv" / ".doitenv-synced.json").unlink()  # the record alone is made again
+    assert "doitenv: venv/ holds requirements-dev.txt: 0 changes\n" in project.doit("dev").output
