@@ -297,7 +297,8 @@ def compile_lock(
         if generated is not None:
             generated.write_text(inputs.texts[generated], encoding="utf-8")
         argv = compile_argv(_named_from(folder, root / in_file), _named_from(folder, scratch))
-        runner.run(argv, capture=True, cwd=str(folder), env=environment)
+        with runner.heartbeat(f"pinning {lock}"):
+            runner.run(argv, capture=True, cwd=str(folder), env=environment)
         body = scratch.read_bytes()
     except runner.CommandFailed as failed:
         source = "pyproject.toml" if generated else in_file

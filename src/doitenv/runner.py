@@ -12,7 +12,10 @@ import shlex
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -60,6 +63,50 @@ def run(
     if completed.returncode != 0:
         raise CommandFailed(argv, completed.returncode, output)
     return output
+
+
+# Seconds between two lines of a heartbeat when the output is no terminal (a CI log): a line a
+# while shows the run is alive without filling the log. On a terminal one line is redrawn.
+HEARTBEAT_VARIABLE = "DOITENV_HEARTBEAT"
+_HEARTBEAT_DEFAULT = 10.0
+_REDRAW_EVERY = 1.0
+
+
+@contextmanager
+def heartbeat(doing: str, detail: Callable[[], str] | None = None) -> Iterator[None]:
+    """Show that `doing` (`syncing venv/ to requirements-dev.txt`) goes on, with `detail()`
+    (`37 packages in place`) when given, for as long as the block runs: the tools run quiet,
+    and a cold sync or a pin against a real index can take a minute."""
+    on_terminal = sys.stdout.isatty()
+    try:
+        every = _REDRAW_EVERY if on_terminal else float(os.environ.get(HEARTBEAT_VARIABLE) or _HEARTBEAT_DEFAULT)
+    except ValueError:
+        every = _HEARTBEAT_DEFAULT
+    done = threading.Event()
+    start = time.monotonic()
+    shown = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(every):
+            extra = ""
+            if detail is not None:
+                try:
+                    extra = f", {detail()}"
+                except OSError:
+                    pass
+            line = f"doitenv: still {doing} ({time.monotonic() - start:.0f} s{extra})"
+            print(f"\r{line}\033[K" if on_terminal else line, end="" if on_terminal else "\n", flush=True)
+            shown.set()
+
+    thread = threading.Thread(target=beat, name="doitenv-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+        if on_terminal and shown.is_set():
+            print(flush=True)  # the redrawn line stays, and what follows starts below it
 
 
 def run_apart(argv: Sequence[str], cwd: str | None = None, env: Mapping[str, str] | None = None) -> int:

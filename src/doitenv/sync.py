@@ -103,7 +103,8 @@ def sync(
         )
         if built is not None:
             editable.remove_cut_short(venv, built[0])
-        backend.sync(venv, lock, text, root, with_project=build_inputs is not None)
+        with runner.heartbeat(f"syncing {venv.path.name}/ to {lock.name}", lambda: _in_place(venv, before)):
+            backend.sync(venv, lock, text, root, with_project=build_inputs is not None)
     except (runner.CommandFailed, editable.BuildFailed) as failed:
         unchanged = venv.installed() == before
         # The backends check everything before they change anything: a venv that still holds
@@ -136,6 +137,11 @@ def sync(
 
 
 _KINDS = (("+", "added"), ("-", "removed"), ("~", "changed"))
+
+
+def _in_place(venv: Venv, before: list[str]) -> str:
+    """How far a sync is: the packages it has put in so far (each install adds a `*.dist-info`)."""
+    return f"{len(set(venv.installed()) - set(before))} packages in place"
 
 
 def _distributions(dist_infos: list[str]) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -142,3 +143,17 @@ def test_a_sync_says_what_it_changed(new_project: ProjectFactory, backend: str) 
 
     (project.path / "venv" / ".doitenv-synced.json").unlink()  # the record alone is made again
     assert "doitenv: venv/ holds requirements-dev.txt: 0 changes\n" in project.doit("dev").output
+
+
+def test_long_work_shows_a_heartbeat_when_the_output_is_no_terminal(new_project: ProjectFactory) -> None:
+    """A cold sync ran ~14 s under `pip --quiet` with no sign of life (a 112-pin lock)."""
+    project = new_project()
+    output = project.doit("dev", env={"DOITENV_HEARTBEAT": "0.2"}).output
+    assert re.search(r"^doitenv: still pinning requirements\.txt \(\d+ s\)$", output, re.MULTILINE), output
+    assert re.search(
+        r"^doitenv: still syncing venv/ to requirements-dev\.txt \(\d+ s, \d+ packages in place\)$",
+        output,
+        re.MULTILINE,
+    ), output
+    project.write("requirements-dev.in", project.read("requirements-dev.in") + "delta\n")
+    assert "still" not in project.doit("dev").output  # a short run in a CI log: not a line more
