@@ -46,7 +46,8 @@ def _run(command: list[str], task: Any) -> TaskFailed | None:
     from doitenv.tasks.runs import arguments_after_dashes, run_in_venv
 
     extra = arguments_after_dashes(task.pos_arg_val) if task.pos_arg else []
-    result: TaskFailed | None = reported(run_in_venv)(project(), [*command, *extra], f"task {task.name}")
+    leaves = f"{task.name} did not finish, so it runs again next time"
+    result: TaskFailed | None = reported(run_in_venv, leaves)(project(), [*command, *extra], f"task {task.name}")
     return result
 
 

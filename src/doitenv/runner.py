@@ -109,6 +109,16 @@ def heartbeat(doing: str, detail: Callable[[], str] | None = None) -> Iterator[N
             print(flush=True)  # the redrawn line stays, and what follows starts below it
 
 
+def run_stoppable(argv: Sequence[str], cwd: str, env: Mapping[str, str] | None = None) -> None:
+    """Run `argv` as `run` does, its output straight to the terminal, but apart (run_apart): a
+    Ctrl-C stops it quietly instead of cutting into it with a traceback of its own. Raises
+    CommandFailed (with no output: the user saw it) when it exits non-zero."""
+    print(f"doitenv: $ {shlex.join(argv)}", file=sys.stderr, flush=True)
+    returncode = run_apart(argv, cwd=cwd, env=env)
+    if returncode != 0:
+        raise CommandFailed(argv, returncode, "")
+
+
 def run_apart(argv: Sequence[str], cwd: str | None = None, env: Mapping[str, str] | None = None) -> int:
     """Run `argv` in a process group of its own and return its exit code.
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.utils import canonicalize_name
 
 from doitenv import editable, files, reqcheck, reqfile, runner
-from doitenv.errors import Failure
+from doitenv.errors import Failure, if_stopped
 from doitenv.venv import Venv
 
 if TYPE_CHECKING:
@@ -95,38 +95,41 @@ def sync(
     wanted = wanted_state(lock, build_inputs)
     # Until the new record is written, a kill or a full disk leaves the venv marked unsynced.
     record.unlink(missing_ok=True)
-    try:
-        # Built (or found cached) before anything in the venv changes.
-        index = backend.index_environment(reqfile.index_options({lock: text}))
-        built = (
-            editable.wheel(root, state_dir, build_inputs, venv, backend, index) if build_inputs is not None else None
-        )
-        if built is not None:
-            editable.remove_cut_short(venv, built[0])
-        with runner.heartbeat(f"syncing {venv.path.name}/ to {lock.name}", lambda: _in_place(venv, before)):
-            backend.sync(venv, lock, text, root, with_project=build_inputs is not None)
-    except (runner.CommandFailed, editable.BuildFailed) as failed:
-        unchanged = venv.installed() == before
-        # The backends check everything before they change anything: a venv that still holds
-        # what its record says gets the record back.
-        restored = unchanged and isinstance(held, dict) and held.get("installed") == before
-        if restored:
-            files.write_json(record, held)
-        building = isinstance(failed, editable.BuildFailed)
-        message = _failure(venv, lock, root, failed.output, unchanged, held if restored else None, building)
-        raise SyncError(message) from None
-    if built is not None and not editable.is_installed(venv, root, built[1]):
-        wheel_file, key = built
+    with if_stopped(f"{venv.path.name}/ is marked unsynced: the next run syncs it again"):
         try:
-            editable.install(venv, root, wheel_file, key)
-        except (OSError, ValueError, Failure, runner.CommandFailed) as exc:
-            # Failure and ValueError: the wheel or the venv cannot take it (a bad entry point, a
-            # path outside the venv, an unreadable answer from its Python; see editable.install).
-            name = venv.path.name
-            raise SyncError(
-                f"{files.shown(lock, root)}: could not install the project's editable wheel into {name}/ ({exc}), "
-                f"so {name}/ is marked unsynced and the next run tries again"
-            ) from None
+            # Built (or found cached) before anything in the venv changes.
+            index = backend.index_environment(reqfile.index_options({lock: text}))
+            built = (
+                editable.wheel(root, state_dir, build_inputs, venv, backend, index)
+                if build_inputs is not None
+                else None
+            )
+            if built is not None:
+                editable.remove_cut_short(venv, built[0])
+            with runner.heartbeat(f"syncing {venv.path.name}/ to {lock.name}", lambda: _in_place(venv, before)):
+                backend.sync(venv, lock, text, root, with_project=build_inputs is not None)
+        except (runner.CommandFailed, editable.BuildFailed) as failed:
+            unchanged = venv.installed() == before
+            # The backends check everything before they change anything: a venv that still holds
+            # what its record says gets the record back.
+            restored = unchanged and isinstance(held, dict) and held.get("installed") == before
+            if restored:
+                files.write_json(record, held)
+            building = isinstance(failed, editable.BuildFailed)
+            message = _failure(venv, lock, root, failed.output, unchanged, held if restored else None, building)
+            raise SyncError(message) from None
+        if built is not None and not editable.is_installed(venv, root, built[1]):
+            wheel_file, key = built
+            try:
+                editable.install(venv, root, wheel_file, key)
+            except (OSError, ValueError, Failure, runner.CommandFailed) as exc:
+                # Failure and ValueError: the wheel or the venv cannot take it (a bad entry point, a
+                # path outside the venv, an unreadable answer from its Python; see editable.install).
+                name = venv.path.name
+                raise SyncError(
+                    f"{files.shown(lock, root)}: could not install the project's editable wheel into {name}/ ({exc}), "
+                    f"so {name}/ is marked unsynced and the next run tries again"
+                ) from None
     after = venv.installed()
     files.write_json(record, {**wanted, "installed": after})
     moves = changes(before, after)

@@ -26,7 +26,7 @@ PHASES = {
 }
 
 
-def _start_and_kill(path: os.PathLike[str], marker: str, sig: signal.Signals) -> str:
+def _start_and_kill(path: os.PathLike[str], marker: str, sig: signal.Signals) -> tuple[str, int]:
     doit = subprocess.Popen(
         [sys.executable, "-m", "doit", "test"],
         cwd=path,
@@ -45,17 +45,32 @@ def _start_and_kill(path: os.PathLike[str], marker: str, sig: signal.Signals) ->
             break
     else:
         pytest.fail(f"never reached {marker!r}:\n{''.join(seen)}")
-    doit.communicate(timeout=120)
-    return "".join(seen)
+    rest, _ = doit.communicate(timeout=120)
+    return "".join(seen) + rest, doit.returncode
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+# What the one line says each phase leaves behind.
+LEAVES = {
+    "venv creation": "venv/ is unfinished: the next run makes it anew",
+    "compile": "requirements.txt is unchanged",
+    "sync": "venv/ is marked unsynced: the next run syncs it again",
+    "test": "no pass is recorded: the next `doit test` runs the tests again",
+}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM], ids=["SIGKILL", "SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("phase", list(PHASES))
 def test_the_next_run_recovers_from_a_kill(new_project: ProjectFactory, phase: str, sig: signal.Signals) -> None:
     project = new_project()
     if phase == "test":  # a test run long enough to be cut off in the middle
         project.write("tests/test_slow.py", "import time\n\n\ndef test_slow():\n    time.sleep(3)\n")
-    _start_and_kill(project.path, PHASES[phase], sig)
+    output, code = _start_and_kill(project.path, PHASES[phase], sig)
+    if sig != signal.SIGKILL:  # Ctrl-C or SIGTERM: one line and the shell's code, no traceback
+        said = "interrupted" if sig == signal.SIGINT else "stopped"
+        lines = [line for line in output.splitlines() if line.startswith(f"doitenv: {said}; ")]
+        # virtualenv may be done before the signal comes: the run is stopped in the next phase.
+        assert len(lines) == 1 and (phase == "venv creation" or lines[0].endswith(LEAVES[phase])), output
+        assert "Traceback" not in output and code == 128 + sig, output
 
     result = project.doit("test")
     assert ("3 passed" if phase == "test" else "2 passed") in result.output

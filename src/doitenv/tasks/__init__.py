@@ -100,7 +100,9 @@ def task_venv() -> dict[str, Any]:
     """Create the venv; rebuild it when missing, broken or its Python changed."""
     p = project()
     return {
-        "actions": [action(venv.make_venv, p)],
+        "actions": [
+            action(venv.make_venv, p, leaves=f"{p.venv.path.name}/ is unfinished: the next run makes it again")
+        ],
         "uptodate": [(venv.venv_is_ready, [p])],
     }
 
@@ -119,7 +121,7 @@ def task_locks() -> Any:
         yield {
             "basename": layer.lock,
             "doc": f"Pin {layer.source}{layered} into {layer.lock}" + ("" if layer.pulls_in else f" for {target}"),
-            "actions": [action(pinning.pin, p, layer)],
+            "actions": [action(pinning.pin, p, layer, leaves=f"{layer.lock} is unchanged")],
             "task_dep": ["venv", *layer.pinned_after],
             "targets": [layer.lock],
             "uptodate": [(p.lock_is_fresh, [layer.lock])],
@@ -129,7 +131,7 @@ def task_locks() -> Any:
 def _sync_task(p: Project, layer: Layer, doc: str, pinned_first: list[str]) -> dict[str, Any]:
     return {
         "doc": doc,
-        "actions": [action(environments.sync_env, p, layer)],
+        "actions": [action(environments.sync_env, p, layer, leaves=f"{p.venv.path.name}/ is unchanged")],
         "task_dep": pinned_first,
         "uptodate": [(environments.env_is_synced, [p, layer])],
         "clean": [(environments.clean_artifacts, [p])],
@@ -153,7 +155,7 @@ def task_test() -> dict[str, Any]:
     """Run the tests in the venv; arguments after -- go to the test command."""
     p = project()
     return {
-        "actions": [action(runs.run_tests, p)],
+        "actions": [action(runs.run_tests, p, leaves="no pass is recorded: the next `doit test` runs the tests again")],
         "task_dep": ["dev"],
         "pos_arg": "args",
         "uptodate": [(runs.tests_unchanged, [p])],
@@ -164,7 +166,7 @@ def task_format() -> dict[str, Any]:
     """Format and lint with pre-commit, or ruff, as pinned in the dev lock."""
     p = project()
     return {
-        "actions": [action(runs.run_format, p)],
+        "actions": [action(runs.run_format, p, leaves="no clean run is recorded: the next `doit format` runs again")],
         "task_dep": ["dev"],
         "uptodate": [(runs.format_unchanged, [p])],
     }
@@ -172,18 +174,19 @@ def task_format() -> dict[str, Any]:
 
 def task_distclean() -> dict[str, Any]:
     """Remove the venv, its Jupyter kernel, doit's state and build artifacts (the locks stay)."""
-    return {"actions": [action(environments.distclean, project())], "uptodate": [False]}
+    leaves = "some of it is removed: `doit distclean` again removes the rest"
+    return {"actions": [action(environments.distclean, project(), leaves=leaves)], "uptodate": [False]}
 
 
 def task_check() -> dict[str, Any]:
     """Check that locks are fresh and agree and the venv is synced (for CI; changes nothing)."""
-    return {"actions": [action(pinning.check, project())], "uptodate": [False]}
+    return {"actions": [action(pinning.check, project(), leaves="nothing was changed")], "uptodate": [False]}
 
 
 def task_upgrade() -> dict[str, Any]:
     """Move every lock to the newest allowed versions (--package NAME for some), then sync dev."""
     return {
-        "actions": [action(pinning.upgrade, project())],
+        "actions": [action(pinning.upgrade, project(), leaves="every lock is as it was before the upgrade")],
         "task_dep": ["venv"],
         "params": [
             {
@@ -207,7 +210,7 @@ def task_matrix() -> Any:
         yield {
             "name": version,
             "doc": f"Run the tests on Python {version}, in {entry.config.venv}/",
-            "actions": [action(runs.run_matrix_entry, entry)],
+            "actions": [action(runs.run_matrix_entry, entry, leaves=f"no pass on Python {version} is recorded")],
             "task_dep": [p.dev.lock],
             "uptodate": [(runs.matrix_unchanged, [entry])],
         }
@@ -217,7 +220,9 @@ def task_kernel() -> dict[str, Any]:
     """Register the venv as a Jupyter kernel (needs ipykernel in the dev lock); again after a rebuild."""
     p = project()
     return {
-        "actions": [action(environments.register_kernel, p)],
+        "actions": [
+            action(environments.register_kernel, p, leaves="the kernel may be half-registered: `doit kernel` again")
+        ],
         "task_dep": ["dev"],
         "params": [
             {
@@ -248,7 +253,7 @@ def task_kernel() -> dict[str, Any]:
 def task_watch() -> dict[str, Any]:
     """Run TASK... (default: test), then again whenever an input changes; Ctrl-C stops."""
     return {
-        "actions": [action(runs.watch, project())],
+        "actions": [action(runs.watch, project(), leaves="the watch stopped")],
         "pos_arg": "tasks",
         "uptodate": [False],
         "verbosity": 2,

@@ -2,19 +2,24 @@
 
 Actions raise where they find a problem (errors.Failure, with the whole message); doit shows a
 TaskFailed's message as the task's failure. A message is made here only for errors that do not
-know the setting they are about. Anything else is a bug and keeps its traceback.
+know the setting they are about. Ctrl-C and SIGTERM end the run here with one line saying what
+they left (errors.if_stopped) and the shell's exit code, 130 or 143. Anything else is a bug and
+keeps its traceback.
 """
 
 from __future__ import annotations
 
 import functools
+import signal
+import sys
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from doit.exceptions import TaskFailed
 
 from doitenv.config import ConfigError
-from doitenv.errors import Failure
+from doitenv.errors import Failure, Stopped
 from doitenv.interpreter import InterpreterNotFound
 
 
@@ -29,20 +34,42 @@ def message(error: Exception) -> str | None:
     return None
 
 
-def reported(action: Callable[..., Any]) -> Callable[..., Any]:
-    """`action` as doit runs it: what it returns, or its error as one TaskFailed. doit reads the
-    action's parameters (`task`, `args`, a task's params) through functools.wraps."""
+def reported(action: Callable[..., Any], leaves: str) -> Callable[..., Any]:
+    """`action` as doit runs it: what it returns, or its error as one TaskFailed. `leaves`: what
+    stopping it leaves, unless the code running then says better. doit reads the action's
+    parameters (`task`, `args`, a task's params) through functools.wraps."""
 
     @functools.wraps(action)
     def run(*args: Any, **kwargs: Any) -> Any:
+        # Only the main thread may set a handler (doit -P thread runs actions in others).
+        main = threading.current_thread() is threading.main_thread()
+        before = signal.signal(signal.SIGTERM, _raise_stopped) if main else None
         try:
             return action(*args, **kwargs)
         except (Failure, InterpreterNotFound, ConfigError) as error:
             return TaskFailed(message(error) or str(error))
+        except KeyboardInterrupt as stop:
+            _end_stopped(stop, getattr(stop, "leaves", leaves))
+        finally:
+            if main:
+                signal.signal(signal.SIGTERM, before)
 
     return run
 
 
-def action(function: Callable[..., Any], *args: Any) -> tuple[Callable[..., Any], list[Any]]:
-    """A doit python-action of `function(*args)`, its errors reported."""
-    return (reported(function), list(args))
+def _raise_stopped(signum: int, frame: Any) -> NoReturn:
+    raise Stopped
+
+
+def _end_stopped(stop: KeyboardInterrupt, leaves: str) -> NoReturn:
+    """One line instead of doit's traceback; SystemExit passes doit by, after it saved what the
+    tasks before this one did."""
+    terminated = isinstance(stop, Stopped)
+    print(f"\ndoitenv: {'stopped' if terminated else 'interrupted'}; {leaves}", file=sys.stderr, flush=True)
+    raise SystemExit(143 if terminated else 130) from None
+
+
+def action(function: Callable[..., Any], *args: Any, leaves: str) -> tuple[Callable[..., Any], list[Any]]:
+    """A doit python-action of `function(*args)`, its errors reported; `leaves`: what a Ctrl-C
+    during it leaves behind."""
+    return (reported(function, leaves), list(args))

@@ -71,14 +71,14 @@ def run_in_venv(
         env = {**venv.activated(), **(extra_env or {})}
         try:
             try:
-                runner.run([*prefix, *command[1:]], env=env, cwd=str(project.root))
+                runner.run_stoppable([*prefix, *command[1:]], cwd=str(project.root), env=env)
             except runner.CommandFailed as failed:
                 if failed.returncode != again_on:
                     raise
                 print(
                     f"doitenv: {what} changed files or found problems; running it again to see what is left", flush=True
                 )
-                runner.run([*prefix, *command[1:]], env=env, cwd=str(project.root))
+                runner.run_stoppable([*prefix, *command[1:]], cwd=str(project.root), env=env)
         except runner.CommandFailed as failed:
             raise RunFailed(f"{what} failed: {failed}", failed.returncode) from None
 
