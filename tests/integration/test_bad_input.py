@@ -120,3 +120,23 @@ def test_an_unreachable_index_gets_a_short_honest_message(
     )
     assert "Traceback" not in result.output
     assert (project.path / "requirements.txt").read_bytes() == before
+
+
+def test_doit_s_own_commands_work_or_say_in_one_line_why_not(new_project: ProjectFactory) -> None:
+    """`doit reset-dep` crashed in the kernel task's check, `doit strace test` passed its report
+    to pytest, `doit upgrade --package NAME==1.0` got doit's raw "requires argument"."""
+    project = new_project()
+    assert "2 passed" in project.doit("test").output
+    reset = project.doit("reset-dep")
+    assert "Traceback" not in reset.output and "processed kernel" in reset.output
+    project.write("tests/test_demo.py", project.read("tests/test_demo.py") + "\ndef test_new():\n    assert False\n")
+    assert "1 failed" in project.doit("test", ok=False).output  # reset-dep made no pass of anything
+
+    strace = project.doit("strace", "test", ok=False)
+    assert strace.code == 2 and strace.output.startswith("doitenv: doit strace traces only shell-command actions")
+    for args, said in (
+        (["--package", "beta==1.0"], "write `--package=beta==1.0` as one word"),
+        (["--package"], "--package needs a name"),
+    ):
+        result = project.doit("upgrade", *args, ok=False)
+        assert said in result.output and "Traceback" not in result.output and "requires argument" not in result.output

@@ -13,6 +13,7 @@ doitenv's errors become doit's.
 from __future__ import annotations
 
 import os
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -70,10 +71,23 @@ def _prepare_state(state_dir: Path, dep_file: Path) -> None:
         print(f"doitenv: {dep_file} was not a doit state file; moved it to {aside.name} and starting afresh")
 
 
+# doit's own commands that cannot work on doitenv's tasks, and why, said instead of a traceback.
+_UNSUPPORTED = {
+    "dumpdb": f"doit dumpdb reads only dbm files, and doitenv keeps doit's state in sqlite3 (dbm loses one "
+    f"side's results when two doit commands share a project): read it with `sqlite3 {DOIT_DEP_FILE} .dump`",
+    "strace": "doit strace traces only shell-command actions, and doitenv's tasks run Python (its report "
+    "would reach the test command as an argument): run `strace -f -e trace=file doit test` instead",
+}
+
+
 def before_doit_starts() -> None:
     """The only work done when dodo.py imports this module. doit opens its state file right
     after importing dodo.py, before any task creator runs, so the state folder must be ready by
     then; and a round of `doit watch` must stop quietly from its very start (watch.py)."""
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command in _UNSUPPORTED:
+        print(f"doitenv: {_UNSUPPORTED[command]}", file=sys.stderr)
+        raise SystemExit(2)
     _prepare_state(Path(STATE_DIR), Path(DOIT_DEP_FILE))
     watch.exit_quietly_when_stopped()
 
@@ -183,8 +197,27 @@ def task_check() -> dict[str, Any]:
     return {"actions": [action(pinning.check, project(), leaves="nothing was changed")], "uptodate": [False]}
 
 
+def _package_option_problem(argv: list[str]) -> str | None:
+    """doit's own word on `--package NAME==1.0` is "option --package requires argument": it takes
+    a bare word holding `=` for one of its variables before any task sees it."""
+    if "upgrade" not in argv:
+        return None
+    for at, word in enumerate(argv):
+        if word not in ("--package", "-P"):
+            continue
+        value = argv[at + 1] if at + 1 < len(argv) else ""
+        if "=" in value:
+            return f"doit upgrade: write `--package={value}` as one word: doit reads a bare {value} as a variable"
+        if not value or value.startswith("-"):
+            return "doit upgrade: --package needs a name: `--package NAME`, or `--package=NAME==VERSION`"
+    return None
+
+
 def task_upgrade() -> dict[str, Any]:
     """Move every lock to the newest allowed versions (--package NAME for some), then sync dev."""
+    problem = _package_option_problem(sys.argv[1:])
+    if problem:
+        raise InvalidTask(problem)
     return {
         "actions": [action(pinning.upgrade, project(), leaves="every lock is as it was before the upgrade")],
         "task_dep": ["venv"],

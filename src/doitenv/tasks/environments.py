@@ -98,7 +98,7 @@ def _kernel_place(project: Project, name: str, prefix: str, user: bool) -> tuple
 
 
 def kernel_is_registered(task: Any, values: dict[str, Any], project: Project) -> bool:
-    options = task.options
+    options = task.options or {}  # None under `doit reset-dep`, which parses no task options
     place = _kernel_place(project, options.get("name", ""), options.get("prefix", ""), options.get("user", False))
     return project.jupyter_kernel.is_registered(*place)
 
