@@ -72,9 +72,8 @@ def _prepare_state(state_dir: Path, dep_file: Path) -> None:
 
 
 # doit's own commands that cannot work on doitenv's tasks, and why, said instead of a traceback.
+# (`doit dumpdb` never loads dodo.py: the README says why it cannot read doitenv's state.)
 _UNSUPPORTED = {
-    "dumpdb": f"doit dumpdb reads only dbm files, and doitenv keeps doit's state in sqlite3 (dbm loses one "
-    f"side's results when two doit commands share a project): read it with `sqlite3 {DOIT_DEP_FILE} .dump`",
     "strace": "doit strace traces only shell-command actions, and doitenv's tasks run Python (its report "
     "would reach the test command as an argument): run `strace -f -e trace=file doit test` instead",
 }
