@@ -104,3 +104,21 @@ def ran_no_test(report: Path) -> str | None:
     if not found.get("ran"):
         return "pytest ran no test (as with --collect-only, or every test deselected)"
     return None
+
+
+def usage_problem(command: Sequence[str], root: Path, installed: Sequence[str]) -> str | None:
+    """Why pytest refused `command` as given (its exit code 4), in doitenv's words, when the
+    cause is the project's setting: a folder of tests it does not have (tests kept inside the
+    package, `src/pkg/tests`), or `--cov` without pytest-cov in the venv (`installed`: its
+    `*.dist-info` names). None when pytest's own message says it better."""
+    words = list(command[1:])
+    covering = [word for word in words if word == "--cov" or word.startswith("--cov=")]
+    if covering and not any(name.lower().startswith("pytest_cov-") for name in installed):
+        return f"it passes {covering[0]}, which needs pytest-cov: add pytest-cov to the dev requirements, or drop --cov"
+    for before, word in zip(["", *words], words):
+        # A word after an option may be its value (`-k expr`); a word after a path is a path.
+        if word.startswith("-") or (before.startswith("-") and "=" not in before):
+            continue
+        if not (root / word.split("::")[0]).exists():
+            return f"it names {word}, which {root.name}/ does not have: set it to where the tests are"
+    return None

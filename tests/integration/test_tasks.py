@@ -160,3 +160,19 @@ def test_pre_commit_is_installed_by_dev_and_runs_format(
     project.doit("format")
     assert project.read("src/demo/ugly.py") == "x = [1, 2, 3]\n"
     assert project.doit("format").ran == []
+
+
+def test_a_test_command_the_project_does_not_fit_is_named(new_project: ProjectFactory) -> None:
+    """Tests inside the package (src/pkg/tests) met pytest's bare "file or directory not found:
+    tests"; the default --cov without pytest-cov met "unrecognized arguments"."""
+    project = new_project()
+    project.write(
+        "pyproject.toml",
+        project.read("pyproject.toml").replace('test-command = "pytest tests -q -p no:cacheprovider"\n', ""),
+    )
+    failed = project.doit("test", ok=False).output
+    assert "pyproject.toml: tool.doitenv.test-command: it passes --cov=src, which needs pytest-cov" in failed
+    (project.path / "tests").rename(project.path / "src" / "demo" / "tests")
+    project.write("pyproject.toml", project.read("pyproject.toml") + 'test-command = "pytest tests -q"\n')
+    failed = project.doit("test", ok=False).output
+    assert "pyproject.toml: tool.doitenv.test-command: it names tests, which proj/ does not have" in failed
