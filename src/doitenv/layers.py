@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from doitenv import files, locks, reqfile
+from doitenv import files, locks, reqfile, sources
 from doitenv.config import Config, ConfigError
 
 
@@ -51,7 +51,9 @@ def of(config: Config) -> tuple[Layer, ...]:
         generated=config.requirements_from_text,
         below=None,
         sync_task="prod",
-        source=config.requirements_in if config.requirements_from is None else "pyproject.toml's sources",
+        source=config.requirements_in
+        if config.requirements_from is None
+        else sources.described(config.requirements_from),
     )
     dev = Layer(
         lock=config.dev_requirements,
@@ -59,7 +61,11 @@ def of(config: Config) -> tuple[Layer, ...]:
         generated=config.dev_requirements_from_text,
         below=config.requirements,
         sync_task="dev",
-        source=config.dev_requirements_in if config.dev_requirements_from is None else "pyproject.toml's dev sources",
+        source=(
+            config.dev_requirements_in
+            if config.dev_requirements_from is None
+            else sources.described(config.dev_requirements_from)
+        ),
     )
     more = [
         Layer(

@@ -61,6 +61,21 @@ def _group(name: str, groups: dict[str, Any], seen: tuple[str, ...]) -> list[str
     return found
 
 
+def described(sources: tuple[str, ...]) -> str:
+    """Where a user adds a requirement to the layer pinned from `sources`, as messages name it:
+    the tables of pyproject.toml among them (`pyproject.toml's [dependency-groups] dev`), else
+    its last file (the first is often the lock below it)."""
+    tables = [_table_name(source) for source in sources if is_table(source)]
+    return "pyproject.toml's " + " and ".join(tables) if tables else sources[-1]
+
+
+def _table_name(source: str) -> str:
+    if source == "project":
+        return "[project] dependencies"
+    kind, _, name = source.partition(":")
+    return f"[project.optional-dependencies] {name}" if kind == "extra" else f"[dependency-groups] {name}"
+
+
 def input_text(sources: tuple[str, ...], pyproject: dict[str, Any]) -> str:
     """One requirements file joining `sources`: files are pulled in with -r."""
     lines = []

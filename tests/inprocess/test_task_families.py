@@ -75,7 +75,11 @@ def test_a_dev_layer_from_pyproject_is_named_as_such(doit) -> None:  # type: ign
     tool = 'dev-requirements-from = ["requirements.txt", "group:test"]\n'
     code, output = doit("list", tool=tool + "\n[dependency-groups]\ntest = ['pytest']\n")
     assert code == 0, output
-    assert "Pin pyproject.toml's dev sources (layered on requirements.txt) into requirements-dev.txt" in output
+    # Named by the table a requirement is added to (it said "pyproject.toml's dev sources").
+    assert (
+        "Pin pyproject.toml's [dependency-groups] test (layered on requirements.txt) into requirements-dev.txt"
+        in output
+    )
 
 
 def test_check_names_every_missing_lock_and_the_command_that_pins_it(doit) -> None:  # type: ignore[no-untyped-def]

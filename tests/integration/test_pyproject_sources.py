@@ -32,7 +32,8 @@ def _project(new_project: ProjectFactory):  # type: ignore[no-untyped-def]
 def test_pyproject_tables_feed_both_locks(new_project: ProjectFactory) -> None:
     project = _project(new_project)
     result = project.doit("dev")
-    assert "pinning pyproject.toml's sources into requirements.txt" in result.output
+    pinned_from = "pyproject.toml's [project] dependencies and [project.optional-dependencies] fast"
+    assert f"pinning {pinned_from} into requirements.txt" in result.output
     assert {"alpha==1.0", "beta==2.0", "gamma==1.0"} == project.pins("requirements.txt")
     assert {"pytest==", "delta==1.0"} <= {
         p if p.startswith("delta") else p.split("==")[0] + "==" for p in project.pins("requirements-dev.txt")
