@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -40,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kept as they were (use --force to overwrite): {', '.join(kept)}")
         if args.ci and _write_workflow(args.folder, None, args.force) != 0:
             return 2
-        print(f"next: cd {args.folder} && doit dev && doit test")
+        print(f"next: cd {_quoted(str(args.folder))} && doit dev && doit test")
         return 0
     return _write_workflow(args.folder, args.install, args.force)
 
@@ -60,6 +63,13 @@ def _write_workflow(folder: Path, install: str | None, force: bool) -> int:
         return 0
     print(f"wrote {shown}: `doit check`, then `doit dev` and `doit test` on Linux, macOS and Windows")
     return 0
+
+
+def _quoted(path: str) -> str:
+    """`path` as the user's shell reads it back."""
+    if os.name == "nt":
+        return subprocess.list2cmdline([path])
+    return shlex.quote(path)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import unicodedata
 from pathlib import Path
 
 from doitenv import runner
@@ -98,11 +99,18 @@ repos:
 
 
 def package_name(folder: Path) -> str:
-    """A Python package name from a folder name: 'My Data-Project' -> 'my_data_project'."""
-    name = re.sub(r"\W+", "_", folder.resolve().name).strip("_").lower()
-    if not name or name[0].isdigit():
+    """A Python package name from a folder name: 'My Data-Project' -> 'my_data_project',
+    'Café' -> 'cafe'. ASCII only: a project's name on the package index (and so in
+    pyproject.toml) is letters, digits, `_`, `-` and `.`; '' when the name holds none of them."""
+    ascii_name = unicodedata.normalize("NFKD", folder.resolve().name).encode("ascii", "ignore").decode()
+    name = re.sub(r"\W+", "_", ascii_name).strip("_").lower()
+    if name and name[0].isdigit():
         name = f"project_{name}"
     return name
+
+
+def _is_valid(package: str) -> bool:
+    return package.isascii() and package.isidentifier()
 
 
 def files_for(package: str) -> dict[str, str]:
@@ -122,8 +130,11 @@ def files_for(package: str) -> dict[str, str]:
 def init(folder: Path, name: str | None = None, force: bool = False) -> list[str]:
     """Write the project files into `folder`; return the ones kept as they were."""
     package = name or package_name(folder)
-    if not package.isidentifier():
-        raise ValueError(f"{package!r} is not a valid Python package name: pass one with --name")
+    if not _is_valid(package):
+        given = f"{package!r} is not a" if name else f"the folder's name {folder.resolve().name!r} makes no"
+        raise ValueError(f"{given} valid package name (ASCII letters, digits and _): pass one with --name")
+    if not name and package != folder.resolve().name:
+        print(f"the package is named {package} (from the folder's name; --name chooses another)")
     folder.mkdir(parents=True, exist_ok=True)
     kept = []
     for relative, text in files_for(package).items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -57,4 +58,20 @@ def test_init_keeps_existing_files_unless_forced(tmp_path: Path) -> None:
 def test_init_refuses_a_name_that_is_no_package_name(tmp_path: Path) -> None:
     refused = _init(str(tmp_path), "--name", "no-dashes")
     assert refused.returncode == 2
-    assert "'no-dashes' is not a valid Python package name: pass one with --name" in refused.stderr
+    assert (
+        "'no-dashes' is not a valid package name (ASCII letters, digits and _): pass one with --name" in refused.stderr
+    )
+    assert "'é' is not a valid package name" in _init(str(tmp_path), "--name", "é").stderr
+
+
+def test_init_derives_a_name_pyproject_accepts_and_says_so(tmp_path: Path) -> None:
+    """'café' became the package (and [project] name) café, which `doit dev` then rejected; the
+    closing `cd` line was not quoted for the shell."""
+    folder = tmp_path / "Café data"
+    made = _init(str(folder))
+    assert "the package is named cafe_data (from the folder's name; --name chooses another)" in made.stdout
+    assert f"next: cd {shlex.quote(str(folder))} && doit dev" in made.stdout
+    assert 'name = "cafe_data"' in (folder / "pyproject.toml").read_text()
+    nameless = _init(str(tmp_path / "日本"))
+    assert nameless.returncode == 2 and "makes no valid package name" in nameless.stderr
+    assert not (tmp_path / "日本").exists()
