@@ -281,19 +281,20 @@ def compile_lock(
     target = root / lock
     scratch = files.scratch(target, "compile")
     folder = folder or root
-    # The resolver keeps the pins of the file it writes to: start it from the current lock.
-    if target.exists() and keep == "pins":
-        shutil.copyfile(target, scratch)
-    elif target.exists() and keep == "versions":
-        kept = reqfile.agreed_requirements(read_requirements(target))
-        scratch.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
-    else:
-        scratch.unlink(missing_ok=True)
     # The inputs as they were read: one edited during the run makes the lock stale.
     digest = inputs.digest(shape)
     index_lines = reqfile.lock_lines(inputs.index_options(), target.parent)
     generated = root / in_file if inputs.generated else None
     try:
+        # The resolver keeps the pins of the file it writes to: start it from the current lock.
+        # (In the try: a full disk here must not leave a scratch file behind.)
+        if target.exists() and keep == "pins":
+            shutil.copyfile(target, scratch)
+        elif target.exists() and keep == "versions":
+            kept = reqfile.agreed_requirements(read_requirements(target))
+            scratch.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+        else:
+            scratch.unlink(missing_ok=True)
         if generated is not None:
             generated.write_text(inputs.texts[generated], encoding="utf-8")
         argv = compile_argv(_named_from(folder, root / in_file), _named_from(folder, scratch))

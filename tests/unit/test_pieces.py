@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -136,3 +137,39 @@ def test_a_pytest_usage_error_from_the_setting_is_named(tmp_path: Path) -> None:
     inside = ["python", "-m", "pytest", "src/pkg/tests", "-k", "answer", "-o", "x=1"]
     assert testrun.usage_problem(inside, tmp_path, with_cov) is None  # option values are no paths
     assert testrun.usage_problem(["pytest", "src/pkg/tests::test_x", "--frobnicate"], tmp_path, []) is None
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A real filesystem with no space left: a tiny tmpfs, filled (root on Linux only)."""
+    mount = tmp_path / "full"
+    mount.mkdir()
+    if sys.platform != "linux" or os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root on Linux")
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"no tmpfs here: {made.stderr.decode().strip()}")
+    try:
+        (mount / "requirements.txt").write_text("alpha==1.0\n")
+        with open(mount / "filler", "wb") as filler:
+            try:
+                filler.write(b"x" * (1 << 20))
+            except OSError:
+                pass
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_full_disk_is_one_line_naming_the_lock_and_leaves_it_whole(full_disk: Path) -> None:
+    """A full disk while a lock was written: OSError 28 from locks.py as a traceback, and a
+    zero-byte scratch file left beside the lock."""
+    from doitenv.tasks.failures import reported
+
+    lock = full_disk / "requirements.txt"
+    failed = reported(files.write_atomic, "")(lock, b"alpha==2.0\n" * 1000)
+    assert failed.message.endswith(
+        "requirements.txt: No space left on device: the disk is full: free some space and run again"
+    )
+    assert lock.read_text() == "alpha==1.0\n"
+    assert sorted(path.name for path in full_disk.iterdir()) == ["filler", "requirements.txt"]

@@ -79,6 +79,18 @@ _UNSUPPORTED = {
 }
 
 
+def _state_problem(state_dir: Path, dep_file: Path) -> str | None:
+    """Why doit could not keep its state (sqlite fails on its first write, with a traceback)."""
+    fix = "doit keeps what ran there: make the project's folder writable"
+    try:
+        _prepare_state(state_dir, dep_file)
+    except OSError as exc:
+        return f"{state_dir}/ cannot be written ({exc.strerror}): {fix}"
+    if not os.access(state_dir, os.W_OK) or (dep_file.exists() and not os.access(dep_file, os.W_OK)):
+        return f"{state_dir}/ is read-only: {fix}"
+    return None
+
+
 def before_doit_starts() -> None:
     """The only work done when dodo.py imports this module. doit opens its state file right
     after importing dodo.py, before any task creator runs, so the state folder must be ready by
@@ -87,7 +99,10 @@ def before_doit_starts() -> None:
     if command in _UNSUPPORTED:
         print(f"doitenv: {_UNSUPPORTED[command]}", file=sys.stderr)
         raise SystemExit(2)
-    _prepare_state(Path(STATE_DIR), Path(DOIT_DEP_FILE))
+    problem = _state_problem(Path(STATE_DIR), Path(DOIT_DEP_FILE))
+    if problem:
+        print(f"doitenv: {problem}", file=sys.stderr)
+        raise SystemExit(2)
     watch.exit_quietly_when_stopped()
 
 

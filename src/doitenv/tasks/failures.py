@@ -9,15 +9,18 @@ keeps its traceback.
 
 from __future__ import annotations
 
+import errno
 import functools
 import signal
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn
 
 from doit.exceptions import TaskFailed
 
+from doitenv import files
 from doitenv.config import ConfigError
 from doitenv.errors import Failure, Stopped
 from doitenv.interpreter import InterpreterNotFound
@@ -34,6 +37,29 @@ def message(error: Exception) -> str | None:
     return None
 
 
+# What to do about a file the system refused, by the reason it gave.
+_FIXES = {
+    errno.ENOSPC: "the disk is full: free some space and run again",
+    errno.EACCES: "it may not be written: make it (and its folder) writable, and run again",
+    errno.EPERM: "it may not be changed (an immutable file?): make it writable, and run again",
+    errno.EROFS: "it is on a read-only filesystem: run doit where the project can be written",
+    errno.ENOENT: "it went away during the run (a folder removed meanwhile?): run again",
+}
+if hasattr(errno, "EDQUOT"):  # not on Windows
+    _FIXES[errno.EDQUOT] = "the disk quota is used up: free some space and run again"
+
+
+def file_problem(error: OSError) -> str:
+    """One line for an OSError: the file, what the system said, and the fix."""
+    where = error.filename if error.filename is not None else "a file"
+    try:
+        where = files.shown(Path(where), Path.cwd()) if error.filename is not None else where
+    except (OSError, ValueError):
+        pass
+    fix = _FIXES.get(error.errno or 0, "fix that and run again")
+    return f"{where}: {error.strerror or error}: {fix}"
+
+
 def reported(action: Callable[..., Any], leaves: str) -> Callable[..., Any]:
     """`action` as doit runs it: what it returns, or its error as one TaskFailed. `leaves`: what
     stopping it leaves, unless the code running then says better. doit reads the action's
@@ -48,6 +74,8 @@ def reported(action: Callable[..., Any], leaves: str) -> Callable[..., Any]:
             return action(*args, **kwargs)
         except (Failure, InterpreterNotFound, ConfigError) as error:
             return TaskFailed(message(error) or str(error))
+        except OSError as error:  # a file doitenv writes or reads, refused by the system
+            return TaskFailed(file_problem(error))
         except KeyboardInterrupt as stop:
             _end_stopped(stop, getattr(stop, "leaves", leaves))
         finally:
