@@ -44,7 +44,7 @@ _TOOL_OUTPUT = re.compile(
     # Editors' scratch files: vim's swap files, emacs' locks and backups, macOS's folder views.
     r"|\.sw[po]$|~$|(?:^|/)(?:\.#[^/]*|\.DS_Store)$"
     # doitenv's own scratch files beside a lock, and a venv it is making.
-    "|" + files.SCRATCH_NAME.pattern + r"|(?:^|/)\.[^/]+\.doitenv-making/"
+    "|" + files.SCRATCH_NAME.pattern + r"|(?:^|/)\.[^/]+\.doitenv-making$"
 )
 # Filesystems stamp mtimes with a coarse clock (up to 2 s on FAT): a file this fresh when it
 # was hashed may still change without changing its stat.

@@ -40,7 +40,7 @@ def run(
     """Run `argv`; return its output when `capture`, else let it print as it goes.
     Each command is logged first, unless `quiet` (a probe the user need not see)."""
     if not quiet:
-        print(f"doitenv: $ {shlex.join(argv)}", file=sys.stderr, flush=True)
+        _log(argv)
     full_env = {**os.environ, **env} if env else None
     if capture:
         # Captured output is read line by line: a tool that wraps at the terminal's width (uv
@@ -72,19 +72,38 @@ _HEARTBEAT_DEFAULT = 10.0
 _REDRAW_EVERY = 1.0
 
 
+def _log(argv: Sequence[str]) -> None:
+    if _drawn.is_set():  # a heartbeat's redrawn line is on the terminal: start below it
+        _drawn.clear()
+        print(flush=True)
+    print(f"doitenv: $ {shlex.join(argv)}", file=sys.stderr, flush=True)
+
+
+# Set while a heartbeat's line is drawn on the terminal with no newline after it.
+_drawn = threading.Event()
+
+
+def _heartbeat_every(on_terminal: bool) -> float:
+    """Seconds between two heartbeat lines: DOITENV_HEARTBEAT, unless it is no positive number."""
+    if on_terminal:
+        return _REDRAW_EVERY
+    try:
+        every = float(os.environ.get(HEARTBEAT_VARIABLE) or _HEARTBEAT_DEFAULT)
+    except ValueError:
+        return _HEARTBEAT_DEFAULT
+    return every if 0 < every < 86_400 else _HEARTBEAT_DEFAULT
+
+
 @contextmanager
 def heartbeat(doing: str, detail: Callable[[], str] | None = None) -> Iterator[None]:
     """Show that `doing` (`syncing venv/ to requirements-dev.txt`) goes on, with `detail()`
     (`37 packages in place`) when given, for as long as the block runs: the tools run quiet,
     and a cold sync or a pin against a real index can take a minute."""
     on_terminal = sys.stdout.isatty()
-    try:
-        every = _REDRAW_EVERY if on_terminal else float(os.environ.get(HEARTBEAT_VARIABLE) or _HEARTBEAT_DEFAULT)
-    except ValueError:
-        every = _HEARTBEAT_DEFAULT
+    every = _heartbeat_every(on_terminal)
     done = threading.Event()
     start = time.monotonic()
-    shown = threading.Event()
+    width = 0  # of the line drawn last: a shorter one is padded over it
 
     def beat() -> None:
         while not done.wait(every):
@@ -95,8 +114,13 @@ def heartbeat(doing: str, detail: Callable[[], str] | None = None) -> Iterator[N
                 except OSError:
                     pass
             line = f"doitenv: still {doing} ({time.monotonic() - start:.0f} s{extra})"
-            print(f"\r{line}\033[K" if on_terminal else line, end="" if on_terminal else "\n", flush=True)
-            shown.set()
+            if on_terminal:
+                nonlocal width
+                print(f"\r{line.ljust(width)}", end="", flush=True)
+                width = len(line)
+                _drawn.set()
+            else:
+                print(line, flush=True)
 
     thread = threading.Thread(target=beat, name="doitenv-heartbeat", daemon=True)
     thread.start()
@@ -105,7 +129,8 @@ def heartbeat(doing: str, detail: Callable[[], str] | None = None) -> Iterator[N
     finally:
         done.set()
         thread.join()
-        if on_terminal and shown.is_set():
+        if _drawn.is_set():
+            _drawn.clear()
             print(flush=True)  # the redrawn line stays, and what follows starts below it
 
 
@@ -113,25 +138,33 @@ def run_stoppable(argv: Sequence[str], cwd: str, env: Mapping[str, str] | None =
     """Run `argv` as `run` does, its output straight to the terminal, but apart (run_apart): a
     Ctrl-C stops it quietly instead of cutting into it with a traceback of its own. Raises
     CommandFailed (with no output: the user saw it) when it exits non-zero."""
-    print(f"doitenv: $ {shlex.join(argv)}", file=sys.stderr, flush=True)
-    returncode = run_apart(argv, cwd=cwd, env=env)
+    _log(argv)
+    returncode = run_apart(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, gentle=True)
     if returncode != 0:
         raise CommandFailed(argv, returncode, "")
 
 
-def run_apart(argv: Sequence[str], cwd: str | None = None, env: Mapping[str, str] | None = None) -> int:
+def run_apart(
+    argv: Sequence[str],
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
+    stdin: int | None = None,
+    gentle: bool = False,
+) -> int:
     """Run `argv` in a process group of its own and return its exit code.
 
     Ctrl-C at the terminal then reaches only this process, not the command, which would print a
-    traceback of its own: the command and whatever it started are stopped quietly (SIGTERM, or
-    CTRL_BREAK on Windows) before KeyboardInterrupt goes on.
+    traceback of its own if it came while it starts. Whatever ends this process meanwhile (Ctrl-C,
+    or the SystemExit of a stopped watch round) stops the command and whatever it started first:
+    `gentle`, a Ctrl-C reaches it as SIGINT (a test run tears its fixtures down and says where it
+    stopped), then SIGTERM; otherwise SIGTERM (CTRL_BREAK on Windows) at once.
     """
     apart: dict[str, Any] = {"start_new_session": True}
     if sys.platform == "win32":
         apart = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
     full_env = {**os.environ, **env} if env else None
     try:
-        process = subprocess.Popen(list(argv), cwd=cwd, env=full_env, **apart)
+        process = subprocess.Popen(list(argv), cwd=cwd, env=full_env, stdin=stdin, **apart)
     except OSError as exc:
         raise CommandFailed(argv, 127, f"cannot start {argv[0]}: {exc.strerror}") from None
     try:
@@ -141,17 +174,25 @@ def run_apart(argv: Sequence[str], cwd: str | None = None, env: Mapping[str, str
                 return process.wait(timeout=0.25)
             except subprocess.TimeoutExpired:
                 pass
-    except KeyboardInterrupt:
-        _stop(process)
+    except BaseException as stopped:
+        _stop(process, interrupt=gentle and type(stopped) is KeyboardInterrupt)
         raise
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop `process` and its group; kill them if they are still there after 10 s."""
+def _stop(process: subprocess.Popen[bytes], interrupt: bool = False) -> None:
+    """Stop `process` and its group; kill them if they are still there after 10 s. `interrupt`:
+    SIGINT first, as a Ctrl-C in the terminal would have sent it, and SIGTERM 5 s later."""
     try:
         if sys.platform == "win32":
             process.send_signal(signal.CTRL_BREAK_EVENT)
         else:
+            if interrupt:
+                os.killpg(process.pid, signal.SIGINT)
+                try:
+                    process.wait(timeout=5)
+                    return
+                except subprocess.TimeoutExpired:
+                    pass
             os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:

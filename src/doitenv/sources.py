@@ -66,7 +66,9 @@ def described(sources: tuple[str, ...]) -> str:
     the tables of pyproject.toml among them (`pyproject.toml's [dependency-groups] dev`), else
     its last file (the first is often the lock below it)."""
     tables = [_table_name(source) for source in sources if is_table(source)]
-    return "pyproject.toml's " + " and ".join(tables) if tables else sources[-1]
+    if tables:
+        return "pyproject.toml's " + " and ".join(tables)
+    return sources[-1] if sources else "pyproject.toml"
 
 
 def _table_name(source: str) -> str:

@@ -7,6 +7,7 @@ crash of the session (SIGKILL) would: the tool doit was running dies with it.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -51,7 +52,7 @@ def _start_and_kill(path: os.PathLike[str], marker: str, sig: signal.Signals) ->
 
 # What the one line says each phase leaves behind.
 LEAVES = {
-    "venv creation": "venv/ is unfinished: the next run makes it anew",
+    "venv creation": "venv/ is made anew by the next run if it is not whole",
     "compile": "requirements.txt is unchanged",
     "sync": "venv/ is marked unsynced: the next run syncs it again",
     "test": "no pass is recorded: the next `doit test` runs the tests again",
@@ -70,7 +71,8 @@ def test_the_next_run_recovers_from_a_kill(new_project: ProjectFactory, phase: s
         lines = [line for line in output.splitlines() if line.startswith(f"doitenv: {said}; ")]
         # virtualenv may be done before the signal comes: the run is stopped in the next phase.
         assert len(lines) == 1 and (phase == "venv creation" or lines[0].endswith(LEAVES[phase])), output
-        assert "Traceback" not in output and code == 128 + sig, output
+        # No traceback of doit's or doitenv's (pytest, stopped while it starts, may print its own).
+        assert not re.search(r"File \"[^\"]*[/\\](doit|doitenv)[/\\]", output) and code == 128 + sig, output
 
     result = project.doit("test")
     assert ("3 passed" if phase == "test" else "2 passed") in result.output

@@ -173,3 +173,14 @@ def test_a_full_disk_is_one_line_naming_the_lock_and_leaves_it_whole(full_disk: 
     )
     assert lock.read_text() == "alpha==1.0\n"
     assert sorted(path.name for path in full_disk.iterdir()) == ["filler", "requirements.txt"]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon", ""])
+def test_a_heartbeat_setting_that_is_no_positive_number_keeps_the_default(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DOITENV_HEARTBEAT=0 printed in a tight loop (about a million lines a second); inf crashed."""
+    monkeypatch.setenv(runner.HEARTBEAT_VARIABLE, value)
+    assert runner._heartbeat_every(on_terminal=False) == 10.0
+    monkeypatch.setenv(runner.HEARTBEAT_VARIABLE, "2.5")
+    assert runner._heartbeat_every(on_terminal=False) == 2.5

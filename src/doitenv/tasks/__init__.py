@@ -79,13 +79,19 @@ _UNSUPPORTED = {
 }
 
 
-def _state_problem(state_dir: Path, dep_file: Path) -> str | None:
+# doit's commands that never write its state: they work in a read-only checkout.
+_READ_ONLY_COMMANDS = ("list", "help", "info", "tabcompletion")
+
+
+def _state_problem(state_dir: Path, dep_file: Path, command: str) -> str | None:
     """Why doit could not keep its state (sqlite fails on its first write, with a traceback)."""
     fix = "doit keeps what ran there: make the project's folder writable"
     try:
         _prepare_state(state_dir, dep_file)
     except OSError as exc:
         return f"{state_dir}/ cannot be written ({exc.strerror}): {fix}"
+    if command in _READ_ONLY_COMMANDS:
+        return None
     if not os.access(state_dir, os.W_OK) or (dep_file.exists() and not os.access(dep_file, os.W_OK)):
         return f"{state_dir}/ is read-only: {fix}"
     return None
@@ -99,7 +105,7 @@ def before_doit_starts() -> None:
     if command in _UNSUPPORTED:
         print(f"doitenv: {_UNSUPPORTED[command]}", file=sys.stderr)
         raise SystemExit(2)
-    problem = _state_problem(Path(STATE_DIR), Path(DOIT_DEP_FILE))
+    problem = _state_problem(Path(STATE_DIR), Path(DOIT_DEP_FILE), command)
     if problem:
         print(f"doitenv: {problem}", file=sys.stderr)
         raise SystemExit(2)
@@ -129,7 +135,7 @@ def task_venv() -> dict[str, Any]:
     p = project()
     return {
         "actions": [
-            action(venv.make_venv, p, leaves=f"{p.venv.path.name}/ is unfinished: the next run makes it again")
+            action(venv.make_venv, p, leaves=f"{p.venv.path.name}/ is made anew by the next run if it is not whole")
         ],
         "uptodate": [(venv.venv_is_ready, [p])],
     }
@@ -159,7 +165,7 @@ def task_locks() -> Any:
 def _sync_task(p: Project, layer: Layer, doc: str, pinned_first: list[str]) -> dict[str, Any]:
     return {
         "doc": doc,
-        "actions": [action(environments.sync_env, p, layer, leaves=f"{p.venv.path.name}/ is unchanged")],
+        "actions": [action(environments.sync_env, p, layer, leaves="the next run finishes what is left")],
         "task_dep": pinned_first,
         "uptodate": [(environments.env_is_synced, [p, layer])],
         "clean": [(environments.clean_artifacts, [p])],
@@ -214,6 +220,7 @@ def task_check() -> dict[str, Any]:
 def _package_option_problem(argv: list[str]) -> str | None:
     """doit's own word on `--package NAME==1.0` is "option --package requires argument": it takes
     a bare word holding `=` for one of its variables before any task sees it."""
+    argv = argv[: argv.index("--")] if "--" in argv else argv
     if "upgrade" not in argv:
         return None
     for at, word in enumerate(argv):
@@ -233,7 +240,7 @@ def task_upgrade() -> dict[str, Any]:
     if problem:
         raise InvalidTask(problem)
     return {
-        "actions": [action(pinning.upgrade, project(), leaves="every lock is as it was before the upgrade")],
+        "actions": [action(pinning.upgrade, project(), leaves="the locks are upgraded: `doit dev` syncs the venv")],
         "task_dep": ["venv"],
         "params": [
             {
@@ -267,9 +274,7 @@ def task_kernel() -> dict[str, Any]:
     """Register the venv as a Jupyter kernel (needs ipykernel in the dev lock); again after a rebuild."""
     p = project()
     return {
-        "actions": [
-            action(environments.register_kernel, p, leaves="the kernel may be half-registered: `doit kernel` again")
-        ],
+        "actions": [action(environments.register_kernel, p, leaves="`doit kernel` again finishes the registration")],
         "task_dep": ["dev"],
         "params": [
             {

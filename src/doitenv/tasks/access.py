@@ -23,8 +23,9 @@ def changing(project: Project) -> Iterator[None]:
     process can be writing them now."""
     waiting = f"waiting for another doit to finish with {project.venv.path.name}/ and the locks"
     with exclusive(project.lock_file, waiting):
-        root = project.root
-        files.remove_scratch([root, *((root / layer.lock).parent for layer in project.layers)])
+        if project.main_venv is None:  # a matrix entry holds its own venv's lock: a pin may be running
+            root = project.root
+            files.remove_scratch([root, *((root / layer.lock).parent for layer in project.layers)])
         yield
 
 

@@ -40,7 +40,7 @@ def message(error: Exception) -> str | None:
 # What to do about a file the system refused, by the reason it gave.
 _FIXES = {
     errno.ENOSPC: "the disk is full: free some space and run again",
-    errno.EACCES: "it may not be written: make it (and its folder) writable, and run again",
+    errno.EACCES: "it may not be written: make it (and its folder) writable, or close the program using it",
     errno.EPERM: "it may not be changed (an immutable file?): make it writable, and run again",
     errno.EROFS: "it is on a read-only filesystem: run doit where the project can be written",
     errno.ENOENT: "it went away during the run (a folder removed meanwhile?): run again",
@@ -67,8 +67,10 @@ def reported(action: Callable[..., Any], leaves: str) -> Callable[..., Any]:
 
     @functools.wraps(action)
     def run(*args: Any, **kwargs: Any) -> Any:
-        # Only the main thread may set a handler (doit -P thread runs actions in others).
+        # Only the main thread may set a handler (doit -P thread runs actions in others), and a
+        # handler already set is kept: a `doit watch` round ends quietly by its own (watch.py).
         main = threading.current_thread() is threading.main_thread()
+        main = main and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
         before = signal.signal(signal.SIGTERM, _raise_stopped) if main else None
         try:
             return action(*args, **kwargs)

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from doitenv import adoption, files, layers, locks, reqfile, runner, sync
-from doitenv.errors import Failure
+from doitenv.errors import Failure, if_stopped
 from doitenv.interpreter import InterpreterNotFound
 from doitenv.layers import Layer
 from doitenv.project import Project
@@ -225,7 +225,8 @@ def upgrade(project: Project, package: Sequence[str]) -> None:
     """Pin every layer again (only `package` when given), show what moved, then sync dev."""
     flags = [flag for name in package for flag in ("--upgrade-package", name)] or ["--upgrade"]
     before = {layer.lock: locks.pins(project.root / layer.lock) for layer in project.layers}
-    _all_or_nothing(project, flags)
+    with if_stopped("every lock is as it was before the upgrade"):
+        _all_or_nothing(project, flags)
     moved = 0
     for layer in project.layers:
         after = locks.pins(project.root / layer.lock)

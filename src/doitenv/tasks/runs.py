@@ -187,11 +187,11 @@ def run_tests(project: Project, args: Sequence[str]) -> None:
                 f"{failed}: pytest collected no test; tool.doitenv.test-command in pyproject.toml "
                 "says where the tests are"
             ) from None
-        usage = (
-            testrun.usage_problem(command, project.root, project.venv.installed()) if failed.returncode == 4 else None
-        )
-        if usage and testrun.is_pytest(command):
-            raise Failure(f"{failed}\npyproject.toml: tool.doitenv.test-command: {usage}") from None
+        if failed.returncode == 4 and testrun.is_pytest(command):  # pytest's usage error
+            # The setting alone: arguments after `--` are the user's own, and pytest named them.
+            usage = testrun.usage_problem(project.config.test_command, project.root, project.venv.installed())
+            if usage:
+                raise Failure(f"{failed}\npyproject.toml: tool.doitenv.test-command: {usage}") from None
         raise
 
 
