@@ -20,6 +20,8 @@ command itself must not run `doit dev` on the same project, which would wait for
 from __future__ import annotations
 
 import functools
+import sys
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -51,8 +53,11 @@ def _run(command: list[str], task: Any) -> TaskFailed | None:
     return result
 
 
-def requires(environment: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorate a task creator so its tasks run after `dev` (or `prod`) brought the venv up to date."""
+def requires(environment: str, environment_is_input: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a task creator so its tasks run after `dev` (or `prod`) brought the venv up to
+    date. A task doit caches (one with `file_dep` or `uptodate`) also runs again when that
+    environment moved since it last ran, and leaves a receipt for each of its targets
+    (provenance.py); `environment_is_input=False` for a step whose result does not depend on it."""
     if environment not in ENVIRONMENTS:
         raise ValueError(f"requires() takes one of {ENVIRONMENTS}, not {environment!r}")
 
@@ -61,14 +66,62 @@ def requires(environment: str) -> Callable[[Callable[..., Any]], Callable[..., A
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             made = creator(*args, **kwargs)
             if isinstance(made, dict):
-                return _add_dep(made, environment)
-            return (_add_dep(task, environment) for task in made)
+                return _add_dep(made, environment, environment_is_input)
+            return (_add_dep(task, environment, environment_is_input) for task in made)
 
         return wrapped
 
     return decorate
 
 
-def _add_dep(task: dict[str, Any], environment: str) -> dict[str, Any]:
+def _add_dep(task: dict[str, Any], environment: str, environment_is_input: bool) -> dict[str, Any]:
     deps: Iterable[str] = task.get("task_dep", [])
-    return {**task, "task_dep": [*deps, environment]}
+    task = {**task, "task_dep": [*deps, environment]}
+    # A task without file_dep or uptodate runs every time: an uptodate added here would cache it.
+    if environment_is_input and (task.get("file_dep") or task.get("uptodate")):
+        task["uptodate"] = [*task.get("uptodate", []), (_environment_unchanged, [environment])]
+    return task
+
+
+def _environment_unchanged(task: Any, values: dict[str, Any], environment: str) -> bool:
+    """doit's uptodate check: the environment is as it was when the task last ran. Whenever the
+    task runs and succeeds, the environment is recorded and each target gets its receipt."""
+    from doitenv import provenance
+    from doitenv.tasks import project
+
+    found = project()
+    layer = found.dev if environment == "dev" else found.runtime
+    env = provenance.environment(found.root, layer.lock, found.venv)
+    now = provenance.digest(env)
+    started = time.time()
+
+    def record() -> dict[str, Any]:
+        targets = [str(target) for target in task.targets]
+        inputs = sorted(str(dep) for dep in task.file_dep)
+        provenance.write_receipts(
+            found.root, found.state_dir, task.name, _commands(task), env, inputs, targets, started
+        )
+        return {"environment": now, "environment_pins": env["pins"], "environment_python": env["python"]}
+
+    task.value_savers.append(record)
+    before = values.get("environment")
+    if before is None or before == now:
+        return before == now  # None: it never ran with the environment recorded
+    was = {"pins": values.get("environment_pins", {}), "python": values.get("environment_python")}
+    print(f"doitenv: {task.name}: {provenance.what_moved(was, env)}", file=sys.stderr)
+    return False
+
+
+def _commands(task: Any) -> list[Any]:
+    """What the task's actions run, for its receipts: an in_venv command as its words."""
+    described: list[Any] = []
+    for action in task.actions:
+        function = getattr(action, "py_callable", None)
+        if function is _run:
+            described.append(list(action.args[0]))
+        elif function is not None:
+            described.append(getattr(function, "__qualname__", repr(function)))
+        else:
+            command = getattr(action, "_action", action)
+            described.append(command if isinstance(command, (str, list)) else repr(command))
+    return described

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import subprocess
 import sys
 from pathlib import Path
 
-from doitenv import __version__, backends, config, scaffold, workflow
+from doitenv import __version__, backends, config, files, provenance, scaffold, workflow
 from doitenv.project import Project
 
 
@@ -31,7 +32,15 @@ def main(argv: list[str] | None = None) -> int:
         help="what CI installs doitenv from with pip (default: doitenv, or doitenv[uv] for uv or universal locks); "
         "e.g. 'doitenv @ git+https://host/doitenv.git'",
     )
+    receipts = commands.add_parser(
+        "provenance", help="how a file a project step made was made, and what changed since (run in the project)"
+    )
+    receipts.add_argument("path", type=Path, help="a file a step made (one of its targets)")
+    receipts.add_argument("--json", action="store_true", help="the receipt and what changed, as JSON")
     args = parser.parse_args(argv)
+
+    if args.command == "provenance":
+        return _provenance(args.path, args.json)
 
     if args.command == "init":
         try:
@@ -62,6 +71,29 @@ def _write_workflow(folder: Path, install: str | None, force: bool) -> int:
         print(f"kept {shown} as it was (use --force to overwrite)")
         return 0
     print(f"wrote {shown}: `doit check`, then `doit dev` and `doit test` on Linux, macOS and Windows")
+    return 0
+
+
+def _provenance(path: Path, as_json: bool) -> int:
+    """`doitenv provenance PATH`: the receipt of a file, from the project in the current folder."""
+    try:
+        project = Project(config.load(Path.cwd()))
+    except config.ConfigError as exc:
+        print("\n".join(exc.errors), file=sys.stderr)
+        return 2
+    relative = files.shown(path.resolve(), project.root.resolve())
+    receipt = provenance.read_receipt(project.root, project.state_dir, relative)
+    if receipt is None:
+        print(
+            f"doitenv provenance: no receipt for {relative}: receipts are written by steps made with "
+            "requires('dev') or requires('prod') that name it among their targets",
+            file=sys.stderr,
+        )
+        return 1
+    lock = receipt.get("environment", {}).get("lock")
+    env_now = provenance.environment(project.root, lock, project.venv) if lock else None
+    found = provenance.report(project.root, receipt, env_now)
+    print(json.dumps(found, indent=1, sort_keys=True) if as_json else provenance.describe(found))
     return 0
 
 

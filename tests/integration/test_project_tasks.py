@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+from doitenv import interpreter
 from tests.helpers import ProjectFactory, TmpProject
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -95,3 +100,68 @@ def test_built_in_tasks_can_be_adjusted_from_dodo_and_pyproject(new_project: Pro
     assert len(ran) == 1 and ran[0].endswith("ruff format src")
     assert project.read("src/demo/ugly.py") == "x = [1, 2]\n"
     assert project.read("tests/ugly_too.py") == "y = [1,2]\n"  # only what the setting said
+
+
+TABLE = """\
+import sys
+
+import beta
+
+rows = open(sys.argv[1]).read().split()
+open(sys.argv[2], "w").write(f"{len(rows)} rows, beta {beta.__version__}\\n")
+"""
+
+
+def _provenance(project: TmpProject, path: str) -> dict:  # type: ignore[type-arg]
+    completed = subprocess.run(
+        [sys.executable, "-m", "doitenv", "provenance", path, "--json"],
+        cwd=project.path,
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return dict(json.loads(completed.stdout))
+
+
+def test_a_step_runs_again_when_its_environment_moves_and_leaves_a_receipt(new_project: ProjectFactory) -> None:
+    """A step that wrote its result from the installed package stayed 'up to date' after the lock
+    moved that package: the file still held what the old version computed."""
+    project = new_project(requirements="beta\n")
+    project.write("dodo.py", readme_example("Results that know their environment"))
+    project.write("scripts/table.py", TABLE)
+    project.write("data/raw.csv", "a\nb\nc\n")
+    (project.path / "results").mkdir()
+    first = project.doit("table", "copy_raw")
+    assert project.read("results/table.txt") == "3 rows, beta 2.0\n"
+    again = project.doit("table", "copy_raw").output
+    assert "-- table" in again and "-- copy_raw" in again  # nothing moved: cached
+
+    receipt = _provenance(project, "results/table.txt")
+    assert receipt["task"] == "table" and receipt["path"] == "results/table.txt"
+    assert receipt["commands"] == [["python", "scripts/table.py", "data/raw.csv", "results/table.txt"]]
+    environment = receipt["environment"]
+    assert environment["lock"] == "requirements-dev.txt" and environment["pins"]["beta"] == "2.0"
+    assert environment["python"]["version"].startswith(interpreter.running_version())
+    assert receipt["git"] == {"commit": None, "dirty": None}  # no git here
+    assert set(receipt["inputs"]) == {"data/raw.csv", "scripts/table.py"}
+    assert receipt["sha256"] == hashlib.sha256(b"3 rows, beta 2.0\n").hexdigest()
+    assert receipt["now"] == {"file_changed": False, "inputs_changed": [], "environment_changed": None}
+    assert receipt["started"] <= receipt["ended"]
+
+    project.write("requirements.in", "beta<2\n")
+    moved = project.doit("table", "copy_raw").output
+    assert "doitenv: table: requirements-dev.txt changed: beta 2.0 -> 1.0" in moved
+    assert project.read("results/table.txt") == "3 rows, beta 1.0\n"
+    assert "-- copy_raw" in moved  # environment_is_input=False
+    assert _provenance(project, "results/table.txt")["environment"]["pins"]["beta"] == "1.0"
+
+    project.write("requirements.in", "beta\n")
+    project.doit("upgrade")  # beta 1.0 -> 2.0 in the lock and the venv; the table is not made again
+    project.write("results/table.txt", "edited by hand\n")
+    project.doit("clean")
+    now = _provenance(project, "results/table.txt")["now"]
+    assert now["file_changed"] is True
+    assert now["environment_changed"] == "requirements-dev.txt changed: beta 1.0 -> 2.0"
+    project.doit("distclean")
+    assert _provenance(project, "results/table.txt")["environment"]["pins"]["beta"] == "1.0"  # kept
+    assert "-- table" not in first.output

@@ -1,0 +1,201 @@
+"""What a project's own step stands on, and a receipt for each file it makes.
+
+A step made with `requires("dev")` (or `"prod"`) counts the locked environment among its inputs:
+the lock that environment syncs (every pin and hash, as pip reads it) and the venv's Python. When
+either moved since the step last ran, it runs again, and says which pins moved. Every pin counts,
+not only those the step imports: what a step uses reaches far past its imports (plugins, a
+backend chosen at run time, a dependency's dependency), and an environment that is the same for
+every pin is the only one known to give the same result.
+
+Each run of such a step writes a receipt for each of its targets into `.doitenv/receipts/`: the
+task, its commands, the environment, the git commit, the digests of its inputs and outputs, when
+it ran. `doitenv provenance PATH` reads it back and says what changed since. Receipts describe
+files the user keeps, so `doit clean` and `distclean` keep them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from doitenv import files, locks
+from doitenv.venv import Venv
+
+RECEIPTS = "receipts"
+
+
+# {(lock, venv): (their stats, the environment)}: fifty steps ask within one doit run.
+_SEEN: dict[tuple[str, str], tuple[tuple[Any, ...], dict[str, Any]]] = {}
+
+
+def _stat(path: Path) -> tuple[Any, ...]:
+    try:
+        st = path.stat()
+    except OSError:
+        return ()
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def environment(root: Path, lock: str, venv: Venv) -> dict[str, Any]:
+    """The environment a step runs in, as a lock (relative to `root`) and a venv's Python describe it."""
+    key = (str(root / lock), str(venv.path))
+    stats = (_stat(root / lock), _stat(venv.path / "pyvenv.cfg"))
+    seen = _SEEN.get(key)
+    if seen is not None and seen[0] == stats:
+        return seen[1]
+    found = _environment(root, lock, venv)
+    _SEEN[key] = (stats, found)
+    return found
+
+
+def _environment(root: Path, lock: str, venv: Venv) -> dict[str, Any]:
+    path = root / lock
+    text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+    config = venv.config()
+    python = {
+        "version": config.get("version_info") or config.get("version") or "",
+        "implementation": config.get("implementation", ""),
+        "platform": f"{sys.platform}-{platform.machine()}",
+    }
+    return {"lock": lock, "lock_digest": locks.body_digest(text), "pins": locks.pins(path), "python": python}
+
+
+def digest(env: dict[str, Any]) -> str:
+    """What decides whether a step runs again: the lock's body and the Python, not its file name."""
+    return files.digest([env["lock_digest"], json.dumps(env["python"], sort_keys=True)])
+
+
+def what_moved(before: dict[str, Any], now: dict[str, Any], limit: int = 3) -> str:
+    """Why `before` is not `now`, for one line: the pins that moved, or the Python, or the hashes."""
+    old, new = before.get("pins", {}), now["pins"]
+    moves = [
+        f"{name} {old.get(name, '-')} -> {new.get(name, '-')}"
+        for name in sorted(old.keys() | new.keys())
+        if old.get(name) != new.get(name)
+    ]
+    if before.get("python") != now["python"]:
+        was, is_now = (before.get("python") or {}).get("version", "?"), now["python"]["version"]
+        moves.append(f"the venv's Python {was} -> {is_now}")
+    if not moves:
+        return f"{now['lock']} changed (its hashes or options)"
+    more = f" and {len(moves) - limit} more" if len(moves) > limit else ""
+    return f"{now['lock']} changed: {', '.join(moves[:limit])}{more}"
+
+
+def file_digest(path: Path) -> str | None:
+    """sha256 of a file's content, or None when it is missing or unreadable."""
+    hasher = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                hasher.update(chunk)
+    except OSError:
+        return None
+    return hasher.hexdigest()
+
+
+def _git(root: Path) -> dict[str, Any]:
+    """The commit the project's folder is at, and whether tracked files differ from it."""
+    git = ["git", "--no-optional-locks", "-C", str(root)]
+    try:
+        commit = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True)
+        status = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
+    except OSError:
+        return {"commit": None, "dirty": None}
+    if commit.returncode != 0:
+        return {"commit": None, "dirty": None}
+    return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+def _receipt_path(state_dir: Path, relative: str) -> Path:
+    return state_dir / RECEIPTS / f"{hashlib.sha256(relative.encode()).hexdigest()[:24]}.json"
+
+
+def write_receipts(
+    root: Path,
+    state_dir: Path,
+    task: str,
+    commands: list[Any],
+    env: dict[str, Any],
+    inputs: list[str],
+    targets: list[str],
+    started: float,
+) -> None:
+    """A receipt for each of `targets` (paths relative to `root`), made by `task` just now."""
+    ended = time.time()
+    common = {
+        "task": task,
+        "commands": commands,
+        "environment": env,
+        "git": _git(root),
+        "inputs": {name: file_digest(root / name) for name in inputs},
+        "started": _stamp(started),
+        "ended": _stamp(ended),
+    }
+    for target in targets:
+        receipt = {"path": target, "sha256": file_digest(root / target), **common}
+        where = _receipt_path(state_dir, target)
+        where.parent.mkdir(parents=True, exist_ok=True)
+        files.write_json(where, receipt)
+
+
+def _stamp(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def read_receipt(root: Path, state_dir: Path, relative: str) -> dict[str, Any] | None:
+    found = files.read_json(_receipt_path(state_dir, relative))
+    return found if isinstance(found, dict) else None
+
+
+def report(root: Path, receipt: dict[str, Any], env_now: dict[str, Any] | None) -> dict[str, Any]:
+    """The receipt and what differs now: the file itself, its inputs, the environment."""
+    path = receipt["path"]
+    changed_inputs = [name for name, was in receipt.get("inputs", {}).items() if file_digest(root / name) != was]
+    now: dict[str, Any] = {
+        "file_changed": file_digest(root / path) != receipt.get("sha256"),
+        "inputs_changed": changed_inputs,
+    }
+    if env_now is not None:
+        before = receipt.get("environment", {})
+        same = digest(env_now) == digest(before) if "lock_digest" in before else False
+        now["environment_changed"] = None if same else what_moved(before, env_now, limit=1000)
+    return {**receipt, "now": now}
+
+
+def describe(found: dict[str, Any]) -> str:
+    """A receipt and what differs now, for people."""
+    env = found.get("environment", {})
+    python = env.get("python", {})
+    git = found.get("git", {})
+    commit = (git.get("commit") or "")[:12] or "no git commit"
+    commit += " (tracked files differed from it)" if git.get("dirty") else ""
+    lines = [
+        found["path"],
+        f"  made by:     doit {found['task']}, {found['started']} to {found['ended']}",
+        *(f"  command:     {_command(each)}" for each in found.get("commands", [])),
+        f"  environment: {env.get('lock')} ({len(env.get('pins', {}))} pins, body {str(env.get('lock_digest'))[:12]}),"
+        f" Python {python.get('version')} {python.get('implementation')} {python.get('platform')}",
+        f"  git:         {commit}",
+        *(f"  input:       {name} sha256:{str(value)[:12]}" for name, value in found.get("inputs", {}).items()),
+    ]
+    now = found["now"]
+    lines.append(
+        "  now:         " + ("the file changed since this run" if now["file_changed"] else "the file is as it left it")
+    )
+    if now["inputs_changed"]:
+        lines.append(f"               inputs changed since: {', '.join(now['inputs_changed'])}")
+    if "environment_changed" in now:
+        moved = now["environment_changed"]
+        lines.append("               the environment is the same" if moved is None else f"               {moved}")
+    return "\n".join(lines)
+
+
+def _command(each: Any) -> str:
+    return " ".join(each) if isinstance(each, list) else str(each)
