@@ -29,8 +29,8 @@ WHEEL_CACHE = Path(os.environ.get("DOITENV_TEST_WHEELS", REPO / ".cache" / "test
 REAL_WHEELS = (
     "pytest", "pytest-cov", "flit_core", "ruff", "pip-tools", "pre-commit", "doit", "virtualenv", "pathspec", "uv",
     "colorama", "exceptiongroup", "tomli", "installer", "watchfiles",
-    # a Jupyter kernel (`doit kernel`), and notebooks' outputs stripped by a pre-commit hook
-    "ipykernel", "nbstripout",
+    # a Jupyter kernel (`doit kernel`), notebooks' outputs stripped by a pre-commit hook, notebooks as steps
+    "ipykernel", "nbstripout", "nbclient",
 )  # fmt: skip
 
 

@@ -1,17 +1,21 @@
 """doitenv: a doit task graph that keeps a Python project's venv and pip-tools locks in step.
 
 `from doitenv.tasks import *` in dodo.py brings the built-in tasks; `in_venv` and `requires`
-write a project's own tasks (see doitenv.api).
+write a project's own tasks (see doitenv.api), `notebook` runs a notebook as one (doitenv.notebooks).
 """
 
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["in_venv", "requires"]
+__all__ = ["in_venv", "requires", "notebook"]
 
 
 def __getattr__(name: str) -> Any:
     # Loaded on first use: `import doitenv` alone should not import doit.
+    if name == "notebook":
+        from doitenv import notebooks
+
+        return notebooks.notebook
     if name in __all__:
         from doitenv import api
 

@@ -119,8 +119,11 @@ def _commands(task: Any) -> list[Any]:
         function = getattr(action, "py_callable", None)
         if function is _run:
             described.append(list(action.args[0]))
-        elif function is not None:
-            described.append(getattr(function, "__qualname__", repr(function)))
+        elif function is not None:  # a Python function: its name and its plain arguments
+            words = ", ".join(
+                repr(arg) if isinstance(arg, (str, int, float)) else type(arg).__name__ for arg in action.args
+            )
+            described.append(f"{function.__module__}.{function.__qualname__}({words})")
         else:
             command = getattr(action, "_action", action)
             described.append(command if isinstance(command, (str, list)) else repr(command))

@@ -1,0 +1,85 @@
+"""Notebooks as steps (`notebook(...)` in dodo.py): run with nbclient in the project's venv, again
+when code, an input or the environment changes, never for outputs or metadata alone."""
+
+from __future__ import annotations
+
+import json
+
+from tests.helpers import ProjectFactory, TmpProject, notebook
+
+DODO = """\
+from doitenv.tasks import *  # noqa: F403
+from doitenv import notebook
+
+task_analysis = notebook("analysis.ipynb", inputs=["data/raw.csv"], outputs=["figures/total.txt"])
+"""
+READ = "values = open('data/raw.csv').read().split(',')"
+WRITE = "open('figures/total.txt', 'w').write(str(sum(map(int, values))))\nprint('written')"
+
+
+def _project(
+    new_project: ProjectFactory, dev: str = "-r requirements.txt\npytest\nnbclient\nipykernel\n"
+) -> TmpProject:
+    project = new_project(dev_requirements=dev)
+    project.write("dodo.py", DODO)
+    project.write("data/raw.csv", "1,2,3")
+    (project.path / "figures").mkdir()
+    project.write("analysis.ipynb", notebook(READ, WRITE))
+    return project
+
+
+def _edit(project: TmpProject, change) -> None:  # type: ignore[no-untyped-def]
+    saved = json.loads(project.read("analysis.ipynb"))
+    change(saved)
+    project.write("analysis.ipynb", json.dumps(saved, indent=1))
+
+
+def test_a_notebook_runs_as_a_step_again_only_for_code_inputs_or_the_environment(new_project: ProjectFactory) -> None:
+    project = _project(new_project)
+    first = project.doit("analysis").output
+    assert project.read("figures/total.txt") == "6"
+    assert "doitenv: analysis.ipynb ran; its outputs are in .doitenv/notebooks/analysis.ipynb" in first
+    executed = json.loads(project.read(".doitenv/notebooks/analysis.ipynb"))
+    assert "".join(executed["cells"][1]["outputs"][0]["text"]) == "written\n"
+    assert json.loads(project.read("analysis.ipynb"))["cells"][1]["outputs"] == []  # the committed one as it was
+
+    def saved_by_jupyter(saved: dict) -> None:  # type: ignore[type-arg]
+        for number, cell in enumerate(saved["cells"], 1):
+            cell["execution_count"] = number
+            cell["outputs"] = [{"name": "stdout", "output_type": "stream", "text": ["written\n"]}]
+        saved["metadata"]["widgets"] = {"state": {}}
+
+    _edit(project, saved_by_jupyter)
+    assert "-- analysis" in project.doit("analysis").output  # outputs and metadata are no edit
+
+    _edit(project, lambda saved: saved["cells"][1].update(source=WRITE.replace("sum(", "2 * sum(")))
+    assert "\n.  analysis" in project.doit("analysis").output
+    assert project.read("figures/total.txt") == "12"
+
+    project.write("data/raw.csv", "1,2,3,4")
+    project.doit("analysis")
+    assert project.read("figures/total.txt") == "20"
+
+    project.write("requirements.in", "alpha\ndelta\n")
+    moved = project.doit("analysis").output
+    assert "doitenv: analysis: requirements-dev.txt changed: delta - -> 1.0" in moved
+
+
+def test_a_failing_cell_is_one_message_and_writes_nothing(new_project: ProjectFactory) -> None:
+    project = _project(new_project)
+    project.doit("analysis")
+    _edit(project, lambda saved: saved["cells"].insert(1, json.loads(notebook("x = 1\n1 / 0"))["cells"][0]))
+    failed = project.doit("analysis", ok=False).output
+    assert "doitenv: analysis.ipynb: cell 2 failed: ZeroDivisionError: division by zero" in failed
+    assert "Traceback" not in failed
+    assert project.read("figures/total.txt") == "6"  # as the last good run left it
+    assert "x = 1" not in project.read(".doitenv/notebooks/analysis.ipynb")
+
+
+def test_a_notebook_without_nbclient_in_the_dev_lock_names_what_to_add(new_project: ProjectFactory) -> None:
+    project = _project(new_project, dev="-r requirements.txt\npytest\n")
+    failed = project.doit("analysis", ok=False).output
+    assert (
+        "analysis.ipynb: running it needs nbclient and ipykernel in requirements-dev.txt: add them to "
+        "requirements-dev.in, then `doit dev`"
+    ) in failed
