@@ -87,6 +87,7 @@ def _environment_unchanged(task: Any, values: dict[str, Any], environment: str) 
     """doit's uptodate check: the environment is as it was when the task last ran. Whenever the
     task runs and succeeds, the environment is recorded and each target gets its receipt."""
     from doitenv import provenance
+    from doitenv.notebooks import code_digest
     from doitenv.tasks import project
 
     found = project()
@@ -95,12 +96,18 @@ def _environment_unchanged(task: Any, values: dict[str, Any], environment: str) 
     now = provenance.digest(env)
     started = time.time()
 
+    meta = task.meta or {}
+
     def record() -> dict[str, Any]:
-        targets = [str(target) for target in task.targets]
+        # A receipt stands for a file that is there: a target the run did not write gets none.
+        targets = [str(target) for target in task.targets if (found.root / str(target)).exists()]
         inputs = sorted(str(dep) for dep in task.file_dep)
-        provenance.write_receipts(
-            found.root, found.state_dir, task.name, _commands(task), env, inputs, targets, started
-        )
+        notebook = meta.get("doitenv_notebook")
+        commands = meta.get("doitenv_commands") or _commands(task)
+        facts = {"task": task.name, "commands": commands, "environment": env, "started": started}
+        if notebook:  # a notebook step: the notebook and the digest of its code cells
+            facts["notebook"] = {"path": notebook, "code": code_digest(found.root / notebook)}
+        provenance.write_receipts(found.root, found.state_dir, facts, inputs, targets)
         return {"environment": now, "environment_pins": env["pins"], "environment_python": env["python"]}
 
     task.value_savers.append(record)

@@ -76,8 +76,11 @@ def _write_workflow(folder: Path, install: str | None, force: bool) -> int:
 
 def _provenance(path: Path, as_json: bool) -> int:
     """`doitenv provenance PATH`: the receipt of a file, from the project in the current folder."""
+    # The project is where doit would find it: the nearest folder up from here with a dodo.py.
+    here = Path.cwd().resolve()
+    root = next((folder for folder in (here, *here.parents) if (folder / "dodo.py").is_file()), here)
     try:
-        project = Project(config.load(Path.cwd()))
+        project = Project(config.load(root))
     except config.ConfigError as exc:
         print("\n".join(exc.errors), file=sys.stderr)
         return 2
@@ -92,9 +95,21 @@ def _provenance(path: Path, as_json: bool) -> int:
         return 1
     lock = receipt.get("environment", {}).get("lock")
     env_now = provenance.environment(project.root, lock, project.venv) if lock else None
-    found = provenance.report(project.root, receipt, env_now)
+    made_by = receipt.get("notebook", {}).get("path")
+    code_now = _code_now(project.root / made_by) if made_by else None
+    found = provenance.report(project.root, receipt, env_now, code_now)
     print(json.dumps(found, indent=1, sort_keys=True) if as_json else provenance.describe(found))
     return 0
+
+
+def _code_now(notebook: Path) -> str | None:
+    from doitenv import notebooks
+    from doitenv.errors import Failure
+
+    try:
+        return notebooks.code_digest(notebook)
+    except Failure:
+        return None  # gone or broken: it changed
 
 
 def _quoted(path: str) -> str:

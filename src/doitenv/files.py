@@ -16,7 +16,7 @@ from typing import Any
 # resolver's output), `.requirements.txt.doitenv-in` (an input made from pyproject.toml) and
 # `.requirements.txt.k2j9.doitenv-tmp` (write_atomic). A run that was killed leaves them; they are
 # never inputs, and the next run that changes the locks removes them (remove_scratch).
-SCRATCH_KINDS = ("compile", "in", "tmp")
+SCRATCH_KINDS = ("compile", "in", "tmp", "failure")
 SCRATCH_NAME = re.compile(r"(?:^|/)\.[^/]+\.doitenv-(?:" + "|".join(SCRATCH_KINDS) + r")$")
 
 

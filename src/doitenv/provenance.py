@@ -74,11 +74,16 @@ def digest(env: dict[str, Any]) -> str:
 def what_moved(before: dict[str, Any], now: dict[str, Any], limit: int = 3) -> str:
     """Why `before` is not `now`, for one line: the pins that moved, or the Python, or the hashes."""
     old, new = before.get("pins", {}), now["pins"]
-    moves = [
-        f"{name} {old.get(name, '-')} -> {new.get(name, '-')}"
-        for name in sorted(old.keys() | new.keys())
-        if old.get(name) != new.get(name)
-    ]
+    moves = []
+    for name in sorted(old.keys() | new.keys()):
+        if name not in old:
+            moves.append(f"{name} {new[name]} added")
+        elif name not in new:
+            moves.append(f"{name} {old[name]} removed")
+        elif old[name] != new[name]:
+            moves.append(f"{name} {old[name]} -> {new[name]}")
+    if not now["python"]["version"]:
+        return "the venv is gone (`doit dev` makes it again)"
     if before.get("python") != now["python"]:
         was, is_now = (before.get("python") or {}).get("version", "?"), now["python"]["version"]
         moves.append(f"the venv's Python {was} -> {is_now}")
@@ -117,26 +122,16 @@ def _receipt_path(state_dir: Path, relative: str) -> Path:
     return state_dir / RECEIPTS / f"{hashlib.sha256(relative.encode()).hexdigest()[:24]}.json"
 
 
-def write_receipts(
-    root: Path,
-    state_dir: Path,
-    task: str,
-    commands: list[Any],
-    env: dict[str, Any],
-    inputs: list[str],
-    targets: list[str],
-    started: float,
-) -> None:
-    """A receipt for each of `targets` (paths relative to `root`), made by `task` just now."""
-    ended = time.time()
+def write_receipts(root: Path, state_dir: Path, facts: dict[str, Any], inputs: list[str], targets: list[str]) -> None:
+    """A receipt for each of `targets` (paths relative to `root`), made just now: `facts` (the
+    task, its commands, its environment, `started` in seconds) with the git commit, the digests
+    of `inputs` and of the target, and the time it ended."""
     common = {
-        "task": task,
-        "commands": commands,
-        "environment": env,
+        **facts,
         "git": _git(root),
         "inputs": {name: file_digest(root / name) for name in inputs},
-        "started": _stamp(started),
-        "ended": _stamp(ended),
+        "started": _stamp(facts["started"]),
+        "ended": _stamp(time.time()),
     }
     for target in targets:
         receipt = {"path": target, "sha256": file_digest(root / target), **common}
@@ -154,14 +149,19 @@ def read_receipt(root: Path, state_dir: Path, relative: str) -> dict[str, Any] |
     return found if isinstance(found, dict) else None
 
 
-def report(root: Path, receipt: dict[str, Any], env_now: dict[str, Any] | None) -> dict[str, Any]:
-    """The receipt and what differs now: the file itself, its inputs, the environment."""
+def report(
+    root: Path, receipt: dict[str, Any], env_now: dict[str, Any] | None, code_now: str | None = None
+) -> dict[str, Any]:
+    """The receipt and what differs now: the file itself, its inputs, the environment, and the
+    code of the notebook that made it (`code_now`, for a receipt that names one)."""
     path = receipt["path"]
     changed_inputs = [name for name, was in receipt.get("inputs", {}).items() if file_digest(root / name) != was]
     now: dict[str, Any] = {
         "file_changed": file_digest(root / path) != receipt.get("sha256"),
         "inputs_changed": changed_inputs,
     }
+    if "notebook" in receipt:
+        now["notebook_code_changed"] = code_now != receipt["notebook"].get("code")
     if env_now is not None:
         before = receipt.get("environment", {})
         same = digest(env_now) == digest(before) if "lock_digest" in before else False
@@ -189,6 +189,8 @@ def describe(found: dict[str, Any]) -> str:
     lines.append(
         "  now:         " + ("the file changed since this run" if now["file_changed"] else "the file is as it left it")
     )
+    if now.get("notebook_code_changed"):
+        lines.append(f"               a code cell of {found['notebook']['path']} changed since")
     if now["inputs_changed"]:
         lines.append(f"               inputs changed since: {', '.join(now['inputs_changed'])}")
     if "environment_changed" in now:

@@ -4,6 +4,9 @@ when code, an input or the environment changes, never for outputs or metadata al
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 from tests.helpers import ProjectFactory, TmpProject, notebook
 
@@ -13,7 +16,7 @@ from doitenv import notebook
 
 task_analysis = notebook("analysis.ipynb", inputs=["data/raw.csv"], outputs=["figures/total.txt"])
 """
-READ = "values = open('data/raw.csv').read().split(',')"
+READ = "import sys\nassert sys.prefix.endswith('venv'), sys.prefix\nvalues = open('data/raw.csv').read().split(',')"
 WRITE = "open('figures/total.txt', 'w').write(str(sum(map(int, values))))\nprint('written')"
 
 
@@ -34,9 +37,15 @@ def _edit(project: TmpProject, change) -> None:  # type: ignore[no-untyped-def]
     project.write("analysis.ipynb", json.dumps(saved, indent=1))
 
 
-def test_a_notebook_runs_as_a_step_again_only_for_code_inputs_or_the_environment(new_project: ProjectFactory) -> None:
+def test_a_notebook_runs_as_a_step_again_only_for_code_inputs_or_the_environment(
+    new_project: ProjectFactory, tmp_path: Path
+) -> None:
     project = _project(new_project)
-    first = project.doit("analysis").output
+    # A kernel named python3 that Jupyter finds elsewhere (installed with --user) is not the venv's.
+    elsewhere = tmp_path / "jupyter" / "kernels" / "python3"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "kernel.json").write_text(json.dumps({"argv": ["no-such-python"], "display_name": "other"}))
+    first = project.doit("analysis", env={"JUPYTER_PATH": str(tmp_path / "jupyter")}).output
     assert project.read("figures/total.txt") == "6"
     assert "doitenv: analysis.ipynb ran; its outputs are in .doitenv/notebooks/analysis.ipynb" in first
     executed = json.loads(project.read(".doitenv/notebooks/analysis.ipynb"))
@@ -53,7 +62,8 @@ def test_a_notebook_runs_as_a_step_again_only_for_code_inputs_or_the_environment
     assert "-- analysis" in project.doit("analysis").output  # outputs and metadata are no edit
 
     _edit(project, lambda saved: saved["cells"][1].update(source=WRITE.replace("sum(", "2 * sum(")))
-    assert "\n.  analysis" in project.doit("analysis").output
+    edited = project.doit("analysis").output
+    assert "doitenv: analysis: a code cell of analysis.ipynb changed" in edited
     assert project.read("figures/total.txt") == "12"
 
     project.write("data/raw.csv", "1,2,3,4")
@@ -62,18 +72,30 @@ def test_a_notebook_runs_as_a_step_again_only_for_code_inputs_or_the_environment
 
     project.write("requirements.in", "alpha\ndelta\n")
     moved = project.doit("analysis").output
-    assert "doitenv: analysis: requirements-dev.txt changed: delta - -> 1.0" in moved
+    assert "doitenv: analysis: requirements-dev.txt changed: delta 1.0 added" in moved
 
 
-def test_a_failing_cell_is_one_message_and_writes_nothing(new_project: ProjectFactory) -> None:
+def test_a_failing_cell_is_one_message_and_leaves_the_outputs_as_they_were(new_project: ProjectFactory) -> None:
     project = _project(new_project)
     project.doit("analysis")
-    _edit(project, lambda saved: saved["cells"].insert(1, json.loads(notebook("x = 1\n1 / 0"))["cells"][0]))
+    project.write("data/raw.csv", "1,2,3,4")
+    _edit(project, lambda saved: saved["cells"].append(json.loads(notebook("x = 1\n1 / 0"))["cells"][0]))
     failed = project.doit("analysis", ok=False).output
-    assert "doitenv: analysis.ipynb: cell 2 failed: ZeroDivisionError: division by zero" in failed
-    assert "Traceback" not in failed
-    assert project.read("figures/total.txt") == "6"  # as the last good run left it
+    said = "analysis.ipynb: cell 3 (code cell 3) failed: ZeroDivisionError: division by zero; its outputs are as"
+    assert said in failed and "Traceback" not in failed and "exited with" not in failed
+    assert project.read("figures/total.txt") == "6"  # written by the failed run, then put back
     assert "x = 1" not in project.read(".doitenv/notebooks/analysis.ipynb")
+    assert [p.name for p in (project.path / "figures").iterdir()] == ["total.txt"]  # no scratch left
+
+    _edit(project, lambda saved: saved["cells"].pop())
+    project.write("dodo.py", DODO.replace('"figures/total.txt"]', '"figures/total.txt", "figures/never.png"]'))
+    unwritten = project.doit("analysis", ok=False).output
+    assert "analysis.ipynb ran but did not write figures/never.png, which outputs= names" in unwritten
+    assert project.read("figures/total.txt") == "6" and not (project.path / "figures/never.png").exists()
+
+    project.write("dodo.py", DODO.replace("analysis.ipynb", "typo.ipynb"))
+    missing = project.doit("analysis", ok=False).output
+    assert "typo.ipynb: cannot read it as a notebook" in missing and "Traceback" not in missing
 
 
 def test_a_notebook_without_nbclient_in_the_dev_lock_names_what_to_add(new_project: ProjectFactory) -> None:
@@ -83,3 +105,20 @@ def test_a_notebook_without_nbclient_in_the_dev_lock_names_what_to_add(new_proje
         "analysis.ipynb: running it needs nbclient and ipykernel in requirements-dev.txt: add them to "
         "requirements-dev.in, then `doit dev`"
     ) in failed
+
+
+def test_a_notebook_s_receipt_knows_its_code_and_is_found_from_a_subfolder(new_project: ProjectFactory) -> None:
+    project = _project(new_project)
+    project.doit("analysis")
+    _edit(project, lambda saved: saved["cells"][1].update(source=WRITE + "\n# a comment"))
+    completed = subprocess.run(
+        [sys.executable, "-m", "doitenv", "provenance", "total.txt", "--json"],
+        cwd=project.path / "figures",
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stderr
+    receipt = json.loads(completed.stdout)
+    assert receipt["path"] == "figures/total.txt" and receipt["notebook"]["path"] == "analysis.ipynb"
+    assert receipt["commands"] == ["run analysis.ipynb with nbclient in the venv"]
+    assert receipt["now"]["notebook_code_changed"] is True
