@@ -139,6 +139,13 @@ def pins(lock: Path) -> dict[str, str]:
         return {}
 
 
+def moves(old: Mapping[str, str], new: Mapping[str, str]) -> list[tuple[str, str | None, str | None]]:
+    """(name, old version or None, new version or None) of each package whose version differs
+    between two {name: version} sets, sorted by name: what a sync or an upgrade moved."""
+    names = sorted(old.keys() | new.keys())
+    return [(name, old.get(name), new.get(name)) for name in names if old.get(name) != new.get(name)]
+
+
 class Header(NamedTuple):
     """A lock's first line: the digest of its inputs, the digest of its body (None in a lock
     written before the body was covered), the Python it was resolved for, the lock format

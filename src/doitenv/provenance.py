@@ -73,15 +73,10 @@ def digest(env: dict[str, Any]) -> str:
 
 def what_moved(before: dict[str, Any], now: dict[str, Any], limit: int = 3) -> str:
     """Why `before` is not `now`, for one line: the pins that moved, or the Python, or the hashes."""
-    old, new = before.get("pins", {}), now["pins"]
-    moves = []
-    for name in sorted(old.keys() | new.keys()):
-        if name not in old:
-            moves.append(f"{name} {new[name]} added")
-        elif name not in new:
-            moves.append(f"{name} {old[name]} removed")
-        elif old[name] != new[name]:
-            moves.append(f"{name} {old[name]} -> {new[name]}")
+    moves = [
+        f"{name} {new} added" if old is None else f"{name} {old} removed" if new is None else f"{name} {old} -> {new}"
+        for name, old, new in locks.moves(before.get("pins", {}), now["pins"])
+    ]
     if not now["python"]["version"]:
         return "the venv is gone (`doit dev` makes it again)"
     if before.get("python") != now["python"]:

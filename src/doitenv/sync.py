@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
-from doitenv import editable, files, reqcheck, reqfile, runner
+from doitenv import editable, files, locks, reqcheck, reqfile, runner
 from doitenv.errors import Failure, if_stopped
 from doitenv.venv import Venv
 
@@ -159,15 +159,11 @@ def _distributions(dist_infos: list[str]) -> dict[str, str]:
 def changes(before: list[str], after: list[str]) -> list[str]:
     """What a sync did, a line a package, sorted by name: `+ six 1.17.0`, `- epsilon 1.0`,
     `~ numpy 1.26.4 -> 2.0.0`."""
-    old, new = _distributions(before), _distributions(after)
     lines = []
-    for name in sorted(old.keys() | new.keys()):
-        if name not in old:
-            lines.append(f"+ {name} {new[name]}")
-        elif name not in new:
-            lines.append(f"- {name} {old[name]}")
-        elif old[name] != new[name]:
-            lines.append(f"~ {name} {old[name]} -> {new[name]}")
+    for name, old, new in locks.moves(_distributions(before), _distributions(after)):
+        lines.append(
+            f"+ {name} {new}" if old is None else f"- {name} {old}" if new is None else f"~ {name} {old} -> {new}"
+        )
     return lines
 
 
