@@ -229,12 +229,9 @@ def upgrade(project: Project, package: Sequence[str]) -> None:
         _all_or_nothing(project, flags)
     moved = 0
     for layer in project.layers:
-        after = locks.pins(project.root / layer.lock)
-        for name in sorted(before[layer.lock].keys() | after.keys()):
-            old, new = before[layer.lock].get(name, "-"), after.get(name, "-")
-            if old != new:
-                print(f"doitenv: {layer.lock}: {name} {old} -> {new}")
-                moved += 1
+        for name, old, new in locks.moves(before[layer.lock], locks.pins(project.root / layer.lock)):
+            print(f"doitenv: {layer.lock}: {name} {old or '-'} -> {new or '-'}")
+            moved += 1
     if not moved:
         print("doitenv: nothing moved: every pin was already the newest allowed")
     sync_env(project, project.dev)
