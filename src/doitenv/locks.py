@@ -230,7 +230,7 @@ def is_fresh(lock: str, inputs: Inputs, shape: LockShape) -> bool:
     return why_stale(lock, inputs, shape) is None
 
 
-def check_inputs(inputs: Inputs, layered_on: str | None, *, layered: bool) -> None:
+def check_inputs(inputs: Inputs, layered_on: str | None, *, layered: bool, lock: str = "") -> None:
     """Report the mistakes pip-compile would explain badly, before running it. When the top
     input is generated from pyproject.toml's sources, the files it names must exist. `layered`:
     the inputs hold the pins of `layered_on` (layers.reaches)."""
@@ -240,6 +240,13 @@ def check_inputs(inputs: Inputs, layered_on: str | None, *, layered: bool) -> No
     if not generated and path not in inputs.texts:
         if path.is_file():
             read_requirements(path)  # raises, naming the encoding pip-compile would mangle
+        loose = _unpinned(root / lock) if lock else []
+        if loose:
+            shown = ", ".join(loose[:3]) + (", ..." if len(loose) > 3 else "")
+            raise LockError(
+                f"{in_file} is missing, and {lock} holds requirements that are not pinned ({shown}): it is the "
+                f"input, not a lock: rename it (`git mv {lock} {in_file}`), then `doit dev` pins it into {lock}"
+            )
         raise LockError(f"{in_file} is missing: create it, one requirement per line (it may be empty)")
     problems = []
     for each in inputs.paths:
@@ -266,6 +273,17 @@ def check_inputs(inputs: Inputs, layered_on: str | None, *, layered: bool) -> No
             raise LockError(f"the dev sources in pyproject.toml do not layer on {layered_on}: add {layered_on!r}")
         line = Path(os.path.relpath(root / layered_on, path.parent)).as_posix()
         raise LockError(f"{in_file} does not layer on {layered_on}: add the line '-r {line}' at its top")
+
+
+def _unpinned(lock: Path) -> list[str]:
+    """The requirements of a file in a lock's place that pin nothing: a requirements.txt kept
+    by hand, as many projects do, rather than one a resolver wrote."""
+    try:
+        text = read_requirements(lock)
+    except (OSError, LockError):
+        return []
+    found = [entry.requirement for entry in reqfile.entries(text) if entry.requirement]
+    return [requirement for requirement in found if not reqfile.pins(requirement)]
 
 
 def compile_lock(

@@ -94,6 +94,22 @@ def test_missing_in_file_and_unlayered_dev_file_get_one_clear_message(new_projec
     assert "Traceback" not in result.output
 
 
+def test_a_hand_kept_requirements_txt_is_named_as_the_input_it_is(new_project: ProjectFactory) -> None:
+    """Many projects keep their unpinned requirements in requirements.txt and no .in file: the
+    message says to make it the input, and the file is never replaced."""
+    project = new_project()
+    (project.path / "requirements.in").unlink()
+    project.write("requirements.txt", "# what the analysis needs\nalpha>=1\nbeta\n")
+    result = project.doit("dev", ok=False)
+    expected = (
+        "requirements.in is missing, and requirements.txt holds requirements that are not pinned (alpha>=1, beta): "
+        "it is the input, not a lock: rename it (`git mv requirements.txt requirements.in`), then `doit dev` "
+        "pins it into requirements.txt"
+    )
+    assert expected in result.output, result.output
+    assert project.read("requirements.txt") == "# what the analysis needs\nalpha>=1\nbeta\n"
+
+
 def test_bad_settings_are_all_reported_with_their_full_key(new_project: ProjectFactory) -> None:
     project = new_project(tool='venv = 3\nflavour = "x"\n')
     result = project.doit("list", ok=False)

@@ -27,7 +27,7 @@ def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
         if not upgrade and stale is None:
             return  # another doit process pinned it while this one waited
         layered = layer.below is None or layers.reaches(project.layers, layer, layer.below)
-        locks.check_inputs(inputs, layer.below, layered=layered)
+        locks.check_inputs(inputs, layer.below, layered=layered, lock=lock)
         _refuse_disagreeing_includes(project, layer, bool(upgrade))
         pinner = project.pinner()
         _say_if_resolved_for_another_python(project, lock)
