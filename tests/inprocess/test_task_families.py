@@ -68,6 +68,7 @@ def test_the_graph_lists_every_task_with_its_layer_and_source(doit) -> None:  # 
         "distclean",
     ):
         assert f"\n{name} " in "\n" + output, output
+    assert "Sync the venv to requirements-dev.txt, project editable\n" in output, output
     assert not Path("venv").exists()  # listing starts nothing
 
 
@@ -80,6 +81,15 @@ def test_a_dev_layer_from_pyproject_is_named_as_such(doit) -> None:  # type: ign
         "Pin pyproject.toml's [dependency-groups] test (layered on requirements.txt) into requirements-dev.txt"
         in output
     )
+
+
+def test_the_sync_tasks_promise_an_editable_install_only_of_a_project_that_has_one(doit) -> None:  # type: ignore[no-untyped-def]
+    # Scripts and notebooks with a pyproject.toml for settings only: nothing is installed.
+    # (A project with a [project] table is listed with it in the test above.)
+    code, output = doit("list", files={"pyproject.toml": "[tool.doitenv]\n"})
+    assert code == 0, output
+    assert "Sync the venv to requirements-dev.txt\n" in output, output
+    assert "Sync the venv to requirements.txt only\n" in output, output
 
 
 def test_check_names_every_missing_lock_and_the_command_that_pins_it(doit) -> None:  # type: ignore[no-untyped-def]

@@ -176,13 +176,18 @@ def task_dev() -> dict[str, Any]:
     """Sync the venv to the dev lock and install the project editable."""
     p = project()
     # Every layer is pinned, the ones dev does not sync too: `doit dev` leaves no lock stale.
-    return _sync_task(p, p.dev, f"Sync the venv to {p.dev.lock}, project editable", [lay.lock for lay in p.layers])
+    return _sync_task(p, p.dev, f"Sync the venv to {p.dev.lock}{_editable(p)}", [lay.lock for lay in p.layers])
 
 
 def task_prod() -> dict[str, Any]:
     """Sync the venv to the runtime lock only."""
     p = project()
-    return _sync_task(p, p.runtime, f"Sync the venv to {p.runtime.lock} only, project editable", [p.runtime.lock])
+    return _sync_task(p, p.runtime, f"Sync the venv to {p.runtime.lock} only{_editable(p)}", [p.runtime.lock])
+
+
+def _editable(p: Project) -> str:
+    # A project of scripts and notebooks has no package to install.
+    return ", project editable" if p.config.build_inputs is not None else ""
 
 
 def task_test() -> dict[str, Any]:
