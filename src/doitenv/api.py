@@ -20,6 +20,7 @@ command itself must not run `doit dev` on the same project, which would wait for
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -80,7 +81,35 @@ def _add_dep(task: dict[str, Any], environment: str, environment_is_input: bool)
     # A task without file_dep or uptodate runs every time: an uptodate added here would cache it.
     if environment_is_input and (task.get("file_dep") or task.get("uptodate")):
         task["uptodate"] = [*task.get("uptodate", []), (_environment_unchanged, [environment])]
+    if task.get("file_dep"):
+        # Returns None, so doit's decision is its own: it only notes whether the task ran before.
+        task["uptodate"] = [*task.get("uptodate", []), _ran_before]
+        task["actions"] = [(_say_which_inputs_changed,), *task.get("actions", [])]
     return task
+
+
+_RAN = "doitenv_ran"
+
+
+def _ran_before(task: Any, values: dict[str, Any]) -> None:
+    task.meta = {**(task.meta or {}), _RAN: bool(values)}
+    task.value_savers.append(lambda: {_RAN: True})
+
+
+def _say_which_inputs_changed(task: Any) -> None:
+    """Say why doit runs a task again for its files, as _environment_unchanged does for the
+    environment. doit knows (task.dep_changed) but prints nothing; a first run needs no reason."""
+    if not (task.meta or {}).get(_RAN) or not task.dep_changed:
+        return
+    missing = [str(target) for target in task.targets if not os.path.exists(target)]
+    if missing:  # doit then counts every file_dep as changed: the target is the reason
+        named, verb = missing, "is missing" if len(missing) == 1 else "are missing"
+    else:
+        named, verb = sorted(str(dep) for dep in task.dep_changed), "changed"
+    listed = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]
+    if len(named) > 4:
+        listed = f"{', '.join(named[:3])} and {len(named) - 3} more"
+    print(f"doitenv: {task.name}: {listed} {verb}", file=sys.stderr)
 
 
 def _environment_unchanged(task: Any, values: dict[str, Any], environment: str) -> bool:
@@ -124,6 +153,8 @@ def _commands(task: Any) -> list[Any]:
     described: list[Any] = []
     for action in task.actions:
         function = getattr(action, "py_callable", None)
+        if function is _say_which_inputs_changed:
+            continue  # doitenv's, not the step's
         if function is _run:
             described.append(list(action.args[0]))
         elif function is not None:  # a Python function: its name and its plain arguments

@@ -70,11 +70,21 @@ def test_project_tasks_are_listed_explained_and_run_in_the_venv(new_project: Pro
 
 def test_a_data_step_reruns_only_when_its_input_changes(new_project: ProjectFactory) -> None:
     project = _project(new_project)
-    assert "cleaned 2 rows" in project.doit("clean_data").output
+    first = project.doit("clean_data").output
+    assert "cleaned 2 rows" in first and "doitenv: clean_data:" not in first  # a first run needs no reason
     assert project.read("data/clean.csv") == "a\nb\n"
     assert "cleaned" not in project.doit("clean_data").output
     project.write("data/raw.csv", "c\nb\na\n")
-    assert "cleaned 3 rows" in project.doit("clean_data").output
+    changed = project.doit("clean_data").output
+    assert "cleaned 3 rows" in changed
+    # A rerun says why, as one for a moved environment does.
+    assert "doitenv: clean_data: data/raw.csv changed\n" in changed, changed
+    (project.path / "data" / "clean.csv").unlink()
+    assert "doitenv: clean_data: data/clean.csv is missing\n" in project.doit("clean_data").output
+    project.write("data/raw.csv", "d\n")
+    project.write("scripts/clean_data.py", CLEAN_DATA + "# tidied\n")
+    both = project.doit("clean_data").output
+    assert "doitenv: clean_data: data/raw.csv and scripts/clean_data.py changed\n" in both, both
     project.doit("clean", "clean_data")
     assert not (project.path / "data" / "clean.csv").exists()
 
