@@ -247,6 +247,12 @@ def check_inputs(inputs: Inputs, layered_on: str | None, *, layered: bool, lock:
                 f"{in_file} is missing, and {lock} holds requirements that are not pinned ({shown}): it is the "
                 f"input, not a lock: rename it (`git mv {lock} {in_file}`), then `doit dev` pins it into {lock}"
             )
+        if layered_on is not None:  # its first line is the one a new user cannot guess
+            line = Path(os.path.relpath(root / layered_on, path.parent)).as_posix()
+            raise LockError(
+                f"{in_file} is missing: create it with the line '-r {line}' (it layers on {layered_on}), "
+                "then the tools you develop with, one per line"
+            )
         raise LockError(f"{in_file} is missing: create it, one requirement per line (it may be empty)")
     problems = []
     for each in inputs.paths:

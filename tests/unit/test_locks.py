@@ -113,6 +113,10 @@ def test_check_inputs_names_the_file_and_the_fix(tmp_path: Path) -> None:
     root = files(tmp_path, dev__in="pytest\n")
     with pytest.raises(locks.LockError, match="req.in is missing: create it"):
         locks.check_inputs(locks.read_inputs(root, "req.in"), None, layered=True)
+    with pytest.raises(
+        locks.LockError, match="extra/dev.in is missing: create it with the line '-r ../requirements.txt'"
+    ):
+        locks.check_inputs(locks.read_inputs(root, "extra/dev.in"), "requirements.txt", layered=False)
     with pytest.raises(locks.LockError, match="add the line '-r requirements.txt'"):
         locks.check_inputs(locks.read_inputs(root, "dev.in"), "requirements.txt", layered=False)
     (root / "dev.in").write_text("-r requirements.txt\npytest\n")
