@@ -85,3 +85,51 @@ def test_the_next_run_recovers_from_a_kill(new_project: ProjectFactory, phase: s
     assert project.installed(editable=True) - project.installed() == {"demo==0.1.0"}
     assert project.doit("dev").ran == []
     assert not list(project.path.glob(".requirements*.doitenv-compile"))
+
+
+SLOW_CHECK = """\
+import pathlib
+import time
+
+from doitenv.tasks import *  # noqa: F403
+
+
+def _slow_check():
+    # As doit hashing a large changed input in full: doit's own work, outside any action.
+    pathlib.Path("checking").write_text("")
+    time.sleep(60)
+    return True
+
+
+def task_slow():
+    return {"actions": ["echo never"], "uptodate": [_slow_check]}
+"""
+
+
+def test_a_ctrl_c_while_doit_checks_what_is_up_to_date_is_one_line(new_project: ProjectFactory) -> None:
+    """It ended in doit's traceback (KeyboardInterrupt in dependency.get_status)."""
+    project = new_project()
+    project.write("dodo.py", SLOW_CHECK)
+    doit = subprocess.Popen(
+        [sys.executable, "-m", "doit", "slow"],
+        cwd=project.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (project.path / "checking").exists():
+        assert doit.poll() is None and time.monotonic() < deadline, doit.communicate()[0]
+        time.sleep(0.1)
+    os.killpg(doit.pid, signal.SIGINT)
+    output, _ = doit.communicate(timeout=60)
+    expected = (
+        "doitenv: interrupted between tasks; each task that finished is recorded, and the next run goes on from there"
+    )
+    assert expected in output, output
+    assert "Traceback" not in output, output
+    # Python ends an uncaught Ctrl-C by SIGINT itself: a shell sees 130, as after an action.
+    assert doit.returncode == -signal.SIGINT, output
+    project.write("dodo.py", "from doitenv.tasks import *  # noqa: F403\n")
+    assert "Pin requirements.in" in project.doit("list").output  # doit's state is whole

@@ -23,7 +23,7 @@ from doit.exceptions import InvalidTask
 from doitenv import config, files, watch
 from doitenv.layers import Layer
 from doitenv.project import DOIT_DEP_FILE, STATE_DIR, Project
-from doitenv.tasks import environments, pinning, runs, venv
+from doitenv.tasks import environments, failures, pinning, runs, venv
 from doitenv.tasks.failures import action
 
 __all__ = [
@@ -110,6 +110,14 @@ def before_doit_starts() -> None:
         print(f"doitenv: {problem}", file=sys.stderr)
         raise SystemExit(2)
     watch.exit_quietly_when_stopped()
+    if _run_by_doit():  # not in a process that only imports the tasks (a test, a tool)
+        failures.report_interrupts_between_tasks()
+
+
+def _run_by_doit() -> bool:
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    return getattr(spec, "name", "") == "doit.__main__" or Path(getattr(main, "__file__", "")).stem == "doit"
 
 
 before_doit_starts()

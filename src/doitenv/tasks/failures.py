@@ -99,6 +99,27 @@ def _end_stopped(stop: KeyboardInterrupt, leaves: str) -> NoReturn:
     raise SystemExit(143 if terminated else 130) from None
 
 
+def report_interrupts_between_tasks() -> None:
+    """A Ctrl-C while doit itself works, between actions (it hashes a changed file_dep in full to
+    decide whether a task is up to date, which takes seconds for a large data file), reaches no
+    action: one line then too, not doit's traceback. The process still ends as Python ends on
+    an uncaught Ctrl-C, by SIGINT (130 in a shell); doit has saved what the finished tasks did."""
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], value: BaseException, traceback: Any) -> None:
+        if not issubclass(kind, KeyboardInterrupt):
+            previous(kind, value, traceback)
+            return
+        print(
+            "\ndoitenv: interrupted between tasks; each task that finished is recorded, "
+            "and the next run goes on from there",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    sys.excepthook = hook
+
+
 def action(function: Callable[..., Any], *args: Any, leaves: str) -> tuple[Callable[..., Any], list[Any]]:
     """A doit python-action of `function(*args)`, its errors reported; `leaves`: what a Ctrl-C
     during it leaves behind."""
