@@ -178,7 +178,7 @@ def test_edits_inside_nested_repositories_and_unwatched_files_are_seen(tmp_path:
     _sees_every_edit(tmp_path, "inner/pkg/m.py")
 
 
-def test_the_digest_of_a_tree_is_one_whatever_git_holds_of_it() -> None:
+def test_the_digest_of_a_tree_is_one_whatever_git_holds_of_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """Placing a few changed files into git's listing gives what sorting every entry gives, so a
     file counts the same untracked, staged or committed."""
     import random
@@ -186,17 +186,32 @@ def test_the_digest_of_a_tree_is_one_whatever_git_holds_of_it() -> None:
     from doitenv import inputs
 
     rng = random.Random(19)
-    names = sorted({f"{rng.choice('abz')}/{rng.randrange(10**6)}.py".encode() for _ in range(300)})
+    # Enough entries that the listing is made in several pieces (see inputs._listed).
+    names = sorted({f"{rng.choice('abz')}/{rng.randrange(10**6)}.py".encode() for _ in range(3000)})
     names += [b"a b/x.py", b"\xc3\xa9t\xc3\xa9.py"]
     names.sort()
     blob = "{:040x}".format
     index = b"".join(b"H 100644 %s 0\t%s\0" % (blob(i).encode(), name) for i, name in enumerate(names))
-    listed = inputs._TAG_AND_MODE.sub(b"\0", b"\0" + index).replace(b" 0\t", b"\t")
+    assert len(index) > 2 * inputs._PIECE
+    listed = inputs._listed(index)
     for trial in range(50):
         changed = {name.decode("utf-8", "surrogateescape"): blob(10**9 + trial) for name in rng.sample(names, 3)}
         changed |= {f"{rng.choice('0abz~')}/new{trial}-{k}.txt": blob(k) for k in range(rng.randrange(4))}
         assert inputs._edited(listed, changed) == inputs._merged(index, changed)
     assert inputs._edited(listed, {}) == inputs._merged(index, {})
+
+    # The listing is the same wherever the pieces are cut.
+    def in_one_piece(index: bytes) -> bytes:
+        return inputs._TAG_AND_MODE.sub(b"\0", b"\0" + index).replace(b" 0\t", b"\t")
+
+    assert listed == in_one_piece(index)
+    some = index[: index.index(b"\0", 2000) + 1]
+    for size in range(1, 130):
+        monkeypatch.setattr(inputs, "_PIECE", size)
+        assert inputs._listed(some) == in_one_piece(some)
+    # A fresh `git init`: nothing in the index yet, every file untracked.
+    untracked = {"b.py": blob(2), "a.py": blob(1)}
+    assert inputs._edited(inputs._listed(b""), untracked) == inputs._merged(b"", untracked)
 
 
 def test_doitenv_s_scratch_files_are_never_inputs_nor_watched() -> None:
