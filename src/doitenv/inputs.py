@@ -18,11 +18,10 @@ the stat as it was.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from stat import S_ISREG
@@ -33,7 +32,8 @@ from doitenv import files, runner
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
 
-CACHE_FILE = "file-hashes.json"
+CACHE_FILE = "file-hashes"
+_JSON_CACHE_FILE = "file-hashes.json"  # the same cache, as doitenv kept it before 2026-12
 # Written by the tools themselves: never an input, and a test run that writes them must not
 # look like an edit made while the tests ran.
 _TOOL_DIRS: tuple[str, ...] = (".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis")
@@ -111,7 +111,10 @@ def _tree_digest(index: bytes, changed: dict[str, str]) -> str:
     the files hold, never how git's index holds it, so staging, committing, or a stash and its
     pop, leave it as it was. A tracked tool output counts by its id in the index, as before."""
     if changed and (len(changed) > _FEW or _CONFLICTED.search(index)):
-        return hashlib.sha256(_merged(index, changed)).hexdigest()
+        hasher = hashlib.sha256()
+        for piece in _merged(index, changed):
+            hasher.update(piece)
+        return hasher.hexdigest()
     return hashlib.sha256(_edited(_listed(index), changed)).hexdigest()
 
 
@@ -171,11 +174,19 @@ def _slot(listed: bytes, path: bytes) -> int:
     return low
 
 
-def _merged(index: bytes, changed: dict[str, str]) -> bytes:
-    """The same text as _edited gives, made by sorting every entry (a conflict, many changes)."""
-    merged = {raw: blob for blob, raw in _INDEX_ENTRY.findall(index)}
-    merged.update((path.encode("utf-8", "surrogateescape"), content.encode()) for path, content in changed.items())
-    return b"".join(b"\0" + blob + b"\t" + raw for raw, blob in sorted(merged.items())) + b"\0"
+def _merged(index: bytes, changed: dict[str, str]) -> Iterator[bytes]:
+    """The same text as _edited gives, made by sorting every entry (a conflict, many changes).
+    In pieces of a thousand entries, from the strings already held: 20,000 untracked files
+    cost 5 MB more as one text of bytes made from copies."""
+    merged = {_decode(raw): blob.decode() for blob, raw in _INDEX_ENTRY.findall(index)}
+    merged.update(changed)
+    # git's order is by the bytes of a path: for ASCII names, Python's own order of strings.
+    ascii_only = all(path.isascii() for path in merged)
+    order = sorted(merged) if ascii_only else sorted(merged, key=lambda path: path.encode("utf-8", "surrogateescape"))
+    for start in range(0, len(order), 1000):
+        text = "".join(f"\0{merged[path]}\t{path}" for path in order[start : start + 1000])
+        yield text.encode("utf-8", "surrogateescape")
+    yield b"\0"
 
 
 def _digest_of(hashes: dict[str, str]) -> str:
@@ -240,10 +251,11 @@ def _git_tree(root: Path, skip_dirs: Sequence[str], cache: HashCache) -> tuple[b
     untracked_files = [path for path in others if not path.endswith("/")]
     # One call: the cache keeps only the paths it is asked about, so two calls would each drop
     # the other's entries, and every untracked file would be read again on every run.
-    content = cache.hashes(root, [*tracked, *untracked_files])
+    changed = cache.hashes(root, [*tracked, *untracked_files])
     # git lists a touched file as modified; it counts only when its content left the index's.
-    changed = {path: content[path] for path in tracked if content[path] != _index_id(index, path)}
-    changed.update((path, content[path]) for path in untracked_files)
+    for path in tracked:
+        if changed[path] == _index_id(index, path):
+            del changed[path]
     return index, changed
 
 
@@ -349,50 +361,91 @@ def pattern_problem(line: str) -> str | None:
 
 
 class HashCache:
-    """{path: "size mtime_ns ctime_ns inode hash"} in one JSON file; any version of it is
-    valid, so two doit processes writing it in turn lose nothing but work."""
+    """The content id of each file hashed before, under its stat signature, in one file of
+    records `PATH\0SIZE MTIME_NS CTIME_NS INODE ID\0`, sorted by path. Read in that order beside
+    the sorted paths asked about, a no-op makes no object per file but the id it returns (a
+    JSON dict of 20,000 entries held 6 MB). Any version of the file is valid, so two doit
+    processes writing it in turn lose nothing but work; a damaged one only costs a re-read."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def hashes(self, root: Path, paths: Sequence[str]) -> dict[str, str]:
-        old = files.read_json(self.path)
-        cached: dict[str, str] = old if isinstance(old, dict) else {}
-        changed = False
-        kept = 0  # entries of `cached` that still describe a listed file
+    def hashes(self, root: Path, paths: Iterable[str]) -> dict[str, str]:
+        old, from_json = self._records()
+        # The new file, once it differs from `old`: until then, `old[:at]` is what it holds.
+        new: list[bytes] | None = None
+        at = 0  # where the next record of `old` starts
         result: dict[str, str] = {}
         trusted_before = time.time_ns() - _RACY_NS
         prefix = os.path.join(root, "")
-        for path in paths:
+        for path in sorted(paths, key=_record_key):  # the keys live only while sorting
+            key = _record_key(path)
+            # Records of files no longer asked about sort before `key`: left out of the new file.
+            while at < len(old) and not old.startswith(key, at) and old[at : old.find(b"\0", at) + 1] < key:
+                new = new if new is not None else [old[:at]]
+                at = _record_end(old, at)
             full = prefix + path
             try:
                 st = os.stat(full)
             except OSError:
                 st = None
+            signature = b"" if st is None else b"%d %d %d %d " % (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            recorded = old.startswith(key, at)
+            if recorded and st is not None and old.startswith(signature, at + len(key)):
+                found = at + len(key) + len(signature)
+                end = old.find(b"\0", found)
+                if end - found == _ID_LENGTH:  # whole: a record cut short or damaged is no answer
+                    result[path] = old[found:end].decode("latin-1")
+                    if new is not None:
+                        new.append(old[at : end + 1])
+                    at = end + 1
+                    continue
+            new = new if new is not None else [old[:at]]
+            if recorded:
+                at = _record_end(old, at)  # a record that no longer holds: replaced or dropped
             if st is None or not S_ISREG(st.st_mode):
                 result[path] = _unreadable(full)
                 continue
-            signature = f"{st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {st.st_ino} "
-            entry = cached.get(path)
-            if entry is not None and entry.startswith(signature):
-                result[path] = entry[len(signature) :]
-                kept += 1
-                continue
             result[path] = content = _hash_file(full, st.st_size)
-            changed = True
             if st.st_mtime_ns < trusted_before and not content.startswith("<"):
-                cached[path] = signature + content
-                kept += 1
-            else:
-                cached.pop(path, None)  # racily clean, or unreadable: hashed again next time
-        if changed or kept != len(cached):  # new hashes, or files that are gone
-            fresh = {path: cached[path] for path in paths if path in cached}
+                new.append(key + signature + content.encode() + b"\0")
+            # else racily clean, or unreadable: hashed again next time
+        if new is not None or at < len(old) or from_json:  # new hashes, files that are gone, a new format
             try:
                 self.path.parent.mkdir(exist_ok=True)
-                files.write_atomic(self.path, json.dumps(fresh, separators=(",", ":")).encode())
+                files.write_atomic(self.path, b"".join(new if new is not None else [old[:at]]))
+                self.path.with_name(_JSON_CACHE_FILE).unlink(missing_ok=True)
             except OSError:
                 pass  # only a cache: the next run hashes again
         return result
+
+    def _records(self) -> tuple[bytes, bool]:
+        """(the records, whether they come from the JSON file doitenv kept before 2026-12: read
+        once, so that no file is hashed again for a new format, then replaced)."""
+        try:
+            return self.path.read_bytes(), False
+        except OSError:
+            pass
+        before = files.read_json(self.path.with_name(_JSON_CACHE_FILE))
+        if not isinstance(before, dict):
+            return b"", False
+        kept = sorted((_record_key(path), value) for path, value in before.items() if isinstance(value, str))
+        return b"".join(key + value.encode() + b"\0" for key, value in kept), True
+
+
+_ID_LENGTH = 40  # what _hash_file gives: git's SHA-1 blob id, in hex
+
+
+def _record_key(path: str) -> bytes:
+    """What a record of `path` starts with; records sort by it."""
+    return path.encode("utf-8", "surrogateescape") + b"\0"
+
+
+def _record_end(records: bytes, start: int) -> int:
+    """Where the record that starts at `start` ends (the end of the file, when it is cut short)."""
+    path_end = records.find(b"\0", start)
+    end = -1 if path_end < 0 else records.find(b"\0", path_end + 1)
+    return len(records) if end < 0 else end + 1
 
 
 def _hash_file(path: str, size: int) -> str:

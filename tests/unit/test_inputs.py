@@ -82,10 +82,78 @@ def test_a_file_rehashed_only_when_its_stat_changes_or_it_was_racy(tmp_path: Pat
     assert cache.hashes(tmp_path, ["old.txt", "new.txt"])["old.txt"] != first["old.txt"]
 
 
-def _read(cache: inputs.HashCache) -> dict[str, str]:
+def test_the_cache_answers_in_any_order_drops_what_is_gone_and_survives_damage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = ["b.txt", "a b.txt", "a/c.txt", "a-c.txt", "\u00fc.txt", "\u4e2d.txt"]
+    if os.name == "posix":  # any name the disk allows; a byte that is not UTF-8 sorts apart as a string
+        names += ["line\nbreak.txt", os.fsdecode(b"latin-\xe9.txt"), os.fsdecode(b"\xe0x.txt")]
+    for index, name in enumerate(names):
+        path = tmp_path / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(str(index))
+        old = path.stat().st_mtime_ns - 10_000_000_000  # safely in the past: cacheable
+        os.utime(path, ns=(old, old))
+    cache = inputs.HashCache(tmp_path / ".doitenv" / inputs.CACHE_FILE)
+    first = cache.hashes(tmp_path, names)
+    assert len(set(first.values())) == len(names) and not any(value.startswith("<") for value in first.values())
+    written = cache.path.read_bytes()
+    read: list[str] = []
+    hash_file = inputs._hash_file
+    monkeypatch.setattr(inputs, "_hash_file", lambda path, size: read.append(path) or hash_file(path, size))
+    # Asked again, in another order: every answer comes from the cache, which stays as it was.
+    assert cache.hashes(tmp_path, reversed(names)) == first
+    assert cache.path.read_bytes() == written
+    # A file no longer asked about leaves the cache; the others are still answered from it.
+    fewer = [name for name in names if name != "a/c.txt"]
+    assert cache.hashes(tmp_path, fewer) == {name: first[name] for name in fewer}
+    assert b"a/c.txt" not in cache.path.read_bytes() and cache.path.read_bytes() != written
+    kept = cache.path.read_bytes()
+    assert cache.hashes(tmp_path, fewer) == {name: first[name] for name in fewer}
+    assert cache.path.read_bytes() == kept
+    assert read == []
+    # A damaged file (cut short, out of order, not a cache at all) costs a re-read, never a
+    # wrong answer, and is written whole again.
+    fields = kept.split(b"\0")[:-1]
+    records = [fields[i] + b"\0" + fields[i + 1] + b"\0" for i in range(0, len(fields), 2)]
+    assert b"".join(records) == kept
+    cut_short = (kept[: len(kept) // 2], kept[:-5], kept[:-1])  # the last two inside the last id
+    for damaged in (*cut_short, b"".join(reversed(records)), b"\0\0\0junk", b"junk", b"b.txt\0\xff\xfe\0"):
+        cache.path.write_bytes(damaged)
+        read.clear()
+        assert cache.hashes(tmp_path, fewer) == {name: first[name] for name in fewer}
+        assert cache.path.read_bytes() == kept and read
+
+
+def test_the_cache_doitenv_kept_as_json_is_taken_over_without_reading_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import json
 
-    return dict(json.loads(cache.path.read_text()))
+    names = ["data/big.bin", "a.py"]
+    _tree(tmp_path, {name: name for name in names})
+    for name in names:
+        old = (tmp_path / name).stat().st_mtime_ns - 10_000_000_000
+        os.utime(tmp_path / name, ns=(old, old))
+    state = tmp_path / ".doitenv"
+    ids = inputs.HashCache(state / "scratch").hashes(tmp_path, names)
+    entries = {}
+    for name in names:
+        st = (tmp_path / name).stat()
+        entries[name] = f"{st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {st.st_ino} {ids[name]}"
+    (state / "file-hashes.json").write_text(json.dumps(entries))
+    read: list[str] = []
+    monkeypatch.setattr(inputs, "_hash_file", lambda path, size: read.append(path) or "")
+    cache = inputs.HashCache(state / inputs.CACHE_FILE)
+    assert cache.hashes(tmp_path, names) == ids and read == []
+    assert _read(cache) == entries and not (state / "file-hashes.json").exists()
+
+
+def _read(cache: inputs.HashCache) -> dict[str, str]:
+    """{path: "SIZE MTIME_NS CTIME_NS INODE ID"} of the cache's file."""
+    fields = cache.path.read_bytes().split(b"\0")
+    assert fields[-1] == b"", "the last record is whole"
+    return {path.decode(): value.decode() for path, value in zip(fields[0:-1:2], fields[1:-1:2])}
 
 
 def test_patterns_narrow_the_set_and_changes_are_named(tmp_path: Path) -> None:
@@ -188,7 +256,9 @@ def test_the_digest_of_a_tree_is_one_whatever_git_holds_of_it(monkeypatch: pytes
     rng = random.Random(19)
     # Enough entries that the listing is made in several pieces (see inputs._listed).
     names = sorted({f"{rng.choice('abz')}/{rng.randrange(10**6)}.py".encode() for _ in range(3000)})
-    names += [b"a b/x.py", b"\xc3\xa9t\xc3\xa9.py"]
+    # Names whose order as bytes (git's) is not their order as Python strings: a byte that is
+    # not UTF-8 (read as a lone surrogate) against a CJK character.
+    names += [b"a b/x.py", b"\xc3\xa9t\xc3\xa9.py", b"\xe0x.py", "\u4e2d.py".encode()]
     names.sort()
     blob = "{:040x}".format
     index = b"".join(b"H 100644 %s 0\t%s\0" % (blob(i).encode(), name) for i, name in enumerate(names))
@@ -197,8 +267,8 @@ def test_the_digest_of_a_tree_is_one_whatever_git_holds_of_it(monkeypatch: pytes
     for trial in range(50):
         changed = {name.decode("utf-8", "surrogateescape"): blob(10**9 + trial) for name in rng.sample(names, 3)}
         changed |= {f"{rng.choice('0abz~')}/new{trial}-{k}.txt": blob(k) for k in range(rng.randrange(4))}
-        assert inputs._edited(listed, changed) == inputs._merged(index, changed)
-    assert inputs._edited(listed, {}) == inputs._merged(index, {})
+        assert inputs._edited(listed, changed) == b"".join(inputs._merged(index, changed))
+    assert inputs._edited(listed, {}) == b"".join(inputs._merged(index, {}))
 
     # The listing is the same wherever the pieces are cut.
     def in_one_piece(index: bytes) -> bytes:
@@ -211,7 +281,7 @@ def test_the_digest_of_a_tree_is_one_whatever_git_holds_of_it(monkeypatch: pytes
         assert inputs._listed(some) == in_one_piece(some)
     # A fresh `git init`: nothing in the index yet, every file untracked.
     untracked = {"b.py": blob(2), "a.py": blob(1)}
-    assert inputs._edited(inputs._listed(b""), untracked) == inputs._merged(b"", untracked)
+    assert inputs._edited(inputs._listed(b""), untracked) == b"".join(inputs._merged(b"", untracked))
 
 
 def test_doitenv_s_scratch_files_are_never_inputs_nor_watched() -> None:
