@@ -8,11 +8,8 @@ files are left out.
 Reading every byte on every run would cost what the data weighs. In a git work tree, git's
 index already records an id and a stat signature for every tracked file: a tracked file counts
 by that id unless git sees it changed on disk. Every other file counts by its content (the
-blob id git would give it), cached in `.doitenv/` under its stat
-signature (size, mtime_ns, ctime_ns, inode): a no-op reads no file, and an edit re-reads only
-the files whose stat changed. A file whose mtime was too close to the moment it was hashed is
-hashed again next time (git's "racily clean" rule): an edit within the same clock tick leaves
-the stat as it was.
+blob id git would give it), cached in `.doitenv/` under its stat signature (filehashes.py): a
+no-op reads no file, and an edit re-reads only the files whose stat changed.
 """
 
 from __future__ import annotations
@@ -20,20 +17,17 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
-from stat import S_ISREG
 from typing import TYPE_CHECKING
 
 from doitenv import files, runner
+from doitenv.filehashes import CACHE_FILE, HashCache
 
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
 
-CACHE_FILE = "file-hashes"
-_JSON_CACHE_FILE = "file-hashes.json"  # the same cache, as doitenv kept it before 2026-12
 # Written by the tools themselves: never an input, and a test run that writes them must not
 # look like an edit made while the tests ran.
 _TOOL_DIRS: tuple[str, ...] = (".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis")
@@ -41,6 +35,7 @@ _TOOL_DIRS += (".tox", ".nox", ".ipynb_checkpoints", "htmlcov", ".eggs")
 # Matched against "/" + path + "\0" (see _is_tool_output): every branch starts with a fixed
 # character, so the regex engine jumps to the few places where a match can begin; the same
 # rules written with ^ and $ cost 5x more (57 ms against 11 ms on 20,000 untracked paths).
+# Unlike $, the end mark is not also found before a last newline: `mod.pyc\n` is a file to keep.
 _TOOL_OUTPUT = re.compile(
     "/(?:" + "|".join(map(re.escape, _TOOL_DIRS)) + r"|[^/\0]*\.egg-info)/"
     r"|/(?:\.coverage(?:\.[^/\0]*)?|coverage\.xml)\0|\.py[co]\0"
@@ -49,10 +44,6 @@ _TOOL_OUTPUT = re.compile(
     # doitenv's own scratch files beside a lock, and a venv it is making.
     r"|/\.[^/\0]+\.doitenv-(?:" + "|".join((*files.SCRATCH_KINDS, "making")) + r")\0"
 )
-# Filesystems stamp mtimes with a coarse clock (up to 2 s on FAT): a file this fresh when it
-# was hashed may still change without changing its stat.
-_RACY_NS = 2_000_000_000
-_CHUNK = 1 << 20
 
 
 class Snapshot:
@@ -146,8 +137,9 @@ def _edited(listed: bytes, changed: dict[str, str]) -> bytes:
     git's order puts it: one search each, no sort of the whole index."""
     edits: list[tuple[int, bytes, int, bytes]] = []  # (from, path, to, what goes there)
     for name, content in changed.items():
-        path, blob = name.encode("utf-8", "surrogateescape"), content.encode()
-        at = listed.find(b"\t" + path + b"\0")
+        # A stand-in id names a link's target, which may be any bytes.
+        path, blob = name.encode("utf-8", "surrogateescape"), content.encode("utf-8", "surrogateescape")
+        at = _entry_of(listed, path)
         if at >= 0:  # tracked: its id replaced
             start = listed.rfind(b"\0", 0, at) + 1
             edits.append((start, path, at, blob))
@@ -253,8 +245,10 @@ def _git_tree(root: Path, skip_dirs: Sequence[str], cache: HashCache) -> tuple[b
     # the other's entries, and every untracked file would be read again on every run.
     changed = cache.hashes(root, [*tracked, *untracked_files])
     # git lists a touched file as modified; it counts only when its content left the index's.
+    # Every file of a copied project is touched: then one parse of the index, not a search each.
+    index_id = _all_index_ids(index).get if len(tracked) > _FEW else partial(_index_id, index)
     for path in tracked:
-        if changed[path] == _index_id(index, path):
+        if changed[path] == index_id(path):
             del changed[path]
     return index, changed
 
@@ -279,10 +273,20 @@ def _decode(raw: bytes) -> str:
 
 def _index_id(index: bytes, path: str) -> str | None:
     """The id the index gives `path`, found without parsing the whole index."""
-    at = index.find(b"\t" + path.encode("utf-8", "surrogateescape") + b"\0")
+    at = _entry_of(index, path.encode("utf-8", "surrogateescape"))
     if at < 0:
         return None
     return index[index.rfind(b"\0", 0, at) + 1 : at].split(b" ")[2].decode()
+
+
+def _entry_of(listing: bytes, path: bytes) -> int:
+    """Where `path`'s entry in `listing` ("...\0HEAD\tPATH\0...", no tab in HEAD) has its tab,
+    or -1. The tab must be its entry's first: `y` is not the end of a file named `x<tab>y`."""
+    needle = b"\t" + path + b"\0"
+    at = listing.find(needle)
+    while at >= 0 and b"\t" in listing[listing.rfind(b"\0", 0, at) + 1 : at]:
+        at = listing.find(needle, at + 1)
+    return at
 
 
 # One index entry: "TAG MODE ID STAGE\tPATH\0".
@@ -291,9 +295,14 @@ _TAG_AND_MODE = re.compile(rb"\0[^ \0]+ [0-7]+ ")  # an entry's start, after the
 
 
 def _index_ids(index: bytes, skip_dirs: Sequence[str]) -> dict[str, str]:
-    """{path: content id} of the index's entries (a conflicted file's last stage)."""
-    ids = {_decode(raw): blob.decode() for blob, raw in _INDEX_ENTRY.findall(index)}
+    """{path: content id} of the index's entries that can be inputs."""
+    ids = _all_index_ids(index)
     return {path: ids[path] for path in _kept(ids, skip_dirs)}
+
+
+def _all_index_ids(index: bytes) -> dict[str, str]:
+    """{path: content id} of every entry of the index (a conflicted file's last stage)."""
+    return {_decode(raw): blob.decode() for blob, raw in _INDEX_ENTRY.findall(index)}
 
 
 # --- outside git: walk the tree, reading .gitignore files ---------------------------------
@@ -355,121 +364,3 @@ def pattern_problem(line: str) -> str | None:
     except (ValueError, TypeError, re.error) as exc:
         return str(exc) or "not a pattern"
     return None
-
-
-# --- what they hold ---------------------------------------------------------------------
-
-
-class HashCache:
-    """The content id of each file hashed before, under its stat signature, in one file of
-    records `PATH\0SIZE MTIME_NS CTIME_NS INODE ID\0`, sorted by path. Read in that order beside
-    the sorted paths asked about, a no-op makes no object per file but the id it returns (a
-    JSON dict of 20,000 entries held 6 MB). Any version of the file is valid, so two doit
-    processes writing it in turn lose nothing but work; a damaged one only costs a re-read."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def hashes(self, root: Path, paths: Iterable[str]) -> dict[str, str]:
-        old, from_json = self._records()
-        # The new file, once it differs from `old`: until then, `old[:at]` is what it holds.
-        new: list[bytes] | None = None
-        at = 0  # where the next record of `old` starts
-        result: dict[str, str] = {}
-        trusted_before = time.time_ns() - _RACY_NS
-        prefix = os.path.join(root, "")
-        for path in sorted(paths, key=_record_key):  # the keys live only while sorting
-            key = _record_key(path)
-            # Records of files no longer asked about sort before `key`: left out of the new file.
-            while at < len(old) and not old.startswith(key, at) and old[at : old.find(b"\0", at) + 1] < key:
-                new = new if new is not None else [old[:at]]
-                at = _record_end(old, at)
-            full = prefix + path
-            try:
-                st = os.stat(full)
-            except OSError:
-                st = None
-            signature = b"" if st is None else b"%d %d %d %d " % (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-            recorded = old.startswith(key, at)
-            if recorded and st is not None and old.startswith(signature, at + len(key)):
-                found = at + len(key) + len(signature)
-                end = old.find(b"\0", found)
-                if end - found == _ID_LENGTH:  # whole: a record cut short or damaged is no answer
-                    result[path] = old[found:end].decode("latin-1")
-                    if new is not None:
-                        new.append(old[at : end + 1])
-                    at = end + 1
-                    continue
-            new = new if new is not None else [old[:at]]
-            if recorded:
-                at = _record_end(old, at)  # a record that no longer holds: replaced or dropped
-            if st is None or not S_ISREG(st.st_mode):
-                result[path] = _unreadable(full)
-                continue
-            result[path] = content = _hash_file(full, st.st_size)
-            if st.st_mtime_ns < trusted_before and not content.startswith("<"):
-                new.append(key + signature + content.encode() + b"\0")
-            # else racily clean, or unreadable: hashed again next time
-        if new is not None or at < len(old) or from_json:  # new hashes, files that are gone, a new format
-            try:
-                self.path.parent.mkdir(exist_ok=True)
-                files.write_atomic(self.path, b"".join(new if new is not None else [old[:at]]))
-                self.path.with_name(_JSON_CACHE_FILE).unlink(missing_ok=True)
-            except OSError:
-                pass  # only a cache: the next run hashes again
-        return result
-
-    def _records(self) -> tuple[bytes, bool]:
-        """(the records, whether they come from the JSON file doitenv kept before 2026-12: read
-        once, so that no file is hashed again for a new format, then replaced)."""
-        try:
-            return self.path.read_bytes(), False
-        except OSError:
-            pass
-        before = files.read_json(self.path.with_name(_JSON_CACHE_FILE))
-        if not isinstance(before, dict):
-            return b"", False
-        kept = sorted((_record_key(path), value) for path, value in before.items() if isinstance(value, str))
-        return b"".join(key + value.encode() + b"\0" for key, value in kept), True
-
-
-_ID_LENGTH = 40  # what _hash_file gives: git's SHA-1 blob id, in hex
-
-
-def _record_key(path: str) -> bytes:
-    """What a record of `path` starts with; records sort by it."""
-    return path.encode("utf-8", "surrogateescape") + b"\0"
-
-
-def _record_end(records: bytes, start: int) -> int:
-    """Where the record that starts at `start` ends (the end of the file, when it is cut short)."""
-    path_end = records.find(b"\0", start)
-    end = -1 if path_end < 0 else records.find(b"\0", path_end + 1)
-    return len(records) if end < 0 else end + 1
-
-
-def _hash_file(path: str, size: int) -> str:
-    """git's blob id of the file: the id the index holds once the file is tracked, so a
-    touched file is recognised as unchanged."""
-    hasher = hashlib.sha1(f"blob {size}\0".encode(), usedforsecurity=False)
-    try:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(_CHUNK):
-                hasher.update(chunk)
-    except OSError:
-        return _unreadable(path)
-    return hasher.hexdigest()
-
-
-def _unreadable(path: str) -> str:
-    """A stand-in hash for what has no readable content: a dangling symlink, a folder link,
-    a file deleted during the walk or one we may not read. It still changes when they do."""
-    try:
-        target = os.readlink(path)
-    except OSError:
-        target = ""
-    try:
-        st = os.lstat(path)
-        return f"<unreadable {st.st_mode:o} {st.st_size} {st.st_mtime_ns} {target}>"
-    except OSError:
-        return "<missing>"

@@ -1,4 +1,5 @@
-"""The files a cached task depends on, and the per-file hash cache, on trees in tmp_path."""
+"""The files a cached task depends on (inputs), and the per-file hash cache (filehashes), on trees
+in tmp_path."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from doitenv import inputs
+from doitenv import filehashes, inputs
 
 
 def _tree(root: Path, names: dict[str, str]) -> None:
@@ -56,13 +57,13 @@ def test_links_unreadable_and_vanished_files_give_no_traceback(tmp_path: Path) -
     os.symlink("a.py", tmp_path / "a-link.py")
     state = tmp_path / ".doitenv"
     paths = ["a.py", "a-link.py", "dangling", "folder-link", "gone.py"]
-    hashes = inputs.HashCache(state / inputs.CACHE_FILE).hashes(tmp_path, paths)
+    hashes = filehashes.HashCache(state / filehashes.CACHE_FILE).hashes(tmp_path, paths)
     assert hashes["a-link.py"] == hashes["a.py"]  # a link to a file counts by what it holds
     assert hashes["gone.py"] == "<missing>"
     assert hashes["dangling"].startswith("<unreadable") and "nowhere" in hashes["dangling"]
     os.symlink("elsewhere", tmp_path / "dangling2")
     os.replace(tmp_path / "dangling2", tmp_path / "dangling")
-    relinked = inputs.HashCache(state / inputs.CACHE_FILE).hashes(tmp_path, ["dangling"])
+    relinked = filehashes.HashCache(state / filehashes.CACHE_FILE).hashes(tmp_path, ["dangling"])
     assert relinked["dangling"] != hashes["dangling"]
 
 
@@ -70,7 +71,7 @@ def test_a_file_rehashed_only_when_its_stat_changes_or_it_was_racy(tmp_path: Pat
     _tree(tmp_path, {"old.txt": "old", "new.txt": "new"})
     old = (tmp_path / "old.txt").stat().st_mtime_ns - 10_000_000_000
     os.utime(tmp_path / "old.txt", ns=(old, old))
-    cache = inputs.HashCache(tmp_path / "cache.json")
+    cache = filehashes.HashCache(tmp_path / "cache.json")
     first = cache.hashes(tmp_path, ["old.txt", "new.txt"])
     # Only the file whose mtime was safely in the past is trusted from the cache.
     assert set(_read(cache)) == {"old.txt"}
@@ -94,13 +95,13 @@ def test_the_cache_answers_in_any_order_drops_what_is_gone_and_survives_damage(
         path.write_text(str(index))
         old = path.stat().st_mtime_ns - 10_000_000_000  # safely in the past: cacheable
         os.utime(path, ns=(old, old))
-    cache = inputs.HashCache(tmp_path / ".doitenv" / inputs.CACHE_FILE)
+    cache = filehashes.HashCache(tmp_path / ".doitenv" / filehashes.CACHE_FILE)
     first = cache.hashes(tmp_path, names)
     assert len(set(first.values())) == len(names) and not any(value.startswith("<") for value in first.values())
     written = cache.path.read_bytes()
     read: list[str] = []
-    hash_file = inputs._hash_file
-    monkeypatch.setattr(inputs, "_hash_file", lambda path, size: read.append(path) or hash_file(path, size))
+    hash_file = filehashes._hash_file
+    monkeypatch.setattr(filehashes, "_hash_file", lambda path, size: read.append(path) or hash_file(path, size))
     # Asked again, in another order: every answer comes from the cache, which stays as it was.
     assert cache.hashes(tmp_path, reversed(names)) == first
     assert cache.path.read_bytes() == written
@@ -136,20 +137,25 @@ def test_the_cache_doitenv_kept_as_json_is_taken_over_without_reading_a_file(
         old = (tmp_path / name).stat().st_mtime_ns - 10_000_000_000
         os.utime(tmp_path / name, ns=(old, old))
     state = tmp_path / ".doitenv"
-    ids = inputs.HashCache(state / "scratch").hashes(tmp_path, names)
+    ids = filehashes.HashCache(state / "scratch").hashes(tmp_path, names)
     entries = {}
     for name in names:
         st = (tmp_path / name).stat()
         entries[name] = f"{st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {st.st_ino} {ids[name]}"
     (state / "file-hashes.json").write_text(json.dumps(entries))
     read: list[str] = []
-    monkeypatch.setattr(inputs, "_hash_file", lambda path, size: read.append(path) or "")
-    cache = inputs.HashCache(state / inputs.CACHE_FILE)
+    monkeypatch.setattr(filehashes, "_hash_file", lambda path, size: read.append(path) or "")
+    cache = filehashes.HashCache(state / filehashes.CACHE_FILE)
     assert cache.hashes(tmp_path, names) == ids and read == []
     assert _read(cache) == entries and not (state / "file-hashes.json").exists()
+    # One that doitenv did not write (a name no file system gives) is left for a new cache.
+    cache.path.unlink()
+    (state / "file-hashes.json").write_text('{"a.py": "1 2 3 4 \\ud800"}')
+    assert cache.hashes(tmp_path, names) == {name: "" for name in names}
+    assert not (state / "file-hashes.json").exists()
 
 
-def _read(cache: inputs.HashCache) -> dict[str, str]:
+def _read(cache: filehashes.HashCache) -> dict[str, str]:
     """{path: "SIZE MTIME_NS CTIME_NS INODE ID"} of the cache's file."""
     fields = cache.path.read_bytes().split(b"\0")
     assert fields[-1] == b"", "the last record is whole"
@@ -204,10 +210,39 @@ def test_in_git_a_no_op_reads_no_file_it_read_before(tmp_path: Path) -> None:
         os.utime(tmp_path / name, ns=(old, old))
     state = tmp_path / ".doitenv"
     first = inputs.snapshot(tmp_path, state, [".doitenv"])
-    cached = _read(inputs.HashCache(state / inputs.CACHE_FILE))
+    cached = _read(filehashes.HashCache(state / filehashes.CACHE_FILE))
     assert set(cached) == {"tracked.py", "data/a.csv", "data/b.csv"}
     assert inputs.snapshot(tmp_path, state, [".doitenv"]).digest == first.digest
-    assert _read(inputs.HashCache(state / inputs.CACHE_FILE)) == cached
+    assert _read(filehashes.HashCache(state / filehashes.CACHE_FILE)) == cached
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a tab or a non-UTF-8 byte in a file name: POSIX only")
+def test_a_file_whose_name_ends_another_s_is_not_taken_for_it(tmp_path: Path) -> None:
+    """`y` is how the entry of a file named `x<tab>y` ends: an edit that gives y that file's
+    content, or a new y holding it, must still count."""
+    _tree(tmp_path, {"x\ty": "same", "y": "other"})
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "one")
+    state = tmp_path / ".doitenv"
+    before = inputs.snapshot(tmp_path, state, [".doitenv"])
+    (tmp_path / "y").write_text("same")
+    edited = inputs.snapshot(tmp_path, state, [".doitenv"])
+    assert edited.digest != before.digest and edited.changes_from(before.hashes) == ["y changed"]
+    _git(tmp_path, "rm", "-q", "--cached", "y")  # y untracked now, with x<tab>y's content
+    assert inputs.snapshot(tmp_path, state, [".doitenv"]).digest == edited.digest
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a link to a name that is not UTF-8: POSIX only")
+def test_a_dangling_link_to_a_name_that_is_not_utf8_counts_by_that_name(tmp_path: Path) -> None:
+    _tree(tmp_path, {"a.py": ""})
+    _git(tmp_path, "init", "-q")
+    os.symlink(b"\xe9", tmp_path / "dangling")
+    state = tmp_path / ".doitenv"
+    first = inputs.snapshot(tmp_path, state, [".doitenv"]).digest
+    os.remove(tmp_path / "dangling")
+    os.symlink(b"\xea", tmp_path / "dangling")
+    assert inputs.snapshot(tmp_path, state, [".doitenv"]).digest != first
 
 
 def _git(cwd: Path, *args: str) -> None:
