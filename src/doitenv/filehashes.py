@@ -36,6 +36,7 @@ class HashCache:
         self.path = path
 
     def hashes(self, root: Path, paths: Iterable[str]) -> dict[str, str]:
+        ordered = sorted(paths, key=_record_key)  # first: the keys of 20,000 paths live only while sorting
         old, from_json = self._records()
         # The new file, once it differs from `old`: until then, `old[:at]` is what it holds.
         new: list[bytes] | None = None
@@ -43,7 +44,7 @@ class HashCache:
         result: dict[str, str] = {}
         trusted_before = time.time_ns() - _RACY_NS
         prefix = os.path.join(root, "")
-        for path in sorted(paths, key=_record_key):  # the keys live only while sorting
+        for path in ordered:
             key = _record_key(path)
             # Records of files no longer asked about sort before `key`: left out of the new file.
             while at < len(old) and not old.startswith(key, at) and old[at : old.find(b"\0", at) + 1] < key:
