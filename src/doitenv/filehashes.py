@@ -36,7 +36,8 @@ class HashCache:
         self.path = path
 
     def hashes(self, root: Path, paths: Iterable[str]) -> dict[str, str]:
-        ordered = sorted(paths, key=_record_key)  # first: the keys of 20,000 paths live only while sorting
+        # Sorted before the records are read: the sort's keys and the records are never held at once.
+        ordered = sorted(paths, key=_record_key)
         old, from_json = self._records()
         # The new file, once it differs from `old`: until then, `old[:at]` is what it holds.
         new: list[bytes] | None = None

@@ -17,7 +17,9 @@ from typing import Any
 # `.requirements.txt.k2j9.doitenv-tmp` (write_atomic). A run that was killed leaves them; they are
 # never inputs, and the next run that changes the locks removes them (remove_scratch).
 SCRATCH_KINDS = ("compile", "in", "tmp", "failure")
-SCRATCH_NAME = re.compile(r"(?:^|/)\.[^/]+\.doitenv-(?:" + "|".join(SCRATCH_KINDS) + r")$")
+# A scratch file's name without its ends, for patterns that mark the ends their own way.
+SCRATCH_STEM = r"\.[^/\0]+\.doitenv-(?:" + "|".join(SCRATCH_KINDS) + ")"
+SCRATCH_NAME = re.compile(r"(?:^|/)" + SCRATCH_STEM + "$")
 
 
 def scratch(path: Path, kind: str) -> Path:

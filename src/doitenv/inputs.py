@@ -42,7 +42,7 @@ _TOOL_OUTPUT = re.compile(
     # Editors' scratch files: vim's swap files, emacs' locks and backups, macOS's folder views.
     r"|\.sw[po]\0|~\0|/(?:\.#[^/\0]*|\.DS_Store)\0"
     # doitenv's own scratch files beside a lock, and a venv it is making.
-    r"|/\.[^/\0]+\.doitenv-(?:" + "|".join((*files.SCRATCH_KINDS, "making")) + r")\0"
+    r"|/" + files.SCRATCH_STEM + r"\0|/\.[^/\0]+\.doitenv-making\0"
 )
 
 
