@@ -2,20 +2,27 @@
 
 Real wheels (pytest, pip-tools, ...) are fetched once into .cache/test-wheels before the
 suite, with the machine's normal pip settings; the tests themselves then run with no index,
-no pip configuration and only the wheelhouse to install from.
+no pip configuration and only the wheelhouse to install from. What a user gets by installing
+doitenv (the newest releases its metadata allows, not our locks) is fetched the same way into
+.cache/user-install/<date>, once a day.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shlex
 import shutil
 import subprocess
 import sys
+import zipfile
+from datetime import date
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
+from doitenv import interpreter
 from tests.helpers import PYPROJECT, ProjectFactory, TmpProject
 from tests.wheels import build_tiny_wheels
 
@@ -33,6 +40,14 @@ REAL_WHEELS = (
     "ipykernel", "nbstripout", "nbclient",
 )  # fmt: skip
 
+# doitenv as a user installs it (tests/integration/test_user_install.py): the newest releases its metadata
+# allows, not our locks. Fetched into a folder of the day, so a new release is seen within a day.
+USER_INSTALL_CACHE = REPO / ".cache" / "user-install"
+# The checkout whose wheel that test installs: a worktree of an older commit shows the test failing there.
+USER_INSTALL_SOURCE = Path(os.environ.get("DOITENV_USER_INSTALL_SOURCE", REPO))
+# The other Python it pins for, the oldest doitenv supports: newer pip-tools releases no longer do.
+USER_INSTALL_OTHER_PYTHON = "3.9"
+
 
 # The slow tiers, by folder: `pytest -m "not slow"` is the quick loop (unit, in-process, integration).
 SLOW_TIERS = ("realprojects", "reliability")
@@ -47,21 +62,36 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _wanted_wheels() -> list[str]:
-    """REAL_WHEELS, pip-tools at the version running here: doitenv installs exactly that one into a
-    tools venv for another Python, and the index's newest may be a later one."""
+    """REAL_WHEELS, pip-tools at the version running here: the index's newest may need a newer
+    Python than some tests pin for."""
     return [f"pip-tools=={version('pip-tools')}" if name == "pip-tools" else name for name in REAL_WHEELS]
+
+
+# A tools venv for the oldest Python doitenv supports, made offline (a lock pinned for it, or
+# for an older one, is pinned there): pip-tools and pytest with what they need on that Python.
+OLDEST_WHEELS = ("pip-tools", "pytest")
 
 
 def _fetch_real_wheels() -> None:
     wanted = _wanted_wheels()
-    stamp = WHEEL_CACHE / (".fetched-" + "-".join(wanted) + f"-py{sys.version_info[0]}{sys.version_info[1]}")
+    stamp = WHEEL_CACHE / (".fetched-" + "-".join(wanted) + f"-py{sys.version_info[0]}{sys.version_info[1]}-oldest")
     if stamp.exists():
         return
     WHEEL_CACHE.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--dest", str(WHEEL_CACHE)]
-    completed = subprocess.run([*argv, *wanted], capture_output=True, text=True)
-    if completed.returncode != 0:
-        pytest.exit(f"could not fetch the test wheels into {WHEEL_CACHE}:\n{completed.stderr}", returncode=3)
+    download = ["-m", "pip", "download", "--quiet", "--only-binary=:all:", "--dest", str(WHEEL_CACHE)]
+    argvs = [[sys.executable, *download, *wanted]]
+    try:
+        oldest = interpreter.find(USER_INSTALL_OTHER_PYTHON, REPO).path
+    except interpreter.InterpreterNotFound:
+        pass  # the tests that need it skip
+    else:
+        # With that Python's own pip: `pip download --python-version` reads the markers of what
+        # a package needs (`tomli; python_version < "3.11"`) as the running Python's.
+        argvs.append([oldest, *download, *OLDEST_WHEELS])
+    for argv in argvs:
+        completed = subprocess.run(argv, capture_output=True, text=True)
+        if completed.returncode != 0:
+            pytest.exit(f"could not fetch the test wheels into {WHEEL_CACHE}:\n{completed.stderr}", returncode=3)
     stamp.touch()
 
 
@@ -75,6 +105,56 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     argv = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-index", "--find-links", str(house)]
     subprocess.run([*argv, "--wheel-dir", str(house), str(REPO)], check=True, capture_output=True)
     return house
+
+
+def _fetch(argv: list[str]) -> None:
+    completed = subprocess.run(argv, capture_output=True, text=True)
+    if completed.returncode != 0:
+        message = f"could not gather the user-install wheels:\n$ {shlex.join(argv)}\n{completed.stderr}"
+        pytest.exit(message, returncode=3)
+
+
+def _fetch_user_install(own_wheel: Path, other_python: str) -> Path:
+    """The day's folder of what `own_wheel` with the uv extra installs on this Python (the newest
+    releases its metadata allows), and of pip-tools and pytest for `other_python`: fetched with this
+    machine's pip settings, once a day and again when doitenv's own requirements change."""
+    with zipfile.ZipFile(own_wheel) as archive:
+        metadata = archive.read(next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA")))
+    requires = sorted(line for line in metadata.decode().splitlines() if line.startswith("Requires-Dist:"))
+    digest = hashlib.sha256("\n".join(requires).encode()).hexdigest()[:12]
+    day = USER_INSTALL_CACHE / date.today().isoformat()
+    stamp = day / f".fetched-py{sys.version_info[0]}{sys.version_info[1]}-{digest}"
+    if stamp.exists():
+        return day
+    for stale in USER_INSTALL_CACHE.glob("*"):
+        if stale != day:
+            shutil.rmtree(stale)
+    day.mkdir(parents=True, exist_ok=True)
+    download = ["-m", "pip", "download", "--quiet", "--only-binary=:all:", "--dest", str(day)]
+    _fetch([sys.executable, *download, f"{own_wheel}[uv]"])
+    # With the other Python's own pip: `pip download --python-version 3.9` reads dependencies' markers
+    # (`tomli; python_version < "3.11"`) as the running Python's, and leaves out what 3.9 needs.
+    _fetch([other_python, *download, "pip-tools", "pytest"])
+    for own in day.glob("doitenv-*.whl"):
+        own.unlink()  # built afresh each session: the checkout changes
+    stamp.touch()
+    return day
+
+
+@pytest.fixture(scope="session")
+def user_install_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder to install doitenv from as a user does: its wheel, built from USER_INSTALL_SOURCE for
+    this session, and the day's fetch (_fetch_user_install), which none of our locks constrain."""
+    try:
+        other = interpreter.find(USER_INSTALL_OTHER_PYTHON, REPO)
+    except interpreter.InterpreterNotFound:
+        pytest.skip(f"Python {USER_INSTALL_OTHER_PYTHON} is not installed here (pyenv or PATH)")
+    folder = tmp_path_factory.mktemp("user-install")
+    build = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(folder)]
+    _fetch([*build, str(USER_INSTALL_SOURCE)])
+    for wheel in _fetch_user_install(next(folder.glob("doitenv-*.whl")), other.path).glob("*.whl"):
+        shutil.copy(wheel, folder)
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ def build_wheel(
     requires: tuple[str, ...] = (),
     extras: tuple[str, ...] = (),
     tag: str = "py3-none-any",
+    code: str = "",
 ) -> Path:
     module = name.replace("-", "_")
     dist_info = f"{module}-{version}.dist-info"
@@ -24,7 +25,7 @@ def build_wheel(
     metadata += [f"Provides-Extra: {extra}" for extra in extras]
     metadata += [f"Requires-Dist: {requirement}" for requirement in requires]
     contents = {
-        f"{module}/__init__.py": f"__version__ = {version!r}\n",
+        f"{module}/__init__.py": f"__version__ = {version!r}\n{code}",
         f"{dist_info}/METADATA": "\n".join(metadata) + "\n",
         f"{dist_info}/WHEEL": WHEEL.format(tag=tag),
     }
@@ -51,6 +52,21 @@ TINY = [
     ("delta", "1.0", (), ()),
     ("needs-old-beta", "1.0", ("beta<2",), ()),
 ]
+# A binary break as an old pin meets today's release of what it links to (pandas 1.1.3 built
+# against numpy 1, with numpy 2): numlike 2 installs beside it and `import pandalike` fails.
+BINARY_BREAK = """
+import numlike
+if numlike.__version__.startswith("2"):
+    raise ValueError("numlike.dtype size changed, may indicate binary incompatibility. Expected 96, got 88")
+"""
+IMPORT_BREAKS = [
+    ("numlike", "1.0", (), (), "py3-none-any", ""),
+    ("numlike", "2.0", (), (), "py3-none-any", ""),
+    ("pandalike", "1.0", ("numlike",), (), "py3-none-any", BINARY_BREAK),
+    # Cannot be imported on a machine without a display, as GUI toolkits.
+    ("needs-display", "1.0", (), (), "py3-none-any", 'raise ImportError("no display: $DISPLAY is not set")\n'),
+]
+
 # Installs on CPython 3.11 only: a lock resolved there that another interpreter cannot install.
 ONLY_311 = ("only311", "1.0", (), (), "cp311-none-any")
 
@@ -59,3 +75,5 @@ def build_tiny_wheels(dest: Path) -> None:
     for name, version, requires, extras in TINY:
         build_wheel(dest, name, version, requires, extras)
     build_wheel(dest, *ONLY_311)
+    for each in IMPORT_BREAKS:
+        build_wheel(dest, *each)

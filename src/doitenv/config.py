@@ -70,6 +70,9 @@ class Config:
     # More environment variables (fnmatch patterns) that shape a test run, beyond testrun's own.
     test_env: tuple[str, ...] = ()
     format_inputs: tuple[str, ...] | None = None
+    # Modules (or distributions) the check after a sync does not import: those that cannot be
+    # imported without a display or a GPU (imports.py).
+    skip_imports: tuple[str, ...] = ()
     # What the editable install is built from (editable.build_inputs). None: the project
     # declares nothing to install.
     build_inputs: dict[str, Any] | None = field(default=None, compare=False)
@@ -102,6 +105,7 @@ _KEYS = {
     "test-inputs": ("test_inputs", "patterns"),
     "test-env": ("test_env", "strings"),
     "format-inputs": ("format_inputs", "patterns"),
+    "skip-imports": ("skip_imports", "strings"),
 }
 _SOURCE_FOLDERS = ("src", "tests", ".git", ".doitenv")
 

@@ -159,10 +159,13 @@ class Header(NamedTuple):
     strip_extras: bool = True
 
 
-def header_line(inputs: str, body: str, shape: LockShape) -> str:
+def header_line(inputs: str, body: str, shape: LockShape, pinned_by: str = "") -> str:
     # The style is written only when it is not doitenv's own: such a lock keeps it (adoption.style).
     style = ("" if shape.allow_unsafe else " allow-unsafe=no") + ("" if shape.strip_extras else " strip-extras=no")
-    return f"{HEADER}{inputs} body={body} python={shape.python} format={LOCK_FORMAT}{style}\n"
+    # Which resolver pinned it, for the reader: no digest covers it, so a teammate whose newer
+    # pip-tools pins the same lock changes nothing.
+    by = f" by={pinned_by}" if pinned_by else ""
+    return f"{HEADER}{inputs} body={body} python={shape.python} format={LOCK_FORMAT}{style}{by}\n"
 
 
 def recorded(lock: Path) -> Header | None:
@@ -300,6 +303,7 @@ def compile_lock(
     environment: Mapping[str, str] | None = None,
     keep: str = "pins",
     folder: Path | None = None,
+    pinned_by: Callable[[], str] = str,
 ) -> None:
     """Pin `inputs` into `lock` with `compile_argv(input, output)`, both named from the folder the
     resolver runs in (`folder`: adoption.resolver_folder; default the project's), and `environment`. On any failure
@@ -307,7 +311,8 @@ def compile_lock(
     after it. The index options of the inputs are written into the lock. The resolver starts
     from what `keep` says of the current lock: "pins" (all of it), "versions" (its requirement
     lines without their hashes, which both resolvers would otherwise copy; of a lock git left
-    conflicted, those both sides agree on) or "nothing"."""
+    conflicted, those both sides agree on) or "nothing". `pinned_by` names the resolver for the
+    header, asked once it has run."""
     root, in_file = inputs.root, inputs.in_file
     target = root / lock
     scratch = files.scratch(target, "compile")
@@ -334,14 +339,16 @@ def compile_lock(
         body = scratch.read_bytes()
     except runner.CommandFailed as failed:
         source = "pyproject.toml" if generated else in_file
+        # A first pin has nothing to keep unchanged.
+        state = f"{lock} is unchanged" if target.exists() else f"{lock} is not written"
         offline = runner.unreachable(failed.output)
         if offline:
             raise LockError(
-                f"{source}: could not reach the package index ({offline}), so {lock} is unchanged: "
+                f"{source}: could not reach the package index ({offline}), so {state}: "
                 "check the network, or the index settings of pip (or uv)"
             ) from None
         details = "\n".join("  " + line for line in runner.error_lines(failed.output))
-        raise LockError(f"{source}: could not pin it ({lock} is unchanged):\n{details}") from None
+        raise LockError(f"{source}: could not pin it ({state}):\n{details}") from None
     finally:
         scratch.unlink(missing_ok=True)
         if generated is not None:
@@ -350,7 +357,7 @@ def compile_lock(
         # Annotations name the file the resolver read; the user wrote pyproject.toml.
         body = body.replace(f"-r {in_file}".encode(), b"pyproject.toml")
     body = _with_index_lines(body, index_lines)
-    header = header_line(digest, body_digest(body.decode("utf-8")), shape)
+    header = header_line(digest, body_digest(body.decode("utf-8")), shape, pinned_by())
     files.write_atomic(target, header.encode() + body)
 
 

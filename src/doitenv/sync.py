@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,9 +81,16 @@ def why_unsynced(venv: Venv, lock: Path, build_inputs: dict[str, Any] | None) ->
 
 
 def sync(
-    venv: Venv, lock: Path, root: Path, state_dir: Path, build_inputs: dict[str, Any] | None, backend: Backend
+    venv: Venv,
+    lock: Path,
+    root: Path,
+    state_dir: Path,
+    build_inputs: dict[str, Any] | None,
+    backend: Backend,
+    verify: Callable[[], None] = lambda: None,
 ) -> None:
-    """Sync `venv` to `lock`, with the project editable when it declares one."""
+    """Sync `venv` to `lock`, with the project editable when it declares one. `verify` runs
+    before the record is written (imports.check): when it raises, the venv stays unsynced."""
     text = lock.read_text(encoding="utf-8", errors="replace")
     # A lock edited by hand is judged like an .in file, and an index credential it refers to
     # must be set, before the venv is touched.
@@ -131,12 +139,13 @@ def sync(
                     f"so {name}/ is marked unsynced and the next run tries again"
                 ) from None
     after = venv.installed()
-    files.write_json(record, {**wanted, "installed": after})
     moves = changes(before, after)
     counts = [f"{n} {kind}" for mark, kind in _KINDS if (n := sum(line[0] == mark for line in moves))]
     print(f"doitenv: {venv.path.name}/ holds {lock.name}: {', '.join(counts) or '0 changes'}")
     for line in moves:
         print(f"  {line}")
+    verify()
+    files.write_json(record, {**wanted, "installed": after})
 
 
 _KINDS = (("+", "added"), ("-", "removed"), ("~", "changed"))

@@ -60,6 +60,10 @@ class Backend(Protocol):
         """The command that pins `in_file` into `output` for `shape`, starting from `output`'s pins."""
         ...
 
+    def pinned_by(self, venv: Venv) -> str:
+        """The resolver that pins for the venv's Python and its version (`pip-tools==7.6.2`): the lock records it."""
+        ...
+
     def pin_environment(self, lock: str, options: Sequence[reqfile.IndexOption]) -> dict[str, str]:
         """The environment of that command."""
         ...

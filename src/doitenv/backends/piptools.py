@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, requires, version
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from packaging.requirements import Requirement
 
 from doitenv import editable, files, reqfile, runner
 from doitenv.interpreter import Interpreter, running_version
@@ -76,6 +78,9 @@ class PipTools:
         tool = piptools_for(venv)  # may make the tools venv: only when a lock is pinned
         return [*tool, "compile", *self.shaping_flags(shape), *upgrade, "--quiet", "--output-file", output, in_file]
 
+    def pinned_by(self, venv: Venv) -> str:
+        return pinned_by(venv)
+
     def pin_environment(self, lock: str, options: Sequence[reqfile.IndexOption]) -> dict[str, str]:
         # pip lets a file's --index-url win over this machine's settings: nothing to pass on.
         return {**PIP_ENV, "CUSTOM_COMPILE_COMMAND": f"doit {lock}"}
@@ -99,14 +104,42 @@ def piptools_for(venv: Venv) -> list[str]:
     """The argv prefix of pip-tools resolving for the venv's Python."""
     if venv.python_version() == running_version():
         return [sys.executable, "-m", "piptools"]
-    interpreter = Interpreter.at(venv.base_interpreter())
-    wanted = version("pip-tools")
-    tools = Venv(files.cache_dir() / "tools" / files.digest([interpreter.path, wanted])[:16])
+    tools, interpreter = _tools_venv(venv), Interpreter.at(venv.base_interpreter())
     if tools.problem(interpreter, PipTools.name) is not None or not tools.script("pip-compile"):
-        print(f"doitenv: preparing pip-tools {wanted} for Python {venv.python_version()} in {tools.path}")
+        print(f"doitenv: preparing pip-tools for Python {venv.python_version()} in {tools.path}")
         tools.create(interpreter, virtualenv_argv(interpreter.path, tools.path), PipTools.name)
-        runner.run([str(tools.python), "-m", "pip", "install", "--quiet", f"pip-tools=={wanted}"])
+        # The newest pip-tools that this interpreter supports, within doitenv's own bounds: the
+        # release doitenv runs with may need a newer Python (pip-tools 7.7 needs 3.10).
+        runner.run([str(tools.python), "-m", "pip", "install", "--quiet", own_requirement("pip-tools")])
     return [str(tools.python), "-m", "piptools"]
+
+
+def _tools_venv(venv: Venv) -> Venv:
+    """The tools venv that pins for the venv's Python: one per interpreter, and per bound of
+    doitenv's on pip-tools (a new doitenv that needs a newer pip-tools makes a new one)."""
+    interpreter = os.path.realpath(venv.base_interpreter())
+    return Venv(files.cache_dir() / "tools" / files.digest([interpreter, own_requirement("pip-tools")])[:16])
+
+
+def pinned_by(venv: Venv) -> str:
+    """Which pip-tools pins for the venv's Python, as `pip-tools==7.6.2` (what the lock records)."""
+    if venv.python_version() == running_version():
+        return f"pip-tools=={version('pip-tools')}"
+    for name in _tools_venv(venv).installed():
+        distribution, _, found = name[: -len(".dist-info")].rpartition("-")
+        if reqfile.normalized(distribution) == "pip-tools":
+            return f"pip-tools=={found}"
+    return "pip-tools"
+
+
+def own_requirement(name: str) -> str:
+    """doitenv's own requirement on `name`, as its metadata states it (`pip-tools>=7.4`)."""
+    try:
+        declared = [Requirement(line) for line in requires("doitenv") or []]
+    except PackageNotFoundError:  # doitenv run from a source tree that was never installed
+        return name
+    found = [each for each in declared if reqfile.normalized(each.name) == name and not each.marker]
+    return f"{name}{found[0].specifier}" if found else name
 
 
 _PIP_VARIABLES = {

@@ -71,6 +71,11 @@ class Uv:
             "--quiet", "--output-file", output, in_file,
         ]  # fmt: skip
 
+    def pinned_by(self, venv: Venv) -> str:
+        # `uv 0.9.5 (...)`: the binary that pinned, whichever install of uv it came from.
+        words = runner.run([self.uv, "--version"], capture=True, quiet=True).split()
+        return f"uv=={words[1]}" if len(words) > 1 else "uv"
+
     def pin_environment(self, lock: str, options: Sequence[reqfile.IndexOption]) -> dict[str, str]:
         return {**uv_environment(options), "UV_CUSTOM_COMPILE_COMMAND": f"doit {lock}"}
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from doitenv import clean, declared, editable, kernel, locks, sync
+from doitenv import clean, declared, editable, imports, kernel, locks, reqfile, sync
 from doitenv.errors import Failure
 from doitenv.filelock import exclusive
 from doitenv.interpreter import running_version
@@ -41,13 +41,37 @@ def sync_env(project: Project, layer: Layer) -> None:
             print(f"doitenv: syncing {venv.path.name}/ to {layer.lock}: {reason}")
             with writing(project, "syncing"):
                 build_inputs = project.config.build_inputs
-                sync.sync(venv, lock_path, project.root, project.state_dir, build_inputs, project.backend)
+
+                def verify() -> None:
+                    imports.check(
+                        venv, lock_path, direct_requirements(project, layer), project.config.skip_imports, project.root
+                    )
+
+                sync.sync(venv, lock_path, project.root, project.state_dir, build_inputs, project.backend, verify)
     for line in unmet_dependencies(project):
         print(f"doitenv: {line}")
     if project.main_venv is None:  # a matrix entry's venv runs no git hook
         project.pre_commit.settle(dev=layer == project.dev)
     with changing(project), using(project):
         project.jupyter_kernel.refresh()
+
+
+def direct_requirements(project: Project, layer: Layer) -> list[imports.Direct]:
+    """What the inputs of `layer`, and of the layers whose pins it holds, name directly, and
+    [project].dependencies; not the project itself."""
+    by_lock = {each.lock: each for each in project.layers}
+    chain, pending = [], [layer]
+    while pending:
+        each = pending.pop(0)
+        if each not in chain:
+            chain.append(each)
+            pending += [by_lock[lock] for lock in each.holds_pins_of if lock in by_lock]
+    layer_locks = {(project.root / each.lock).resolve() for each in project.layers}
+    project_table = (project.config.build_inputs or {}).get("project") or {}
+    declared = [str(each) for each in project_table.get("dependencies") or [] if isinstance(each, str)]
+    found = imports.direct(project.root, [each.read_inputs(project.root) for each in chain], layer_locks, declared)
+    own = reqfile.normalized(str(project_table.get("name") or project.config.project_name))
+    return [each for each in found if reqfile.normalized(each.name) != own]
 
 
 def _hook_changes(project: Project, layer: Layer) -> bool:

@@ -23,12 +23,14 @@ from doit.exceptions import TaskFailed
 from doitenv import files
 from doitenv.config import ConfigError
 from doitenv.errors import Failure, Stopped
-from doitenv.interpreter import InterpreterNotFound
+from doitenv.interpreter import InterpreterNotFound, LockedPythonMissing
 
 
 def message(error: Exception) -> str | None:
     """What the user reads for `error`, or None when it is no user-facing error (a bug)."""
     if isinstance(error, Failure):
+        return str(error)
+    if isinstance(error, LockedPythonMissing):
         return str(error)
     if isinstance(error, InterpreterNotFound):
         return f"pyproject.toml: tool.doitenv.python: {error}"

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from doitenv import adoption, files, layers, locks, reqfile, runner, sync
+from doitenv import adoption, files, interpreter, layers, locks, reqfile, runner, sync
 from doitenv.errors import Failure, if_stopped
 from doitenv.interpreter import InterpreterNotFound
 from doitenv.layers import Layer
@@ -42,7 +42,8 @@ def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
                 f"doitenv: {stale}: pinning it again from {layer.source} (as merged), starting from the {agreed} "
                 f"pins both sides agree on; commit the result"
             )
-        elif stale not in (None, locks.INPUTS_CHANGED) and not upgrade:
+        elif stale not in (None, locks.INPUTS_CHANGED) and not upgrade and (root / lock).exists():
+            # (A first pin is no pin "again": the next line says what happens.)
             print(f"doitenv: {stale}: pinning it again from {layer.source}")
         print(f"doitenv: pinning {layer.source} into {lock} for {shape.target}")
 
@@ -52,16 +53,20 @@ def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
             except runner.CommandFailed as failed:  # pip-tools could not be made for the venv's Python
                 raise Failure(f"{lock}: could not prepare pip-tools ({failed})\n{failed.output}") from None
 
+        def by() -> str:
+            return pinner.pinned_by(project.venv)
+
         environment = pinner.pin_environment(lock, inputs.index_options())
         folder = adoption.resolver_folder(inputs, project.locks_from(layer))
         try:
-            locks.compile_lock(inputs, lock, shape, pin_argv, environment, "versions" if edited else "pins", folder)
+            keep = "versions" if edited else "pins"
+            locks.compile_lock(inputs, lock, shape, pin_argv, environment, keep, folder, by)
         except locks.LockError:
             if not edited:
                 raise
             # The edits conflict with the inputs: they are what must go, not the inputs.
             print(f"doitenv: the edits to {lock} do not fit {layer.source}: pinning it afresh from {layer.source}")
-            locks.compile_lock(inputs, lock, shape, pin_argv, environment, "nothing", folder)
+            locks.compile_lock(inputs, lock, shape, pin_argv, environment, "nothing", folder, by)
 
 
 def disagreeing_includes(project: Project, layer: Layer) -> list[tuple[str, str]]:
@@ -147,6 +152,10 @@ def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
         return
     if resolved_for.startswith("universal"):
         print(f"doitenv: {lock} was universal; universal = true is off now, so it is pinned for Python {running}")
+        return
+    if interpreter.is_version(resolved_for) and interpreter.version_tuple(resolved_for) < interpreter.OLDEST_SUPPORTED:
+        older = f"{lock} was resolved for Python {resolved_for}, older than doitenv supports"
+        print(f"doitenv: {older}: pinning it again for {running}")
         return
     if resolved_for in _TOLD_OF:  # once a run: a project with many layers has them all from one Python
         print(f"doitenv: {lock} was resolved for Python {resolved_for} too: pinning it again for {running}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from doitenv import runner
 from doitenv.errors import Failure
-from doitenv.interpreter import InterpreterNotFound, check_supported
+from doitenv.interpreter import InterpreterNotFound, check_supported, running_version
 from doitenv.project import Project
 from doitenv.tasks.access import changing, writing
 
@@ -41,6 +41,13 @@ def make_venv(project: Project) -> None:
             )
         doing = "rebuilding" if (venv.path / "pyvenv.cfg").is_file() else "creating"
         print(f"doitenv: {doing} {venv.path.name}/ with {interpreter.path}: {problem}")
+        locked = project.locks_python()
+        if locked is not None and locked.wanted != running_version():
+            print(
+                f"doitenv: Python {locked.wanted}, as {locked.lock} was pinned for Python {locked.pinned_for}"
+                f'{locked.older} (doit runs on {running_version()}); python = "{locked.wanted}" in '
+                "pyproject.toml's [tool.doitenv] says so for everyone"
+            )
         check_supported(interpreter.path)
         try:
             with writing(project, "rebuilding"):

@@ -1,0 +1,167 @@
+"""Does the venv import what the project asks for by name? Checked after each sync.
+
+A resolver can pair an old pin with today's release of what it needs: pandas 1.1.3, built
+against numpy 1, with numpy 2.0.2. Both install, the sync succeeds, and `import pandas` fails
+(`numpy.dtype size changed`). So after a sync, the top-level modules of every package the
+inputs name directly (the `.in` lines and `[project].dependencies`, not what those pull in) are
+imported in the venv, in one short process. A sync runs only when something changed: a no-op
+pays nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from doitenv import files, locks, reqfile, runner
+from doitenv.errors import Failure
+from doitenv.venv import Venv
+
+# Run by the venv's own Python (3.9 or newer, standard library only), isolated (-I): no
+# PYTHONPATH and no current folder on sys.path, so only what the venv holds is imported.
+# argv: the distributions, as JSON; the modules not to import, as JSON. Prints, as JSON, one
+# [distribution, module, error] for each module that does not import.
+_PROBE = r"""
+import importlib, importlib.metadata as metadata, json, sys
+names, skipped = json.loads(sys.argv[1]), set(json.loads(sys.argv[2]))
+
+def top_level(dist):
+    listed = (dist.read_text("top_level.txt") or "").split()
+    if listed:
+        return listed
+    found = set()
+    for path in dist.files or []:
+        parts = path.parts
+        if not parts or parts[0] in ("..", "__pycache__") or parts[0].endswith((".dist-info", ".data")):
+            continue
+        if len(parts) > 1 and path.suffix in (".py", ".so", ".pyd"):
+            found.add(parts[0])
+        elif len(parts) == 1 and path.suffix in (".py", ".so", ".pyd"):
+            found.add(parts[0].split(".")[0])
+    return sorted(found)
+
+failed = []
+for name in names:
+    try:
+        dist = metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        continue  # a marker left it out for this Python: nothing to import
+    for module in top_level(dist):
+        if not module.isidentifier() or module in skipped or module in ("test", "tests"):
+            continue
+        try:
+            importlib.import_module(module)
+        except BaseException as error:
+            lines = str(error).strip().splitlines() or [""]
+            failed.append([name, module, (type(error).__name__ + ": " + lines[-1]).strip(": ")])
+print(json.dumps(failed))
+"""
+
+
+@dataclass(frozen=True)
+class Direct:
+    """A package the project names itself, and the file that names it (as the user reads it)."""
+
+    name: str
+    named_in: str
+
+
+class ImportFailed(Failure):
+    """A package the project names does not import in the synced venv."""
+
+
+def check(venv: Venv, lock: Path, wanted: list[Direct], skipped: tuple[str, ...], root: Path) -> None:
+    """Import the top-level modules of `wanted` in `venv` (synced to `lock`), except `skipped`
+    (module or distribution names); raise ImportFailed, one line per package, when any fails."""
+    names = [each.name for each in wanted if reqfile.normalized(each.name) not in _normalized(skipped)]
+    if not names:
+        return
+    argv = [str(venv.python), "-I", "-c", _PROBE, json.dumps(names), json.dumps(list(skipped))]
+    try:
+        with runner.heartbeat(f"importing what {files.shown(lock, root)} is pinned for"):
+            output = runner.run(argv, capture=True, quiet=True, cwd=str(venv.path))
+        failed = json.loads(output.strip().splitlines()[-1])
+    except (runner.CommandFailed, ValueError, IndexError) as exc:  # the interpreter itself broke
+        detail = exc.output.strip().splitlines()[-1:] if isinstance(exc, runner.CommandFailed) else [str(exc)]
+        raise ImportFailed(f"{venv.path.name}/: its Python could not import anything ({' '.join(detail)})") from None
+    if not failed:
+        return
+    named_in = {reqfile.normalized(each.name): each.named_in for each in wanted}
+    pins = locks.pins(lock)
+    lines = []
+    for name, module, error in failed:
+        source = named_in.get(reqfile.normalized(name), files.shown(lock, root))
+        shown = name if reqfile.normalized(module) == reqfile.normalized(name) else f"{name} ({module})"
+        lines.append(f"{source}: {shown} does not import in {venv.path.name}/ ({error}): {_fix(error, pins, source)}")
+    # The sync record is not written: the next run syncs and checks again, and no test result
+    # is cached over this venv.
+    lines[-1] += f"; {venv.path.name}/ stays marked unsynced until it imports"
+    raise ImportFailed("\n".join(lines))
+
+
+def _normalized(names: tuple[str, ...]) -> set[str]:
+    return {reqfile.normalized(name) for name in names}
+
+
+# A compiled module built against an older major release of what it links to: numpy's own
+# wording for numpy 1 modules under numpy 2, and Cython's check of a type's size.
+_BUILT_AGAINST = (
+    re.compile(r"compiled using (\w+) (\d+)\.x cannot be run in \w+ (\d+)", re.IGNORECASE),
+    re.compile(r"\b(\w+)\.\w+ size changed, may indicate binary incompatibility"),
+)
+
+
+def _fix(error: str, pins: dict[str, str], source: str) -> str:
+    """What to do: for a binary break with what it was built against, the bound to add."""
+    for pattern in _BUILT_AGAINST:
+        found = pattern.search(error)
+        if not found:
+            continue
+        needed = reqfile.normalized(found.group(1))
+        version = pins.get(needed, "")
+        major = version.split(".")[0]
+        if major.isdigit():
+            return (
+                f"it was built against an older {needed} than the {needed} {version} pinned: add the line "
+                f"'{needed}<{major}' to {source}, then run `doit dev`"
+            )
+    return (
+        f"pin a version of it that imports here in {source}, then run `doit dev` (or, when it cannot be imported "
+        "here at all, such as without a display or a GPU, list it in tool.doitenv.skip-imports)"
+    )
+
+
+def direct(root: Path, inputs: list[locks.Inputs], layer_locks: set[Path], declared: list[str]) -> list[Direct]:
+    """The packages named directly: each requirement line of `inputs` (following `-r` from file
+    to file, but not into another layer's lock, `layer_locks`, whose own inputs are among
+    `inputs`, nor into a `-c` constraint), then `declared` ([project].dependencies)."""
+    found: dict[str, Direct] = {}
+    for each in inputs:
+        pending = [root / each.in_file]
+        walked: set[Path] = set()
+        while pending:
+            path = pending.pop(0)
+            if path in walked or path.resolve() in layer_locks or path not in each.texts:
+                continue
+            walked.add(path)
+            text = each.texts[path]
+            shown = "pyproject.toml" if each.generated and path == root / each.in_file else files.shown(path, root)
+            for entry in reqfile.entries(text):
+                name = _name(entry.requirement)
+                if name:
+                    found.setdefault(reqfile.normalized(name), Direct(name, shown))
+            pending += [included for flag, included in reqfile.includes(path, text) if flag == "-r"]
+    for requirement in declared:
+        name = _name(requirement)
+        if name:
+            found.setdefault(reqfile.normalized(name), Direct(name, "pyproject.toml"))
+    return list(found.values())
+
+
+def _name(requirement: Any) -> str | None:
+    """The distribution a requirement line names (`pandas==1.1.3`, `pkg[x] @ url`), or None."""
+    found = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", str(requirement))
+    return found.group(1) if found else None
