@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -71,9 +73,37 @@ IMPORT_BREAKS = [
 ONLY_311 = ("only311", "1.0", (), (), "cp311-none-any")
 
 
+def build_sdist(dest: Path, name: str, version: str, build_requires: str) -> Path:
+    """An sdist whose build needs `build_requires`: one no index has fails to build, as an old
+    pin's sdist fails on a Python its wheels never served."""
+    base = f"{name}-{version}"
+    contents = {
+        f"{base}/pyproject.toml": (
+            f'[build-system]\nrequires = ["{build_requires}"]\nbuild-backend = "setuptools.build_meta"\n\n'
+            f'[project]\nname = "{name}"\nversion = "{version}"\n'
+        ),
+        f"{base}/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{base}/{name}/__init__.py": "",
+    }
+    sdist = dest / f"{base}.tar.gz"
+    with tarfile.open(sdist, "w:gz") as archive:
+        for path, text in contents.items():
+            data = text.encode()
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return sdist
+
+
+# A release from 2020: wheels for CPython 3.9 only, and an sdist that cannot be built here.
+OLD_PIN = ("oldpin", "1.0", (), (), "cp39-none-any")
+
+
 def build_tiny_wheels(dest: Path) -> None:
     for name, version, requires, extras in TINY:
         build_wheel(dest, name, version, requires, extras)
     build_wheel(dest, *ONLY_311)
     for each in IMPORT_BREAKS:
         build_wheel(dest, *each)
+    build_wheel(dest, *OLD_PIN)
+    build_sdist(dest, "oldpin", "1.0", "setuptools-from-the-future>=99")

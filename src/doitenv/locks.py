@@ -304,6 +304,7 @@ def compile_lock(
     keep: str = "pins",
     folder: Path | None = None,
     pinned_by: Callable[[], str] = str,
+    explain: Callable[[str], str | None] = lambda output: None,
 ) -> None:
     """Pin `inputs` into `lock` with `compile_argv(input, output)`, both named from the folder the
     resolver runs in (`folder`: adoption.resolver_folder; default the project's), and `environment`. On any failure
@@ -312,7 +313,8 @@ def compile_lock(
     from what `keep` says of the current lock: "pins" (all of it), "versions" (its requirement
     lines without their hashes, which both resolvers would otherwise copy; of a lock git left
     conflicted, those both sides agree on) or "nothing". `pinned_by` names the resolver for the
-    header, asked once it has run."""
+    header, asked once it has run; `explain` reads a failed resolver's output for the line that
+    names the fix (fits.explain), when it finds one."""
     root, in_file = inputs.root, inputs.in_file
     target = root / lock
     scratch = files.scratch(target, "compile")
@@ -348,7 +350,10 @@ def compile_lock(
                 "check the network, or the index settings of pip (or uv)"
             ) from None
         details = "\n".join("  " + line for line in runner.error_lines(failed.output))
-        raise LockError(f"{source}: could not pin it ({state}):\n{details}") from None
+        hint = explain(failed.output)
+        raise LockError(
+            f"{source}: could not pin it ({state}):\n{details}" + (f"\n{source}: {hint}" if hint else "")
+        ) from None
     finally:
         scratch.unlink(missing_ok=True)
         if generated is not None:

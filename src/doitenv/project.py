@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
-from doitenv import adoption, backends, files, hooks, inputs, interpreter, kernel, layers, locks
+from doitenv import adoption, backends, files, fits, hooks, inputs, interpreter, kernel, layers, locks
 from doitenv.config import PYPROJECT, Config, lowest_python
 from doitenv.layers import Layer
 from doitenv.venv import Venv
@@ -123,6 +123,28 @@ class Project:
     def lock_is_fresh(self, lock: str) -> bool:
         """Was `lock` pinned from its inputs as they are now, for this lock shape, and left as pinned?"""
         return self.lock_staleness(self.layer(lock)) is None
+
+    def holding(self, layer: Layer) -> list[Layer]:
+        """`layer`, then the layers whose pins its lock holds (the dev layer: the runtime one)."""
+        by_lock = {each.lock: each for each in self.layers}
+        found, pending = [], [layer]
+        while pending:
+            each = pending.pop(0)
+            if each not in found:
+                found.append(each)
+                pending += [by_lock[lock] for lock in each.holds_pins_of if lock in by_lock]
+        return found
+
+    def fit_context(self, layer: Layer) -> fits.Context:
+        """What fits.explain needs to say why a pin of `layer` does not fit the venv's Python:
+        the inputs the user writes, of the layer and of those whose pins it holds (not their locks)."""
+        every = [each.read_inputs(self.root) for each in self.holding(layer)]
+        layer_locks = {self.root / each.lock for each in self.layers}
+        texts = {path: text for inputs in every for path, text in inputs.texts.items() if path not in layer_locks}
+        python = self.locked_python() or interpreter.running_version()
+        pins = locks.pins(self.root / layer.lock)
+        options = [option for inputs in every for option in inputs.index_options()]
+        return fits.Context(python, self.venv.path.name, pins, texts, self.root, options)
 
     # --- backends -----------------------------------------------------------------------
 

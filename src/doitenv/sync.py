@@ -88,9 +88,11 @@ def sync(
     build_inputs: dict[str, Any] | None,
     backend: Backend,
     verify: Callable[[], None] = lambda: None,
+    explain: Callable[[str], str | None] = lambda output: None,
 ) -> None:
     """Sync `venv` to `lock`, with the project editable when it declares one. `verify` runs
-    before the record is written (imports.check): when it raises, the venv stays unsynced."""
+    before the record is written (imports.check): when it raises, the venv stays unsynced.
+    `explain` reads a failed install's output for the line that names the fix (fits.explain)."""
     text = lock.read_text(encoding="utf-8", errors="replace")
     # A lock edited by hand is judged like an .in file, and an index credential it refers to
     # must be set, before the venv is touched.
@@ -124,7 +126,8 @@ def sync(
             if restored:
                 files.write_json(record, held)
             building = isinstance(failed, editable.BuildFailed)
-            message = _failure(venv, lock, root, failed.output, unchanged, held if restored else None, building)
+            hint = None if building else explain(failed.output)
+            message = _failure(venv, lock, root, failed.output, unchanged, held if restored else None, building, hint)
             raise SyncError(message) from None
         if built is not None and not editable.is_installed(venv, root, built[1]):
             wheel_file, key = built
@@ -176,8 +179,11 @@ def changes(before: list[str], after: list[str]) -> list[str]:
     return lines
 
 
-def _failure(venv: Venv, lock: Path, root: Path, output: str, unchanged: bool, held: Any, building: bool) -> str:
-    """The tool's error lines, then one line: which lock, which package, what to do."""
+def _failure(
+    venv: Venv, lock: Path, root: Path, output: str, unchanged: bool, held: Any, building: bool, hint: str | None
+) -> str:
+    """The tool's error lines, then one line: which lock, which package, what to do (`hint`,
+    when fits.explain found a release that does not fit the venv's Python)."""
     what, fix = _what_failed(output, venv, building)
     name = venv.path.name
     if not unchanged:
@@ -189,6 +195,8 @@ def _failure(venv: Venv, lock: Path, root: Path, output: str, unchanged: bool, h
     else:
         state = f"{name}/ is unchanged (it still holds {held['lock']})"
     details = "".join(f"  {line}\n" for line in runner.error_lines(output))
+    if hint is not None:
+        return f"{details}{files.shown(lock, root)}: could not sync {name}/, so {state}: {hint}"
     return f"{details}{files.shown(lock, root)}: could not sync {name}/: {what}, so {state}: {fix}"
 
 

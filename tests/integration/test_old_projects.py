@@ -128,3 +128,28 @@ def test_a_module_that_cannot_import_here_is_skipped_by_setting(new_project: Pro
     project.write("pyproject.toml", project.read("pyproject.toml") + 'skip-imports = ["needs_display"]\n')
     project.doit("dev")
     project.doit("test")
+
+
+@pytest.mark.skipif(not have_python("3.9"), reason="needs Python 3.9 installed")
+def test_a_pin_with_no_wheel_for_the_venvs_python_names_the_pythons_and_the_fixes(
+    new_project: ProjectFactory, backend: str
+) -> None:
+    """pandas==1.1.3 on 3.11: 'Failed to build pandas when installing build dependencies', with no
+    word that its wheels stop at 3.9 nor of what would fix it."""
+    if RUNNING == "3.9":
+        pytest.skip("the release fits the running Python")
+    project = new_project(requirements="alpha\noldpin==1.0\n", backend=backend)
+    result = project.doit("dev", ok=False)
+    assert (
+        f'oldpin 1.0 has wheels for CPython 3.9 only, and venv/ runs Python {RUNNING}: set python = "3.9" in '
+        f"pyproject.toml's [tool.doitenv] (installed here), or move the line 'oldpin==1.0' in requirements.in to a "
+        f"release that fits Python {RUNNING}"
+    ) in result.output
+    assert "Traceback" not in result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith(("requirements.in: oldpin 1.0", "requirements-dev.txt: could not sync venv/")), last
+    # The fix it names works.
+    project.write("pyproject.toml", project.read("pyproject.toml") + 'python = "3.9"\n')
+    project.doit("dev")
+    assert "oldpin==1.0" in project.installed()
+    project.doit("test")

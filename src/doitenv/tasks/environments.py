@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from doitenv import clean, declared, editable, imports, kernel, locks, reqfile, sync
+from doitenv import clean, declared, editable, fits, imports, kernel, locks, reqfile, sync
 from doitenv.errors import Failure
 from doitenv.filelock import exclusive
 from doitenv.interpreter import running_version
@@ -47,7 +47,11 @@ def sync_env(project: Project, layer: Layer) -> None:
                         venv, lock_path, direct_requirements(project, layer), project.config.skip_imports, project.root
                     )
 
-                sync.sync(venv, lock_path, project.root, project.state_dir, build_inputs, project.backend, verify)
+                def explain(output: str) -> str | None:
+                    return fits.explain(output, project.fit_context(layer))
+
+                backend = project.backend
+                sync.sync(venv, lock_path, project.root, project.state_dir, build_inputs, backend, verify, explain)
     for line in unmet_dependencies(project):
         print(f"doitenv: {line}")
     if project.main_venv is None:  # a matrix entry's venv runs no git hook
@@ -59,13 +63,7 @@ def sync_env(project: Project, layer: Layer) -> None:
 def direct_requirements(project: Project, layer: Layer) -> list[imports.Direct]:
     """What the inputs of `layer`, and of the layers whose pins it holds, name directly, and
     [project].dependencies; not the project itself."""
-    by_lock = {each.lock: each for each in project.layers}
-    chain, pending = [], [layer]
-    while pending:
-        each = pending.pop(0)
-        if each not in chain:
-            chain.append(each)
-            pending += [by_lock[lock] for lock in each.holds_pins_of if lock in by_lock]
+    chain = project.holding(layer)
     layer_locks = {(project.root / each.lock).resolve() for each in project.layers}
     project_table = (project.config.build_inputs or {}).get("project") or {}
     declared = [str(each) for each in project_table.get("dependencies") or [] if isinstance(each, str)]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from doitenv import adoption, files, interpreter, layers, locks, reqfile, runner, sync
+from doitenv import adoption, files, fits, interpreter, layers, locks, reqfile, runner, sync
 from doitenv.errors import Failure, if_stopped
 from doitenv.interpreter import InterpreterNotFound
 from doitenv.layers import Layer
@@ -56,17 +56,20 @@ def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
         def by() -> str:
             return pinner.pinned_by(project.venv)
 
+        def explain(output: str) -> str | None:
+            return fits.explain(output, project.fit_context(layer))
+
         environment = pinner.pin_environment(lock, inputs.index_options())
         folder = adoption.resolver_folder(inputs, project.locks_from(layer))
         try:
             keep = "versions" if edited else "pins"
-            locks.compile_lock(inputs, lock, shape, pin_argv, environment, keep, folder, by)
+            locks.compile_lock(inputs, lock, shape, pin_argv, environment, keep, folder, by, explain)
         except locks.LockError:
             if not edited:
                 raise
             # The edits conflict with the inputs: they are what must go, not the inputs.
             print(f"doitenv: the edits to {lock} do not fit {layer.source}: pinning it afresh from {layer.source}")
-            locks.compile_lock(inputs, lock, shape, pin_argv, environment, "nothing", folder, by)
+            locks.compile_lock(inputs, lock, shape, pin_argv, environment, "nothing", folder, by, explain)
 
 
 def disagreeing_includes(project: Project, layer: Layer) -> list[tuple[str, str]]:

@@ -1,0 +1,131 @@
+"""A pin that does not fit the venv's Python: one line naming the release, the Pythons it serves,
+and the fixes.
+
+An old project's pins meet a newer Python: pandas 1.1.3 has wheels for CPython 3.6 to 3.9, so
+on 3.11 pip builds it from its sdist, and the build fails on lines that name no fix. Whether
+pinning or syncing, with pip or uv, the failure is read for the package it names; the index
+says which Pythons that release has wheels for; the fixes are the `python` setting (naming an
+installed Python that fits), the line of the `.in` file to move, and pins from the project's
+time (`resolve-as-of`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from doitenv import files, interpreter, releases, reqfile
+
+# The Pythons doitenv may suggest, newest first.
+_SUGGESTED = tuple(f"3.{minor}" for minor in range(14, interpreter.OLDEST_SUPPORTED[1] - 1, -1))
+
+# (name, version or None) of a release that failed to build, in pip's and uv's words.
+_BUILD_FAILED = (
+    re.compile(r"Failed to (?:download and )?build `([A-Za-z0-9._-]+)(?:==([^`\s]+))?`"),  # uv
+    re.compile(r"Failed to build '([A-Za-z0-9._-]+)' when"),  # pip 25 and later
+    re.compile(
+        r"(?:installing build dependencies|Getting requirements to build \w+|Preparing metadata "
+        r"\(pyproject\.toml\)|Building wheel) for ([A-Za-z0-9._-]+) did not run successfully"
+    ),  # fmt: skip
+    re.compile(r"Failed building wheel for ([A-Za-z0-9._-]+)"),
+    re.compile(r"Could not build wheels for ([A-Za-z0-9._-]+)"),
+)
+# A release whose Requires-Python leaves out the venv's Python (pip names no version).
+_WRONG_PYTHON = re.compile(r"Package '([A-Za-z0-9._-]+)' requires a different Python: \S+ not in '([^']+)'")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the explanation names: the venv's Python and folder, the lock's pins, the inputs
+    (path: text) whose lines may be moved, and the index options they give."""
+
+    python: str
+    venv: str
+    pins: Mapping[str, str]
+    inputs: Mapping[Path, str]
+    root: Path
+    options: Sequence[reqfile.IndexOption]
+    installed: tuple[str, ...] = ()  # set by tests; else looked up
+
+
+def explain(output: str, context: Context) -> str | None:
+    """One line for a release that does not fit the venv's Python, from a failed pin's or
+    sync's output; None when the output shows no such failure."""
+    wrong = _WRONG_PYTHON.search(output)
+    found = next((match for pattern in _BUILD_FAILED if (match := pattern.search(output))), None)
+    if wrong is None and found is None:
+        return None
+    name = (wrong or found).group(1)  # type: ignore[union-attr]
+    named = found.group(2) if found is not None and found.re.groups > 1 else None
+    version = named or _version(name, output, context)
+    shown = f"{name} {version}" if version else name
+    runs = f"{context.venv}/ runs Python {context.python}"
+    release = []
+    if version:
+        release = releases.of_version(name, version, releases.files(name, releases.sources(context.options)))
+    if wrong is not None:
+        what = f"{shown} needs Python {wrong.group(2)} (its Requires-Python), and {runs}"
+        fit = next((python for python in _installed(context) if _admits(wrong.group(2), python)), None)
+    else:
+        covered = releases.coverage(release) if release else None
+        if covered is not None and covered.has_wheels:
+            what = f"{shown} has wheels for {covered.described()}, and {runs}"
+            fit = next((python for python in _installed(context) if covered.fits(python)), None)
+        elif covered is not None:
+            what = f"{shown} has only an sdist, which failed to build for Python {context.python} (the lines above)"
+            fit = None
+        else:
+            what = f"{shown} could not be built for Python {context.python} (the lines above)"
+            fit = None
+    fixes = []
+    if fit is not None and fit != context.python:
+        fixes.append(f'set python = "{fit}" in pyproject.toml\'s [tool.doitenv] (installed here)')
+    fixes.append(_move(name, version, context))
+    day = releases.uploaded(release)
+    if day is not None:
+        fixes.append(f'set resolve-as-of = "{day}" (the day {shown} was uploaded) to pin the rest from its time')
+    return f"{what}: {', or '.join(fixes)}"
+
+
+def _version(name: str, output: str, context: Context) -> str | None:
+    """The version that failed: as the lock pins it, else as the output names its sdist."""
+    pinned = context.pins.get(reqfile.normalized(name))
+    if pinned:
+        return pinned
+    for text in context.inputs.values():
+        found = reqfile.pins(text).get(reqfile.normalized(name))
+        if found:
+            return found
+    sdist = re.search(rf"{re.escape(name)}-(\d[A-Za-z0-9.+!_-]*?)\.(?:tar\.gz|zip)\b", output, re.IGNORECASE)
+    return sdist.group(1) if sdist else None
+
+
+def _move(name: str, version: str | None, context: Context) -> str:
+    """The line of an input that names the package, to move; or the line to add when none does."""
+    for path, text in context.inputs.items():
+        for entry in reqfile.entries(text):
+            found = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", entry.requirement)
+            if found and reqfile.normalized(found.group(1)) == reqfile.normalized(name):
+                where = files.shown(path, context.root)
+                return f"move the line '{entry.line.text}' in {where} to a release that fits Python {context.python}"
+    first = files.shown(next(iter(context.inputs)), context.root) if context.inputs else "the .in file"
+    bound = f"{name}!={version}" if version else name
+    return f"add a line such as '{bound}' to {first} so that another release of it is pinned"
+
+
+def _installed(context: Context) -> Sequence[str]:
+    """The Pythons installed here that doitenv could use, newest first."""
+    if context.installed:
+        return context.installed
+    return [python for python in _SUGGESTED if interpreter.installed(python, context.root)]
+
+
+def _admits(requires: str, python: str) -> bool:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        return SpecifierSet(requires).contains(f"{python}.0")
+    except InvalidSpecifier:
+        return False
