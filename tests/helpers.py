@@ -4,6 +4,7 @@ are in tests/conftest.py; no test imports another test module."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -257,3 +259,61 @@ class Watching:
         if not self.reader.is_alive():
             assert self.process.stdout is not None
             self.process.stdout.close()
+
+
+@contextlib.contextmanager
+def json_index(folder: Path, uploaded: Callable[[str], str]) -> Iterator[str]:
+    """A PEP 691 JSON simple index of the files in `folder`, on 127.0.0.1 for the test's length,
+    with each file's upload time (PEP 700) as `uploaded(filename)` says: what `resolve-as-of`
+    needs, which a find-links folder cannot give. Yields the index's URL."""
+    import hashlib
+    import http.server
+
+    by_project: dict[str, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        name = re.split(r"-\d", path.name, maxsplit=1)[0]
+        by_project.setdefault(re.sub(r"[-_.]+", "-", name).lower(), []).append(path)
+
+    class Index(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self) -> None:  # noqa: N802 (http.server's name): uv asks before it fetches
+            self._head_only = True
+            self.do_GET()
+
+        def do_GET(self) -> None:  # noqa: N802
+            parts = [part for part in self.path.split("?")[0].split("/") if part]
+            if len(parts) == 2 and parts[0] == "simple" and parts[1] in by_project:
+                files = [
+                    {
+                        "filename": path.name,
+                        "url": f"/files/{path.name}",
+                        "hashes": {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
+                        "upload-time": uploaded(path.name),
+                    }
+                    for path in by_project[parts[1]]
+                ]
+                body = json.dumps({"meta": {"api-version": "1.1"}, "name": parts[1], "files": files, "versions": []})
+                self._send(body.encode(), "application/vnd.pypi.simple.v1+json")
+            elif len(parts) == 2 and parts[0] == "files" and (folder / parts[1]).is_file():
+                self._send((folder / parts[1]).read_bytes(), "application/octet-stream")
+            else:
+                self.send_error(404)
+
+        def _send(self, body: bytes, kind: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if not getattr(self, "_head_only", False):
+                self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Index)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple"
+    finally:
+        server.shutdown()
+        server.server_close()

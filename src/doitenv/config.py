@@ -6,6 +6,7 @@ collected and reported at once, each with its full TOML key.
 
 from __future__ import annotations
 
+import datetime
 import re
 import shlex
 import sys
@@ -73,6 +74,9 @@ class Config:
     # Modules (or distributions) the check after a sync does not import: those that cannot be
     # imported without a display or a GPU (imports.py).
     skip_imports: tuple[str, ...] = ()
+    # Pin from the releases uploaded by this day ("2020-10-15") or moment (ISO 8601, UTC): an old
+    # project's pins from its own time. None: today's releases.
+    resolve_as_of: str | None = None
     # What the editable install is built from (editable.build_inputs). None: the project
     # declares nothing to install.
     build_inputs: dict[str, Any] | None = field(default=None, compare=False)
@@ -106,6 +110,7 @@ _KEYS = {
     "test-env": ("test_env", "strings"),
     "format-inputs": ("format_inputs", "patterns"),
     "skip-imports": ("skip_imports", "strings"),
+    "resolve-as-of": ("resolve_as_of", "date"),
 }
 _SOURCE_FOLDERS = ("src", "tests", ".git", ".doitenv")
 
@@ -186,6 +191,10 @@ def _project_name(data: dict[str, Any]) -> str:
 
 
 def _check(kind: str, value: Any, data: dict[str, Any]) -> str | None:
+    if kind == "date":
+        if as_of(value) is None:
+            return f'must be a day or a moment, such as "2020-10-15" or "2020-10-15T12:00:00Z", not {value!r}'
+        return None
     if kind == "command":
         return None if _is_command(value) else f"must be a command: a string or a list of strings, not {value!r}"
     if kind == "bool":
@@ -224,6 +233,25 @@ def _check(kind: str, value: Any, data: dict[str, Any]) -> str | None:
     return None
 
 
+def as_of(value: Any) -> str | None:
+    """A `resolve-as-of` value as doitenv records it ("2020-10-15", or "2020-10-15T12:00:00Z" in
+    UTC), or None when it is neither: a TOML date or date-time, or a string of either."""
+    if isinstance(value, str):
+        try:
+            value = datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            try:
+                value = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            except ValueError:
+                return None
+    if isinstance(value, datetime.datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+        return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return None
+
+
 def _is_command(value: Any) -> bool:
     if isinstance(value, str):
         return bool(value.strip())
@@ -231,6 +259,8 @@ def _is_command(value: Any) -> bool:
 
 
 def _convert(kind: str, value: Any) -> Any:
+    if kind == "date":
+        return as_of(value)
     if kind == "command":
         return tuple(shlex.split(value) if isinstance(value, str) else value)
     if kind == "commands":

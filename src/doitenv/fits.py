@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from doitenv import files, interpreter, releases, reqfile
+from doitenv import files, interpreter, releases, reqfile, runner
 
 # The Pythons doitenv may suggest, newest first.
 _SUGGESTED = tuple(f"3.{minor}" for minor in range(14, interpreter.OLDEST_SUPPORTED[1] - 1, -1))
@@ -53,6 +53,11 @@ class Context:
 def explain(output: str, context: Context) -> str | None:
     """One line for a release that does not fit the venv's Python, from a failed pin's or
     sync's output; None when the output shows no such failure."""
+    if "no such option: --uploaded-prior-to" in output:
+        return (
+            "tool.doitenv.resolve-as-of needs pip 26 or newer where pip-compile runs: upgrade pip there "
+            '(pip install -U pip), or set backend = "uv"'
+        )
     wrong = _WRONG_PYTHON.search(output)
     found = next((match for pattern in _BUILD_FAILED if (match := pattern.search(output))), None)
     if wrong is None and found is None:
@@ -129,3 +134,14 @@ def _admits(requires: str, python: str) -> bool:
         return SpecifierSet(requires).contains(f"{python}.0")
     except InvalidSpecifier:
         return False
+
+
+def project_day(root: Path, path: Path) -> str | None:
+    """The day (YYYY-MM-DD) git last committed `path`: when the project chose its pins. None
+    outside git or for a file git does not track."""
+    argv = ["git", "log", "-1", "--format=%cs", "--", files.shown(path, root)]
+    try:
+        day = runner.run(argv, capture=True, quiet=True, cwd=str(root)).strip()
+    except runner.CommandFailed:
+        return None
+    return day if re.fullmatch(r"\d{4}-\d{2}-\d{2}", day) else None

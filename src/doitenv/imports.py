@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from doitenv import files, locks, reqfile, runner
+from doitenv import files, fits, locks, reqfile, runner
 from doitenv.errors import Failure
 from doitenv.venv import Venv
 
@@ -73,9 +73,12 @@ class ImportFailed(Failure):
     """A package the project names does not import in the synced venv."""
 
 
-def check(venv: Venv, lock: Path, wanted: list[Direct], skipped: tuple[str, ...], root: Path) -> None:
+def check(
+    venv: Venv, lock: Path, wanted: list[Direct], skipped: tuple[str, ...], root: Path, as_of: str | None
+) -> None:
     """Import the top-level modules of `wanted` in `venv` (synced to `lock`), except `skipped`
-    (module or distribution names); raise ImportFailed, one line per package, when any fails."""
+    (module or distribution names); raise ImportFailed, one line per package, when any fails.
+    `as_of`: the resolve-as-of setting, which a failure suggests when it is not set."""
     names = [each.name for each in wanted if reqfile.normalized(each.name) not in _normalized(skipped)]
     if not names:
         return
@@ -95,7 +98,11 @@ def check(venv: Venv, lock: Path, wanted: list[Direct], skipped: tuple[str, ...]
     for name, module, error in failed:
         source = named_in.get(reqfile.normalized(name), files.shown(lock, root))
         shown = name if reqfile.normalized(module) == reqfile.normalized(name) else f"{name} ({module})"
-        lines.append(f"{source}: {shown} does not import in {venv.path.name}/ ({error}): {_fix(error, pins, source)}")
+        fix = _fix(error, pins, source)
+        day = None if as_of else fits.project_day(root, root / source)
+        if day is not None:
+            fix += f'; or set resolve-as-of = "{day}" (the day git last changed {source}) to pin it all from then'
+        lines.append(f"{source}: {shown} does not import in {venv.path.name}/ ({error}): {fix}")
     # The sync record is not written: the next run syncs and checks again, and no test result
     # is cached over this venv.
     lines[-1] += f"; {venv.path.name}/ stays marked unsynced until it imports"

@@ -14,6 +14,7 @@ input, and each backend's flags, are pinned by tests/unit/test_locks.py.
 
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 from collections.abc import Callable, Mapping
@@ -41,11 +42,22 @@ class LockShape:
     universal_from: str | None = None  # the lowest major.minor of a universal lock
     allow_unsafe: bool = True  # pip and setuptools pinned too (False: left out, as pip-compile's default)
     strip_extras: bool = True  # `pkg` rather than `pkg[extra]`
+    as_of: str | None = None  # pinned from the releases uploaded by then (config.as_of); None: today's
+
+    @property
+    def cutoff(self) -> str | None:
+        """The moment no release uploaded after counts, as the resolvers take it (RFC 3339, UTC):
+        a day counts whole."""
+        if self.as_of is None or "T" in self.as_of:
+            return self.as_of
+        following = datetime.date.fromisoformat(self.as_of) + datetime.timedelta(days=1)
+        return f"{following.isoformat()}T00:00:00Z"
 
     def parts(self) -> list[str]:
         """What the digest covers besides the inputs. A style other than doitenv's own adds a
         part: the digests of every lock of that style stay as they were."""
         style = [*([] if self.allow_unsafe else ["unsafe left out"]), *([] if self.strip_extras else ["extras kept"])]
+        style += [f"as of {self.as_of}"] if self.as_of else []
         return [f"doitenv-lock-{LOCK_FORMAT}", self.python, "hashes" if self.hashes else "no hashes", *style]
 
     @property
@@ -165,6 +177,7 @@ def header_line(inputs: str, body: str, shape: LockShape, pinned_by: str = "") -
     # Which resolver pinned it, for the reader: no digest covers it, so a teammate whose newer
     # pip-tools pins the same lock changes nothing.
     by = f" by={pinned_by}" if pinned_by else ""
+    style += f" as-of={shape.as_of}" if shape.as_of else ""
     return f"{HEADER}{inputs} body={body} python={shape.python} format={LOCK_FORMAT}{style}{by}\n"
 
 

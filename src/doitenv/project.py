@@ -98,6 +98,7 @@ class Project:
             shape = locks.LockShape(f"universal{config.universal_python}", config.hashes, lowest)
         else:
             shape = locks.LockShape(self.locked_python(), config.hashes)
+        shape = replace(shape, as_of=config.resolve_as_of)
         if layer is None:
             return shape
         allow_unsafe, strip_extras = adoption.project_style(

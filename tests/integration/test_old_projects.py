@@ -3,10 +3,13 @@ the Python its venv is made from, unless a setting says otherwise (issue 30)."""
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from doitenv import interpreter
-from tests.helpers import ProjectFactory, have_python
+from tests.helpers import ProjectFactory, have_python, json_index
 
 RUNNING = interpreter.running_version()
 # Another installed Python whose tools venv the test wheelhouse serves offline (pip-tools and its
@@ -125,6 +128,19 @@ def test_a_module_that_cannot_import_here_is_skipped_by_setting(new_project: Pro
         "imported here at all, such as without a display or a GPU, list it in tool.doitenv.skip-imports)"
     ) in result.output
     assert "alpha" not in result.output.split("does not import")[0].splitlines()[-1]  # alpha imports
+    assert "resolve-as-of" not in result.output  # no git: no day the project chose its pins
+    # In git, the day requirements.in was last committed is the project's time.
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q"], cwd=project.path, check=True)
+    subprocess.run([*git, "add", "requirements.in"], cwd=project.path, check=True)
+    subprocess.run([*git, "commit", "-q", "--no-verify", "-m", "pins"], cwd=project.path, check=True)
+    day = subprocess.run(
+        ["git", "log", "-1", "--format=%cs"], cwd=project.path, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    again = project.doit("dev", ok=False)
+    assert f'or set resolve-as-of = "{day}" (the day git last changed requirements.in) to pin it all from then' in (
+        again.output
+    )
     project.write("pyproject.toml", project.read("pyproject.toml") + 'skip-imports = ["needs_display"]\n')
     project.doit("dev")
     project.doit("test")
@@ -153,3 +169,50 @@ def test_a_pin_with_no_wheel_for_the_venvs_python_names_the_pythons_and_the_fixe
     project.doit("dev")
     assert "oldpin==1.0" in project.installed()
     project.doit("test")
+
+
+def _uploaded(filename: str) -> str:
+    """beta 2.0 came out in 2023; everything else in 2020."""
+    return "2023-03-01T10:00:00.000000Z" if filename.startswith("beta-2.0") else "2020-05-01T10:00:00.000000Z"
+
+
+def test_resolve_as_of_pins_from_the_releases_uploaded_by_then(
+    new_project: ProjectFactory, backend: str, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An old project's pins from its own time: there was no way to say 'as of 2021'."""
+    # Only the index on 127.0.0.1 serves packages: it gives upload times, a find-links folder none.
+    for name in ("PIP_NO_INDEX", "PIP_FIND_LINKS", "UV_OFFLINE", "UV_FIND_LINKS"):
+        monkeypatch.delenv(name, raising=False)
+    with json_index(wheelhouse, _uploaded) as index:
+        project = new_project(
+            requirements=f"--index-url {index}\nalpha\n", backend=backend, tool='resolve-as-of = "2021-06-01"\n'
+        )
+        project.doit("dev")
+        assert "beta==1.0" in project.pins("requirements.txt")
+        assert "beta==1.0" in project.installed()
+        assert " as-of=2021-06-01" in project.read("requirements.txt").splitlines()[0]
+        project.doit("test")
+        assert project.doit("dev").ran == []
+        # A later day is another lock: the setting is part of its digest.
+        pyproject = project.read("pyproject.toml")
+        project.write("pyproject.toml", pyproject.replace('"2021-06-01"', '"2023-06-01"'))
+        project.doit("upgrade")
+        assert "beta==2.0" in project.pins("requirements.txt")
+        assert " as-of=2023-06-01" in project.read("requirements.txt").splitlines()[0]
+
+
+def test_resolve_as_of_takes_every_spelling_toml_allows_and_refuses_the_rest(new_project: ProjectFactory) -> None:
+    from doitenv import config
+
+    assert config.as_of("2020-10-15") == "2020-10-15"
+    assert config.as_of("2020-10-15T12:30:00+02:00") == "2020-10-15T10:30:00Z"
+    assert config.as_of("2020-10-15T12:30:00Z") == "2020-10-15T12:30:00Z"
+    project = new_project(tool="resolve-as-of = 2020-10-15\n")  # a TOML date, unquoted
+    assert config.load(project.path).resolve_as_of == "2020-10-15"
+    project.write("pyproject.toml", project.read("pyproject.toml").replace("2020-10-15", '"last year"'))
+    result = project.doit("list", ok=False)
+    assert (
+        'pyproject.toml: tool.doitenv.resolve-as-of must be a day or a moment, such as "2020-10-15" or '
+        "\"2020-10-15T12:00:00Z\", not 'last year'"
+    ) in result.output
+    assert "Traceback" not in result.output

@@ -72,6 +72,8 @@ class PipTools:
             # Pin pip and setuptools too when something needs them: the lock is the whole truth
             # (unless the project's locks leave them out: Project.lock_shape).
             *(["--allow-unsafe"] if shape.allow_unsafe else []),
+            # Only releases uploaded by then (pip 26 and later; pip-tools hands it on to pip).
+            *([f"--pip-args=--uploaded-prior-to={shape.cutoff}"] if shape.cutoff else []),
         ]  # fmt: skip
 
     def pin_argv(self, shape: LockShape, venv: Venv, in_file: str, output: str, upgrade: Sequence[str]) -> list[str]:

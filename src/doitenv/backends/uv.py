@@ -57,7 +57,8 @@ class Uv:
         universal = ["--universal", "--python-version", shape.universal_from] if shape.universal_from else []
         unsafe = [] if shape.allow_unsafe else [flag for name in UNSAFE for flag in ("--no-emit-package", name)]
         extras = "--strip-extras" if shape.strip_extras else "--no-strip-extras"
-        return [*(["--generate-hashes"] if shape.hashes else []), extras, *unsafe, *universal]
+        as_of = ["--exclude-newer", shape.cutoff] if shape.cutoff else []
+        return [*(["--generate-hashes"] if shape.hashes else []), extras, *unsafe, *universal, *as_of]
 
     def pin_argv(self, shape: LockShape, venv: Venv, in_file: str, output: str, upgrade: Sequence[str]) -> list[str]:
         # A universal lock is for every Python from universal_from on, and the interpreter only

@@ -43,9 +43,8 @@ def sync_env(project: Project, layer: Layer) -> None:
                 build_inputs = project.config.build_inputs
 
                 def verify() -> None:
-                    imports.check(
-                        venv, lock_path, direct_requirements(project, layer), project.config.skip_imports, project.root
-                    )
+                    config, wanted = project.config, direct_requirements(project, layer)
+                    imports.check(venv, lock_path, wanted, config.skip_imports, project.root, config.resolve_as_of)
 
                 def explain(output: str) -> str | None:
                     return fits.explain(output, project.fit_context(layer))
