@@ -86,11 +86,12 @@ def explain(output: str, context: Context) -> str | None:
             fit = None
     fixes = []
     if fit is not None and fit != context.python:
-        fixes.append(f'set python = "{fit}" in pyproject.toml\'s [tool.doitenv] (installed here)')
+        # The rest of an old project's pins may want that release's time too (pandas 1.1.3
+        # imports only beside numpy 1): the day it was uploaded, where the index says.
+        day = releases.uploaded(release)
+        then = f'; resolve-as-of = "{day}" there too pins the rest from {shown}\'s time' if day else ""
+        fixes.append(f'set python = "{fit}" in pyproject.toml\'s [tool.doitenv] (installed here{then})')
     fixes.append(_move(name, version, context))
-    day = releases.uploaded(release)
-    if day is not None:
-        fixes.append(f'set resolve-as-of = "{day}" (the day {shown} was uploaded) to pin the rest from its time')
     return f"{what}: {', or '.join(fixes)}"
 
 

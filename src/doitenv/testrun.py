@@ -122,3 +122,12 @@ def usage_problem(command: Sequence[str], root: Path, installed: Sequence[str]) 
         if not (root / word.split("::")[0]).exists():
             return f"it names {word}, which {root.name}/ does not have: set it to where the tests are"
     return None
+
+
+def without_coverage(command: Sequence[str], installed: Sequence[str]) -> tuple[str, ...] | None:
+    """The default test command without its coverage options when pytest-cov is not in the venv
+    (`installed`: its `*.dist-info` names), or None when it is: the reference workflow's command
+    asks for coverage, and many projects' dev requirements hold pytest alone."""
+    if any(name.lower().startswith("pytest_cov-") for name in installed):
+        return None
+    return tuple(word for word in command if not word.startswith("--cov"))

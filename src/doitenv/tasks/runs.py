@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from doitenv import files, hooks, inputs, runner, sync, testrun
+from doitenv.config import DEFAULT_TEST_COMMAND
 from doitenv.errors import Failure
 from doitenv.interpreter import InterpreterNotFound
 from doitenv.project import Project
@@ -91,7 +92,7 @@ _TestState = tuple[str, dict[str, Any], inputs.Snapshot]
 def _test_state(project: Project, args: Sequence[str]) -> _TestState:
     """(the digest a passing run is cached under, what it stands on besides the files, the files)."""
     stands_on = {
-        "command": [*project.config.test_command, "--", *args],
+        "command": [*test_command(project), "--", *args],
         "variables": testrun.shaping_variables(project.config.test_env),
         # The venv's sync record names the lock, what is installed and the project's folder.
         "venv": files.digest([sync.record_bytes(project.venv)]),
@@ -146,7 +147,7 @@ def tests_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool
 def _cache_the_pass(project: Project, args: Sequence[str], before: _TestState) -> dict[str, str]:
     """What a run that exited 0 is cached under: the inputs it started from, unless it ran no
     test, or one of them changed while it ran (then nothing, and it runs again next time)."""
-    if testrun.is_pytest(project.config.test_command):
+    if testrun.is_pytest(test_command(project)):
         none_ran = testrun.ran_no_test(_report(project))
         if none_ran is not None:
             print(f"doitenv: {none_ran}, so this run is not recorded as a pass")
@@ -174,8 +175,23 @@ def _say_if_passed_before(unchanged: bool, task_name: str) -> bool:
     return unchanged
 
 
+def test_command(project: Project) -> tuple[str, ...]:
+    """The test command: the setting's; the default without coverage when pytest-cov is not in
+    the venv (a project whose dev requirements hold pytest alone)."""
+    command = project.config.test_command
+    if command == DEFAULT_TEST_COMMAND:
+        return testrun.without_coverage(command, project.venv.installed()) or command
+    return command
+
+
 def run_tests(project: Project, args: Sequence[str]) -> None:
-    command = [*project.config.test_command, *arguments_after_dashes(args)]
+    setting = test_command(project)
+    if setting != project.config.test_command:
+        print(
+            f"doitenv: pytest-cov is not in {project.config.dev_requirements}, so the tests run without coverage "
+            "(tool.doitenv.test-command in pyproject.toml sets the command)"
+        )
+    command = [*setting, *arguments_after_dashes(args)]
     extra_env: dict[str, str] = {}
     if testrun.is_pytest(command):
         command, extra_env = testrun.with_report(command, project.state_dir, _report(project))
@@ -189,7 +205,7 @@ def run_tests(project: Project, args: Sequence[str]) -> None:
             ) from None
         if failed.returncode == 4 and testrun.is_pytest(command):  # pytest's usage error
             # The setting alone: arguments after `--` are the user's own, and pytest named them.
-            usage = testrun.usage_problem(project.config.test_command, project.root, project.venv.installed())
+            usage = testrun.usage_problem(setting, project.root, project.venv.installed())
             if usage:
                 raise Failure(f"{failed}\npyproject.toml: tool.doitenv.test-command: {usage}") from None
         raise
