@@ -32,6 +32,11 @@ _BUILD_FAILED = (
     re.compile(r"Failed building wheel for ([A-Za-z0-9._-]+)"),
     re.compile(r"Could not build wheels for ([A-Za-z0-9._-]+)"),
 )
+# A pinned release with no file for the venv's Python and no sdist: pip finds nothing, uv says why.
+_NO_FILE = (
+    re.compile(r"No matching distribution found for ([A-Za-z0-9._-]+)==([^\s;,]+)"),  # pip
+    re.compile(r"Because ([A-Za-z0-9._-]+)==(\S+?) has no wheels with a matching Python"),  # uv
+)
 # A release whose Requires-Python leaves out the venv's Python (pip names no version).
 _WRONG_PYTHON = re.compile(r"Package '([A-Za-z0-9._-]+)' requires a different Python: \S+ not in '([^']+)'")
 
@@ -60,6 +65,9 @@ def explain(output: str, context: Context) -> str | None:
         )
     wrong = _WRONG_PYTHON.search(output)
     found = next((match for pattern in _BUILD_FAILED if (match := pattern.search(output))), None)
+    no_file = next((match for pattern in _NO_FILE if (match := pattern.search(output))), None)
+    if wrong is None and found is None:
+        found = no_file
     if wrong is None and found is None:
         return None
     name = (wrong or found).group(1)  # type: ignore[union-attr]
@@ -70,11 +78,15 @@ def explain(output: str, context: Context) -> str | None:
     release = []
     if version:
         release = releases.of_version(name, version, releases.files(name, releases.sources(context.options)))
+    if found is no_file and wrong is None and not releases.coverage(release).has_wheels:
+        return None  # no such release at all: the resolver's own words say it
     if wrong is not None:
         what = f"{shown} needs Python {wrong.group(2)} (its Requires-Python), and {runs}"
         fit = next((python for python in _installed(context) if _admits(wrong.group(2), python)), None)
     else:
         covered = releases.coverage(release) if release else None
+        if covered is not None and covered.has_wheels and covered.fits(context.python):
+            return None  # its wheels serve this Python: something else failed (a platform?)
         if covered is not None and covered.has_wheels:
             what = f"{shown} has wheels for {covered.described()}, and {runs}"
             fit = next((python for python in _installed(context) if covered.fits(python)), None)
