@@ -20,6 +20,7 @@ def build_wheel(
     extras: tuple[str, ...] = (),
     tag: str = "py3-none-any",
     code: str = "",
+    more: tuple[tuple[str, str], ...] = (),
 ) -> Path:
     module = name.replace("-", "_")
     dist_info = f"{module}-{version}.dist-info"
@@ -30,6 +31,7 @@ def build_wheel(
         f"{module}/__init__.py": f"__version__ = {version!r}\n{code}",
         f"{dist_info}/METADATA": "\n".join(metadata) + "\n",
         f"{dist_info}/WHEEL": WHEEL.format(tag=tag),
+        **dict(more),
     }
     record_lines = []
     for path, text in contents.items():
@@ -62,11 +64,22 @@ if numlike.__version__.startswith("2"):
     raise ValueError("numlike.dtype size changed, may indicate binary incompatibility. Expected 96, got 88")
 """
 IMPORT_BREAKS = [
-    ("numlike", "1.0", (), (), "py3-none-any", ""),
-    ("numlike", "2.0", (), (), "py3-none-any", ""),
-    ("pandalike", "1.0", ("numlike",), (), "py3-none-any", BINARY_BREAK),
+    ("numlike", "1.0", (), (), "py3-none-any", "", ()),
+    ("numlike", "2.0", (), (), "py3-none-any", "", ()),
+    ("pandalike", "1.0", ("numlike",), (), "py3-none-any", BINARY_BREAK, ()),
+    # A second top-level module that needs an extra, as black's blackd needs black[d]: not the
+    # distribution's own module, so the check leaves it alone.
+    (
+        "withserver",
+        "1.0",
+        (),
+        ("d",),
+        "py3-none-any",
+        "",
+        (("withserver_d/__init__.py", 'raise ImportError("pip install withserver[d]")\n'),),
+    ),
     # Cannot be imported on a machine without a display, as GUI toolkits.
-    ("needs-display", "1.0", (), (), "py3-none-any", 'raise ImportError("no display: $DISPLAY is not set")\n'),
+    ("needs-display", "1.0", (), (), "py3-none-any", 'raise ImportError("no display: $DISPLAY is not set")\n', ()),
 ]
 
 # Installs on CPython 3.11 only: a lock resolved there that another interpreter cannot install.

@@ -31,6 +31,8 @@ _BUILD_FAILED = (
     ),  # fmt: skip
     re.compile(r"Failed building wheel for ([A-Za-z0-9._-]+)"),
     re.compile(r"Could not build wheels for ([A-Za-z0-9._-]+)"),
+    # pip's "metadata generation failed" names the package only in its build folder's name.
+    re.compile(r"/pip-(?:resolve|install|req-build|download)-[^/\s]+/([A-Za-z0-9.-]+?)_[0-9a-f]{32}\b"),
 )
 # A pinned release with no file for the venv's Python and no sdist: pip finds nothing, uv says why.
 _NO_FILE = (
@@ -75,9 +77,8 @@ def explain(output: str, context: Context) -> str | None:
     version = named or _version(name, output, context)
     shown = f"{name} {version}" if version else name
     runs = f"{context.venv}/ runs Python {context.python}"
-    release = []
-    if version:
-        release = releases.of_version(name, version, releases.files(name, releases.sources(context.options)))
+    listed = releases.files(name, releases.sources(context.options)) if version else []
+    release = releases.of_version(name, version, listed) if version else []
     if found is no_file and wrong is None and not releases.coverage(release).has_wheels:
         return None  # no such release at all: the resolver's own words say it
     if wrong is not None:
@@ -103,7 +104,7 @@ def explain(output: str, context: Context) -> str | None:
         day = releases.uploaded(release)
         then = f'; resolve-as-of = "{day}" there too pins the rest from {shown}\'s time' if day else ""
         fixes.append(f'set python = "{fit}" in pyproject.toml\'s [tool.doitenv] (installed here{then})')
-    fixes.append(_move(name, version, context))
+    fixes.append(_move(name, version, context, listed))
     return f"{what}: {', or '.join(fixes)}"
 
 
@@ -120,14 +121,17 @@ def _version(name: str, output: str, context: Context) -> str | None:
     return sdist.group(1) if sdist else None
 
 
-def _move(name: str, version: str | None, context: Context) -> str:
-    """The line of an input that names the package, to move; or the line to add when none does."""
+def _move(name: str, version: str | None, context: Context, listed: Sequence[releases.File]) -> str:
+    """The line of an input that names the package, to move (to the first release after
+    `version` whose wheels fit, where the index lists one); or the line to add when none does."""
+    first = releases.first_fitting(name, version, listed, context.python)
+    to = f"a release that fits Python {context.python}" + (f" ({name} {first} is the first)" if first else "")
     for path, text in context.inputs.items():
         for entry in reqfile.entries(text):
             found = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", entry.requirement)
             if found and reqfile.normalized(found.group(1)) == reqfile.normalized(name):
                 where = files.shown(path, context.root)
-                return f"move the line '{entry.line.text}' in {where} to a release that fits Python {context.python}"
+                return f"move the line '{entry.line.text}' in {where} to {to}"
     first = files.shown(next(iter(context.inputs)), context.root) if context.inputs else "the .in file"
     bound = f"{name}!={version}" if version else name
     return f"add a line such as '{bound}' to {first} so that another release of it is pinned"
@@ -149,10 +153,10 @@ def _admits(requires: str, python: str) -> bool:
         return False
 
 
-def project_day(root: Path, path: Path) -> str | None:
-    """The day (YYYY-MM-DD) git last committed `path`: when the project chose its pins. None
-    outside git or for a file git does not track."""
-    argv = ["git", "log", "-1", "--format=%cs", "--", files.shown(path, root)]
+def project_day(root: Path, paths: Sequence[Path]) -> str | None:
+    """The day (YYYY-MM-DD) git last committed any of `paths` (an .in file and its lock): when
+    the project last chose its pins. None outside git or for files git does not track."""
+    argv = ["git", "log", "-1", "--format=%cs", "--", *(files.shown(path, root) for path in paths)]
     try:
         day = runner.run(argv, capture=True, quiet=True, cwd=str(root)).strip()
     except runner.CommandFailed:

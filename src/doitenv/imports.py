@@ -49,8 +49,12 @@ for name in names:
         dist = metadata.distribution(name)
     except metadata.PackageNotFoundError:
         continue  # a marker left it out for this Python: nothing to import
-    for module in top_level(dist):
-        if not module.isidentifier() or module in skipped or module in ("test", "tests"):
+    every = [module for module in top_level(dist) if module.isidentifier() and module not in ("test", "tests")]
+    # The distribution's own module when it has one (black, not blackd, which needs black[d]),
+    # else its public ones (sklearn for scikit-learn).
+    own = [module for module in every if module.lower().replace("_", "-") == name.lower().replace("_", "-")]
+    for module in own or [module for module in every if not module.startswith("_")]:
+        if module in skipped:
             continue
         try:
             importlib.import_module(module)
@@ -98,10 +102,8 @@ def check(
     for name, module, error in failed:
         source = named_in.get(reqfile.normalized(name), files.shown(lock, root))
         shown = name if reqfile.normalized(module) == reqfile.normalized(name) else f"{name} ({module})"
-        fix = _fix(error, pins, source)
-        day = None if as_of else fits.project_day(root, root / source)
-        if day is not None:
-            fix += f'; or set resolve-as-of = "{day}" (the day git last changed {source}) to pin it all from then'
+        day = None if as_of else fits.project_day(root, [root / source, lock])
+        fix = _fix(error, pins, source, module, day)
         lines.append(f"{source}: {shown} does not import in {venv.path.name}/ ({error}): {fix}")
     # The sync record is not written: the next run syncs and checks again, and no test result
     # is cached over this venv.
@@ -121,8 +123,10 @@ _BUILT_AGAINST = (
 )
 
 
-def _fix(error: str, pins: dict[str, str], source: str) -> str:
-    """What to do: for a binary break with what it was built against, the bound to add."""
+def _fix(error: str, pins: dict[str, str], source: str, module: str, day: str | None) -> str:
+    """What to do: for a binary break with what it was built against, the bound to add (and the
+    project's day, `day`, for resolve-as-of: the rest of its pins from its time); else a pin
+    that imports, or the setting that leaves `module` out."""
     for pattern in _BUILT_AGAINST:
         found = pattern.search(error)
         if not found:
@@ -131,13 +135,14 @@ def _fix(error: str, pins: dict[str, str], source: str) -> str:
         version = pins.get(needed, "")
         major = version.split(".")[0]
         if major.isdigit():
+            then = f'; or set resolve-as-of = "{day}" (the day git last changed {source} or its lock)' if day else ""
             return (
                 f"it was built against an older {needed} than the {needed} {version} pinned: add the line "
-                f"'{needed}<{major}' to {source}, then run `doit dev`"
+                f"'{needed}<{major}' to {source}, then run `doit dev`{then}"
             )
     return (
         f"pin a version of it that imports here in {source}, then run `doit dev` (or, when it cannot be imported "
-        "here at all, such as without a display or a GPU, list it in tool.doitenv.skip-imports)"
+        f'here at all, such as without a display or a GPU, add "{module}" to tool.doitenv.skip-imports)'
     )
 
 

@@ -161,7 +161,8 @@ def moves(old: Mapping[str, str], new: Mapping[str, str]) -> list[tuple[str, str
 class Header(NamedTuple):
     """A lock's first line: the digest of its inputs, the digest of its body (None in a lock
     written before the body was covered), the Python it was resolved for, the lock format
-    ('' before the format was recorded) and its style (LockShape's allow_unsafe, strip_extras)."""
+    ('' before the format was recorded), its style (LockShape's allow_unsafe, strip_extras) and the
+    resolver that pinned it."""
 
     inputs: str
     body: str | None
@@ -169,6 +170,7 @@ class Header(NamedTuple):
     format: str
     allow_unsafe: bool = True
     strip_extras: bool = True
+    by: str = ""  # the resolver that pinned it (`pip-tools==7.6.2`), when recorded
 
 
 def header_line(inputs: str, body: str, shape: LockShape, pinned_by: str = "") -> str:
@@ -193,7 +195,9 @@ def recorded(lock: Path) -> Header | None:
     digest, *fields = first[len(HEADER) :].split()
     named = dict(field.partition("=")[::2] for field in fields)
     style = named.get("allow-unsafe") != "no", named.get("strip-extras") != "no"
-    return Header(digest, named.get("body"), named.get("python", ""), named.get("format", ""), *style)
+    return Header(
+        digest, named.get("body"), named.get("python", ""), named.get("format", ""), *style, named.get("by", "")
+    )
 
 
 def why_stale(lock: str, inputs: Inputs, shape: LockShape) -> str | None:

@@ -44,8 +44,10 @@ class Source:
     simple: bool
 
 
-def sources(options: Sequence[reqfile.IndexOption]) -> list[Source]:
-    """Where the installs of a project look, as the module docstring says, in order."""
+def sources(options: Sequence[reqfile.IndexOption], tool: str = "") -> list[Source]:
+    """Where the installs of a project look, as the module docstring says, in order: by `tool`
+    ("pip-tools": pip's settings, "uv": uv's; "" for both). An index the project names replaces
+    the machine's (and the public one); the machine's extra indexes and find-links still add."""
     found: list[Source] = []
     for option in options:
         if option.flag in ("--index-url", "--extra-index-url", "--find-links"):
@@ -54,40 +56,41 @@ def sources(options: Sequence[reqfile.IndexOption]) -> list[Source]:
                 value = str(reqfile.local_path(value, option.source))
             found.append(Source(value, option.flag != "--find-links"))
     names_index = any(option.flag == "--index-url" for option in options)
-    if not names_index:
-        found += _configured()
-    return list(dict.fromkeys(found))
+    main, adding = _configured(tool)
+    return list(dict.fromkeys([*found, *([] if names_index else main), *adding]))
 
 
-def _configured() -> list[Source]:
-    """The indexes and find-links of this machine: pip's and uv's environment variables, then
-    pip's configuration files (asked of pip itself), then the public index when none names one."""
-    found: list[Source] = []
+def _configured(tool: str) -> tuple[list[Source], list[Source]]:
+    """The indexes and find-links of this machine, for `tool`: pip's environment variables and
+    configuration files (asked of pip itself), uv's environment variables. As (the main index:
+    the one set, else the public one unless pip is told to use none; what adds to it)."""
+    main: list[Source] = []
+    adding: list[Source] = []
     for variable, simple in (
         ("PIP_INDEX_URL", True), ("UV_INDEX_URL", True), ("UV_DEFAULT_INDEX", True),
         ("PIP_EXTRA_INDEX_URL", True), ("UV_EXTRA_INDEX_URL", True), ("UV_INDEX", True),
         ("PIP_FIND_LINKS", False), ("UV_FIND_LINKS", False),
     ):  # fmt: skip
-        for value in re.split(r"[\s,]+", os.environ.get(variable, "")):
-            if value:
-                found.append(Source(value, simple))
-    try:
-        listed = runner.run([sys.executable, "-m", "pip", "config", "list"], capture=True, quiet=True)
-    except runner.CommandFailed:
-        listed = ""
+        if tool and variable.startswith("PIP_" if tool == "uv" else "UV_"):
+            continue
+        into = main if variable.endswith(("_INDEX_URL", "DEFAULT_INDEX")) and "EXTRA" not in variable else adding
+        into += [Source(value, simple) for value in re.split(r"[\s,]+", os.environ.get(variable, "")) if value]
+    listed = ""
+    if tool != "uv":  # uv reads no pip configuration
+        try:
+            listed = runner.run([sys.executable, "-m", "pip", "config", "list"], capture=True, quiet=True)
+        except runner.CommandFailed:
+            pass
     for line in listed.splitlines():
         key, _, value = line.partition("=")
         option = key.rsplit(".", 1)[-1]
         if option in ("index-url", "extra-index-url", "find-links"):
-            for each in value.strip().strip("'\"").split():
-                found.append(Source(each, option != "find-links"))
-    # The public index counts unless an index replaces it (extra ones only add to it).
-    replaced = any(os.environ.get(name) for name in ("PIP_INDEX_URL", "UV_INDEX_URL", "UV_DEFAULT_INDEX"))
-    replaced = replaced or bool(re.search(r"^[^=]*(?<!extra-)index-url=", listed, re.MULTILINE))
+            into = main if option == "index-url" else adding
+            into += [Source(each, option != "find-links") for each in value.strip().strip("'\"").split()]
     no_index = os.environ.get("PIP_NO_INDEX", "").lower() in ("1", "true", "yes", "on")
-    if not replaced and not no_index:
-        found.append(Source(PUBLIC_INDEX, True))
-    return found
+    if not main and not no_index:
+        main.append(Source(PUBLIC_INDEX, True))
+    return main, adding
 
 
 def files(name: str, where: Iterable[Source]) -> list[File]:
@@ -234,3 +237,31 @@ def uploaded(release: Iterable[File]) -> str | None:
     """The day (YYYY-MM-DD) of the last upload of a release's files, where the index says."""
     days = [each.uploaded[:10] for each in release if each.uploaded]
     return max(days) if days else None
+
+
+def first_fitting(name: str, after: str | None, listed: Iterable[File], python: str) -> str | None:
+    """The oldest release of `name` newer than `after` with wheels for Python `python` (a
+    pure or abi3 wheel counts from its own Python on), among `listed`; None when none has."""
+    from packaging.version import InvalidVersion, Version
+
+    by_version: dict[str, list[File]] = {}
+    for each in listed:
+        parsed = _wheel(each.filename)
+        if parsed is not None and reqfile.normalized(parsed[0]) == reqfile.normalized(name):
+            by_version.setdefault(parsed[1], []).append(each)
+    try:
+        floor = Version(after) if after else None
+        found = sorted(Version(version) for version in by_version)
+    except InvalidVersion:
+        return None
+    for version in found:
+        if (floor is None or version > floor) and not version.is_prerelease:
+            if coverage(by_version[str(version)]).fits(python):
+                return str(version)
+    return None
+
+
+def undated(where: Iterable[Source]) -> list[str]:
+    """The sources that give no upload times (find-links, `file://` indexes), whose files a
+    resolver takes whatever `resolve-as-of` says."""
+    return [each.url for each in where if not each.simple or each.url.startswith("file:")]

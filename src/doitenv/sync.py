@@ -144,7 +144,7 @@ def sync(
     after = venv.installed()
     moves = changes(before, after)
     counts = [f"{n} {kind}" for mark, kind in _KINDS if (n := sum(line[0] == mark for line in moves))]
-    print(f"doitenv: {venv.path.name}/ holds {lock.name}: {', '.join(counts) or '0 changes'}")
+    print(f"doitenv: {venv.path.name}/ holds {files.shown(lock, root)}: {', '.join(counts) or '0 changes'}")
     for line in moves:
         print(f"  {line}")
     verify()

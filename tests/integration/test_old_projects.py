@@ -107,6 +107,20 @@ def test_a_sync_whose_direct_requirement_does_not_import_fails_until_fixed(
         "unsynced until it imports"
     ) in result.output
     assert "Traceback" not in result.output
+    assert "resolve-as-of" not in result.output  # no git: no day the project chose its pins
+    # In git, the day the .in file or its lock was last committed is the project's time.
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q"], cwd=project.path, check=True)
+    subprocess.run([*git, "add", "requirements.in", "requirements.txt"], cwd=project.path, check=True)
+    subprocess.run([*git, "commit", "-q", "--no-verify", "-m", "pins"], cwd=project.path, check=True)
+    day = subprocess.run(
+        ["git", "log", "-1", "--format=%cs"], cwd=project.path, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    dated = project.doit("dev", ok=False).output
+    assert (
+        f'then run `doit dev`; or set resolve-as-of = "{day}" (the day git last changed requirements.in or its '
+        "lock); venv/ stays marked unsynced until it imports"
+    ) in dated
     # No green run and no cached pass over that venv, however often it is asked.
     assert "does not import" in project.doit("dev", ok=False).output
     assert "passed" not in project.doit("test", ok=False).output
@@ -120,27 +134,17 @@ def test_a_sync_whose_direct_requirement_does_not_import_fails_until_fixed(
 
 def test_a_module_that_cannot_import_here_is_skipped_by_setting(new_project: ProjectFactory) -> None:
     """A package that needs a display: the failure names the setting that leaves it out."""
-    project = new_project(requirements="alpha\nneeds-display\n")
+    project = new_project(requirements="alpha\nneeds-display\nwithserver\n")
     result = project.doit("dev", ok=False)
     assert (
         "requirements.in: needs-display does not import in venv/ (ImportError: no display: $DISPLAY is not set): "
         "pin a version of it that imports here in requirements.in, then run `doit dev` (or, when it cannot be "
-        "imported here at all, such as without a display or a GPU, list it in tool.doitenv.skip-imports)"
+        'imported here at all, such as without a display or a GPU, add "needs_display" to tool.doitenv.skip-imports)'
     ) in result.output
     assert "alpha" not in result.output.split("does not import")[0].splitlines()[-1]  # alpha imports
-    assert "resolve-as-of" not in result.output  # no git: no day the project chose its pins
-    # In git, the day requirements.in was last committed is the project's time.
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
-    subprocess.run(["git", "init", "-q"], cwd=project.path, check=True)
-    subprocess.run([*git, "add", "requirements.in"], cwd=project.path, check=True)
-    subprocess.run([*git, "commit", "-q", "--no-verify", "-m", "pins"], cwd=project.path, check=True)
-    day = subprocess.run(
-        ["git", "log", "-1", "--format=%cs"], cwd=project.path, check=True, capture_output=True, text=True
-    ).stdout.strip()
-    again = project.doit("dev", ok=False)
-    assert f'or set resolve-as-of = "{day}" (the day git last changed requirements.in) to pin it all from then' in (
-        again.output
-    )
+    # black's blackd needs black[d]: a second module that is not the distribution's own is not checked.
+    assert "withserver" not in result.output.split("does not import")[-1]
+    assert "resolve-as-of" not in result.output  # no binary break: no day to pin from
     project.write("pyproject.toml", project.read("pyproject.toml") + 'skip-imports = ["needs_display"]\n')
     project.doit("dev")
     project.doit("test")
@@ -196,9 +200,19 @@ def test_resolve_as_of_pins_from_the_releases_uploaded_by_then(
         # A later day is another lock: the setting is part of its digest.
         pyproject = project.read("pyproject.toml")
         project.write("pyproject.toml", pyproject.replace('"2021-06-01"', '"2023-06-01"'))
-        project.doit("upgrade")
+        upgraded = project.doit("upgrade").output
         assert "beta==2.0" in project.pins("requirements.txt")
         assert " as-of=2023-06-01" in project.read("requirements.txt").splitlines()[0]
+        assert "give no upload times" not in upgraded
+        # A find-links folder gives no upload times: its files are taken whatever their age, and
+        # that is said (a machine's pip configuration may name one without the project knowing).
+        monkeypatch.setenv("PIP_FIND_LINKS" if backend == "pip-tools" else "UV_FIND_LINKS", str(wheelhouse))
+        project.write("pyproject.toml", pyproject.replace('"2021-06-01"', '"2021-07-01"'))
+        undated = project.doit("dev").output
+        assert (
+            f"doitenv: resolve-as-of = 2021-07-01: {wheelhouse} give no upload times, so their files are taken "
+            "whatever their age"
+        ) in undated
 
 
 def test_resolve_as_of_takes_every_spelling_toml_allows_and_refuses_the_rest(new_project: ProjectFactory) -> None:

@@ -34,7 +34,7 @@ def _context(tmp_path: Path, names: tuple[str, ...], installed: tuple[str, ...] 
 WHEELS_STOP_AT_39 = (
     'pandas 1.1.3 has wheels for CPython 3.6 to 3.9 only, and venv/ runs Python 3.11: set python = "3.9" in '
     "pyproject.toml's [tool.doitenv] (installed here), or move the line 'pandas==1.1.3' in requirements.in to a "
-    "release that fits Python 3.11"
+    "release that fits Python 3.11 (pandas 2.2.3 is the first)"
 )
 
 
@@ -50,6 +50,9 @@ WHEELS_STOP_AT_39 = (
         "error: Failed to download and build `pandas==1.1.3`",
         "ERROR: No matching distribution found for pandas==1.1.3",  # no sdist: pip finds nothing
         "cause: Because pandas==1.1.3 has no wheels with a matching Python ABI tag (e.g., `cp311`) and you require",
+        # pip's metadata generation failed, naming the package only in its build folder
+        '  Running from numpy source directory.\n  File "/tmp/pip-resolve-k2j4/pandas_0123456789abcdef0123456789abcdef'
+        '/setup.py", line 3\nmetadata generation failed',
     ],
 )
 def test_every_way_a_release_fails_for_the_venvs_python_is_named(tmp_path: Path, output: str) -> None:
@@ -60,7 +63,7 @@ def test_no_fitting_python_installed_leaves_the_line_to_move(tmp_path: Path) -> 
     found = fits.explain("ERROR: Failed building wheel for pandas", _context(tmp_path, PANDAS, ("3.11",)))
     assert found == (
         "pandas 1.1.3 has wheels for CPython 3.6 to 3.9 only, and venv/ runs Python 3.11: move the line "
-        "'pandas==1.1.3' in requirements.in to a release that fits Python 3.11"
+        "'pandas==1.1.3' in requirements.in to a release that fits Python 3.11 (pandas 2.2.3 is the first)"
     )
 
 
@@ -76,7 +79,7 @@ def test_requires_python_that_leaves_the_venvs_python_out(tmp_path: Path) -> Non
     assert fits.explain(output, context) == (
         "pandas 1.1.3 needs Python <3.10,>=3.6.1 (its Requires-Python), and venv/ runs Python 3.11: set python = "
         "\"3.9\" in pyproject.toml's [tool.doitenv] (installed here), or move the line 'pandas==1.1.3' in "
-        "requirements.in to a release that fits Python 3.11"
+        "requirements.in to a release that fits Python 3.11 (pandas 2.2.3 is the first)"
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from doitenv import adoption, files, fits, interpreter, layers, locks, reqfile, runner, sync
+from doitenv import adoption, files, fits, interpreter, layers, locks, releases, reqfile, runner, sync
 from doitenv.errors import Failure, if_stopped
 from doitenv.interpreter import InterpreterNotFound
 from doitenv.layers import Layer
@@ -32,6 +32,7 @@ def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
         pinner = project.pinner()
         _say_if_resolved_for_another_python(project, lock)
         _say_if_hashes_go(project, lock, shape)
+        _say_if_undated(shape, inputs.index_options(), pinner.name)
         # A hand-edited lock is pinned again from the edits (the resolver keeps a version the
         # inputs allow) but never keeps a hash it did not compute itself.
         conflicted = locks.conflicted(root / lock)
@@ -139,6 +140,19 @@ def _say_if_hashes_go(project: Project, lock: str, shape: locks.LockShape) -> No
         return
     if "--hash=" in locks.read_requirements(path):
         print(f"doitenv: {lock} has hashes and tool.doitenv.hashes is off, so they go: set hashes = true to keep them")
+
+
+def _say_if_undated(shape: locks.LockShape, options: list[reqfile.IndexOption], tool: str) -> None:
+    """resolve-as-of cannot hold back the files of a source with no upload times: say which."""
+    if shape.as_of is None:
+        return
+    found = releases.undated(releases.sources(options, tool))
+    if found:
+        print(
+            f"doitenv: resolve-as-of = {shape.as_of}: {', '.join(found)} give no upload times, so their files are "
+            f"taken whatever their age (a find-links folder or a file:// index; {tool} reads them from the .in "
+            "files, its environment variables or, for pip, pip's configuration)"
+        )
 
 
 # The Pythons this run has said a lock was resolved for (doit runs every pin in one process).
