@@ -90,6 +90,9 @@ FLASK_WHEELS = (
     "python-dotenv==1.0.1", "blinker==1.7.0", "click==8.1.7", "itsdangerous==2.1.2", "jinja2==3.1.3",
     "markupsafe==3.0.2", "werkzeug==3.0.2",
 )  # fmt: skip
+# The Python Flask 3.0.3's locks were compiled with, and its one compiled dependency (no dependencies
+# of its own, so `pip download --python-version` fetches all it needs).
+FLASK_PYTHON, FLASK_COMPILED = "3.12", "markupsafe==3.0.2"
 
 
 def fetch(cache: Path) -> str | None:
@@ -97,7 +100,7 @@ def fetch(cache: Path) -> str | None:
     return pip's error, or None."""
     every = (*PROJECTS, *ADOPTED)
     stamp = cache / (
-        ".fetched-" + "-".join(f"{p.name}{p.version}" for p in every) + f"-{len(WHEELS)}-{len(FLASK_WHEELS)}"
+        ".fetched-" + "-".join(f"{p.name}{p.version}" for p in every) + f"-{len(WHEELS)}-{len(FLASK_WHEELS)}-py312"
     )
     if stamp.exists():
         return None
@@ -108,6 +111,16 @@ def fetch(cache: Path) -> str | None:
         [*pip, "--no-binary=:all:", "--dest", str(cache / "sdists"), *sdists],
         [*pip, "--only-binary=:all:", "--dest", str(cache / "wheels"), *WHEELS],
         [*pip, "--only-binary=:all:", "--dest", str(cache / "wheels"), *FLASK_WHEELS],
+        # Flask's locks say "with Python 3.12": its venv is made from that Python (issue 30).
+        [
+            *pip,
+            "--only-binary=:all:",
+            "--python-version",
+            FLASK_PYTHON,
+            "--dest",
+            str(cache / "wheels"),
+            FLASK_COMPILED,
+        ],
     ):
         completed = subprocess.run(argv, capture_output=True, text=True)
         if completed.returncode != 0:
