@@ -71,8 +71,8 @@ class Config:
     # More environment variables (fnmatch patterns) that shape a test run, beyond testrun's own.
     test_env: tuple[str, ...] = ()
     format_inputs: tuple[str, ...] | None = None
-    # Modules (or distributions) the check after a sync does not import: those that cannot be
-    # imported without a display or a GPU (imports.py).
+    # Modules or distributions (fnmatch patterns) the check after a sync does not import: those
+    # that cannot be imported without a display or a GPU, or slow ones; "*" turns it off (imports.py).
     skip_imports: tuple[str, ...] = ()
     # Pin from the releases uploaded by this day ("2020-10-15") or moment (ISO 8601, UTC): an old
     # project's pins from its own time. None: today's releases.

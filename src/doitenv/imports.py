@@ -10,7 +10,9 @@ pays nothing.
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +27,8 @@ from doitenv.venv import Venv
 # argv: the distributions, as JSON; the modules not to import, as JSON. Prints, as JSON, one
 # [distribution, module, error] for each module that does not import.
 _PROBE = r"""
-import importlib, importlib.metadata as metadata, json, sys
-names, skipped = json.loads(sys.argv[1]), set(json.loads(sys.argv[2]))
+import fnmatch, importlib, importlib.metadata as metadata, json, sys
+names, skipped = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 
 def top_level(dist):
     listed = (dist.read_text("top_level.txt") or "").split()
@@ -54,7 +56,7 @@ for name in names:
     # else its public ones (sklearn for scikit-learn).
     own = [module for module in every if module.lower().replace("_", "-") == name.lower().replace("_", "-")]
     for module in own or [module for module in every if not module.startswith("_")]:
-        if module in skipped:
+        if any(fnmatch.fnmatchcase(module, pattern) for pattern in skipped):
             continue
         try:
             importlib.import_module(module)
@@ -81,19 +83,30 @@ def check(
     venv: Venv, lock: Path, wanted: list[Direct], skipped: tuple[str, ...], root: Path, as_of: str | None
 ) -> None:
     """Import the top-level modules of `wanted` in `venv` (synced to `lock`), except `skipped`
-    (module or distribution names); raise ImportFailed, one line per package, when any fails.
+    (module or distribution names, or fnmatch patterns of them: `*` skips the check); raise
+    ImportFailed, one line per package, when any fails.
     `as_of`: the resolve-as-of setting, which a failure suggests when it is not set."""
-    names = [each.name for each in wanted if reqfile.normalized(each.name) not in _normalized(skipped)]
+    patterns = [reqfile.normalized(pattern) for pattern in skipped]
+    names = [each.name for each in wanted if not _matches(reqfile.normalized(each.name), patterns)]
     if not names:
         return
-    argv = [str(venv.python), "-I", "-c", _PROBE, json.dumps(names), json.dumps(list(skipped))]
-    try:
-        with runner.heartbeat(f"importing what {files.shown(lock, root)} is pinned for"):
-            output = runner.run(argv, capture=True, quiet=True, cwd=str(venv.path))
-        failed = json.loads(output.strip().splitlines()[-1])
-    except (runner.CommandFailed, ValueError, IndexError) as exc:  # the interpreter itself broke
-        detail = exc.output.strip().splitlines()[-1:] if isinstance(exc, runner.CommandFailed) else [str(exc)]
-        raise ImportFailed(f"{venv.path.name}/: its Python could not import anything ({' '.join(detail)})") from None
+    # One process per core, each with its share: a cold venv has no bytecode yet, and writing it
+    # is most of the cost (bench/imports.py).
+    shares = [names[start :: _cores()] for start in range(min(_cores(), len(names)))]
+    argvs = [[str(venv.python), "-I", "-c", _PROBE, json.dumps(share), json.dumps(list(skipped))] for share in shares]
+    with runner.heartbeat(f"importing what {files.shown(lock, root)} is pinned for"):
+        outputs = runner.probe(argvs, cwd=str(venv.path))
+    failed: list[list[str]] = []
+    for argv, output in zip(argvs, outputs or [b""] * len(argvs)):
+        try:
+            failed += json.loads(output.decode("utf-8", "replace").strip().splitlines()[-1])
+        except (ValueError, IndexError):  # the interpreter itself broke: ask it again, for its words
+            try:
+                runner.run(argv, capture=True, quiet=True, cwd=str(venv.path))
+                detail = "no answer"
+            except runner.CommandFailed as exc:
+                detail = " ".join(exc.output.strip().splitlines()[-1:])
+            raise ImportFailed(f"{venv.path.name}/: its Python could not import anything ({detail})") from None
     if not failed:
         return
     named_in = {reqfile.normalized(each.name): each.named_in for each in wanted}
@@ -111,8 +124,12 @@ def check(
     raise ImportFailed("\n".join(lines))
 
 
-def _normalized(names: tuple[str, ...]) -> set[str]:
-    return {reqfile.normalized(name) for name in names}
+def _cores() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _matches(name: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
 # A compiled module built against an older major release of what it links to: numpy's own
