@@ -45,8 +45,11 @@ REAL_WHEELS = (
 USER_INSTALL_CACHE = REPO / ".cache" / "user-install"
 # The checkout whose wheel that test installs: a worktree of an older commit shows the test failing there.
 USER_INSTALL_SOURCE = Path(os.environ.get("DOITENV_USER_INSTALL_SOURCE", REPO))
-# The other Python it pins for, the oldest doitenv supports: newer pip-tools releases no longer do.
-USER_INSTALL_OTHER_PYTHON = "3.9"
+# The oldest Python doitenv supports: newer pip-tools releases no longer do.
+OLDEST_PYTHON = "3.9"
+# The other Python the user-install tier pins for: the oldest, or, run on it, the newest here (the
+# tools venv for another Python, the other way round).
+USER_INSTALL_OTHER_PYTHON = OLDEST_PYTHON if sys.version_info[:2] != (3, 9) else "3.13"
 
 
 # The slow tiers, by folder: `pytest -m "not slow"` is the quick loop (unit, in-process, integration).
@@ -81,7 +84,7 @@ def _fetch_real_wheels() -> None:
     download = ["-m", "pip", "download", "--quiet", "--only-binary=:all:", "--dest", str(WHEEL_CACHE)]
     argvs = [[sys.executable, *download, *wanted]]
     try:
-        oldest = interpreter.find(USER_INSTALL_OTHER_PYTHON, REPO).path
+        oldest = interpreter.find(OLDEST_PYTHON, REPO).path
     except interpreter.InterpreterNotFound:
         pass  # the tests that need it skip
     else:
