@@ -49,8 +49,9 @@ failed = []
 for name in names:
     try:
         dist = metadata.distribution(name)
-    except metadata.PackageNotFoundError:
-        continue  # a marker left it out for this Python: nothing to import
+    except metadata.PackageNotFoundError:  # asked for only when the lock installs it here
+        failed.append([name, name, "NOT_INSTALLED"])
+        continue
     every = [module for module in top_level(dist) if module.isidentifier() and module not in ("test", "tests")]
     # The distribution's own module when it has one (black, not blackd, which needs black[d]),
     # else its public ones (sklearn for scikit-learn).
@@ -87,7 +88,12 @@ def check(
     ImportFailed, one line per package, when any fails.
     `as_of`: the resolve-as-of setting, which a failure suggests when it is not set."""
     patterns = [reqfile.normalized(pattern) for pattern in skipped]
-    names = [each.name for each in wanted if not _matches(reqfile.normalized(each.name), patterns)]
+    installs = _installed_here(lock, venv)
+    names = [
+        each.name
+        for each in wanted
+        if reqfile.normalized(each.name) in installs and not _matches(reqfile.normalized(each.name), patterns)
+    ]
     if not names:
         return
     # One process per core, each with its share: a cold venv has no bytecode yet, and writing it
@@ -117,7 +123,9 @@ def check(
         shown = name if reqfile.normalized(module) == reqfile.normalized(name) else f"{name} ({module})"
         day = None if as_of else fits.project_day(root, [root / source, lock])
         fix = _fix(error, pins, source, module, day)
-        lines.append(f"{source}: {shown} does not import in {venv.path.name}/ ({error}): {fix}")
+        what = "is not installed in" if error == _NOT_INSTALLED else "does not import in"
+        why = "" if error == _NOT_INSTALLED else f" ({error})"
+        lines.append(f"{source}: {shown} {what} {venv.path.name}/{why}: {fix}")
     # The sync record is not written: the next run syncs and checks again, and no test result
     # is cached over this venv.
     lines[-1] += f"; {venv.path.name}/ stays marked unsynced until it imports"
@@ -128,10 +136,34 @@ def _cores() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+def _installed_here(lock: Path, venv: Venv) -> set[str]:
+    """The names the lock installs into `venv`: those it pins, less those whose marker leaves
+    them out for the venv's Python (a direct requirement it does not pin is no import's business)."""
+    from packaging.markers import default_environment
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    environment = {key: str(value) for key, value in default_environment().items()}
+    # virtualenv writes `version_info = 3.9.18.final.0`, venv `version = 3.9.18`.
+    found_version = re.match(r"\d+\.\d+\.\d+", venv.config().get("version_info") or venv.config().get("version") or "")
+    if found_version:
+        environment.update(python_version=venv.python_version(), python_full_version=found_version.group(0))
+    found = set()
+    for entry in reqfile.entries(reqfile.read(lock)):
+        try:
+            requirement = Requirement(entry.requirement)
+        except InvalidRequirement:
+            continue
+        if requirement.marker is None or requirement.marker.evaluate(environment):
+            found.add(reqfile.normalized(requirement.name))
+    return found
+
+
 def _matches(name: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
+# What the probe says of a distribution the lock pins and the venv does not hold.
+_NOT_INSTALLED = "NOT_INSTALLED"
 # A compiled module built against an older major release of what it links to: numpy's own
 # wording for numpy 1 modules under numpy 2, and Cython's check of a type's size.
 _BUILT_AGAINST = (
@@ -144,6 +176,12 @@ def _fix(error: str, pins: dict[str, str], source: str, module: str, day: str | 
     """What to do: for a binary break with what it was built against, the bound to add (and the
     project's day, `day`, for resolve-as-of: the rest of its pins from its time); else a pin
     that imports, or the setting that leaves `module` out."""
+    if error == _NOT_INSTALLED:
+        return (
+            "the lock pins it, and after the sync it is not there: run `doit dev` again, and if it stays missing, "
+            "it went elsewhere (Python 3.9 reads a `$` in the venv's path as a variable, so its installers "
+            "write beside it: move the project to a path without one)"
+        )
     for pattern in _BUILT_AGAINST:
         found = pattern.search(error)
         if not found:
