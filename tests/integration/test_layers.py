@@ -180,10 +180,11 @@ def test_what_adopting_a_pip_tools_lock_would_lose_is_said_before_it_is_pinned(n
     result = project.doit("requirements-dev.txt")
     # A lock pinned for a Python older than doitenv supports is pinned again for the oldest it
     # does (the nearest to what its pins were chosen for), and says so.
-    assert (
-        "doitenv: Python 3.9, as requirements.txt was pinned for Python 3.8, older than doitenv supports (doit runs "
-        f"on {here})"
-    ) in result.output
+    if here != "3.9":  # (run on 3.9, the venv is simply the running Python's)
+        assert (
+            "doitenv: Python 3.9, as requirements.txt was pinned for Python 3.8, older than doitenv supports (doit "
+            f"runs on {here})"
+        ) in result.output
     for lock in ("requirements.txt", "requirements-dev.txt"):
         assert f"{lock} was resolved for Python 3.8, older than doitenv supports: pinning it again for 3.9" in (
             result.output

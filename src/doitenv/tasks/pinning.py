@@ -165,7 +165,7 @@ def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
     found = locks.recorded(project.root / lock)
     resolved_for = found.python if found is not None else adoption.compiled_with(project.root / lock)
     running = project.lock_shape().python
-    if resolved_for in (None, "", running) or project.config.universal:
+    if resolved_for is None or resolved_for in ("", running) or project.config.universal:
         return
     if resolved_for.startswith("universal"):
         print(f"doitenv: {lock} was universal; universal = true is off now, so it is pinned for Python {running}")
