@@ -113,7 +113,7 @@ def usage_problem(command: Sequence[str], root: Path, installed: Sequence[str]) 
     `*.dist-info` names). None when pytest's own message says it better."""
     words = list(command[1:])
     covering = [word for word in words if word == "--cov" or word.startswith("--cov=")]
-    if covering and not any(name.lower().startswith("pytest_cov-") for name in installed):
+    if covering and not _has_pytest_cov(installed):
         return f"it passes {covering[0]}, which needs pytest-cov: add pytest-cov to the dev requirements, or drop --cov"
     for before, word in zip(["", *words], words):
         # A word after an option may be its value (`-k expr`); a word after a path is a path.
@@ -128,6 +128,10 @@ def without_coverage(command: Sequence[str], installed: Sequence[str]) -> tuple[
     """The default test command without its coverage options when pytest-cov is not in the venv
     (`installed`: its `*.dist-info` names), or None when it is: the reference workflow's command
     asks for coverage, and many projects' dev requirements hold pytest alone."""
-    if any(name.lower().startswith("pytest_cov-") for name in installed):
+    if _has_pytest_cov(installed):
         return None
     return tuple(word for word in command if not word.startswith("--cov"))
+
+
+def _has_pytest_cov(installed: Sequence[str]) -> bool:
+    return any(name.lower().startswith("pytest_cov-") for name in installed)
