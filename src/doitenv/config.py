@@ -80,6 +80,14 @@ class Config:
     # What the editable install is built from (editable.build_inputs). None: the project
     # declares nothing to install.
     build_inputs: dict[str, Any] | None = field(default=None, compare=False)
+    # False: the venv holds the locks alone, never the project (uv's `package = false`): a
+    # project of scripts and notebooks, or one whose [project] table was never meant to build.
+    install_project: bool = True
+
+    @property
+    def editable_inputs(self) -> dict[str, Any] | None:
+        """What the project's editable install is built from, or None when the venv holds no install of it."""
+        return self.build_inputs if self.install_project else None
 
     def __post_init__(self) -> None:
         if not self.project_name:
@@ -111,6 +119,7 @@ _KEYS = {
     "format-inputs": ("format_inputs", "patterns"),
     "skip-imports": ("skip_imports", "strings"),
     "resolve-as-of": ("resolve_as_of", "date"),
+    "install-project": ("install_project", "bool"),
 }
 _SOURCE_FOLDERS = ("src", "tests", ".git", ".doitenv")
 
@@ -161,6 +170,9 @@ def load(root: Path) -> Config:
     for setting in ("requirements_from", "dev_requirements_from"):
         if values.get(setting) is not None:
             values[f"{setting}_text"] = sources.input_text(values[setting], data)
+    uv_table = (data.get("tool") or {}).get("uv")
+    if "install_project" not in values and isinstance(uv_table, dict) and uv_table.get("package") is False:
+        values["install_project"] = False  # the project already told uv not to install it
     table = data.get("project")
     requires = table.get("requires-python") if isinstance(table, dict) else None
     config = Config(

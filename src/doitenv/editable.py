@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -68,6 +69,37 @@ def _build_tables(tool: dict[str, Any]) -> dict[str, Any]:
         if isinstance(tool.get(name), dict) and any(key in tool[name] for key in kept):
             found[name] = {key: value for key, value in tool[name].items() if key in kept}
     return found
+
+
+# How build backends refuse a [project] table (validate-pyproject in setuptools, hatchling,
+# pdm-backend, flit): each becomes `[project].key ...`, the name the user looks for in pyproject.toml.
+_MISSING = re.compile(r"`project` must contain \[([^\]]*)\] properties")
+_UNKNOWN = re.compile(r"`project` must not contain \{([^}]*)\} properties")
+_FIELD = re.compile(r"(?:Field |field )?`project\.([\w.-]+)` (.+)")
+_KEYS = (
+    "name version description readme requires-python license license-files authors maintainers keywords "
+    "classifiers urls scripts gui-scripts entry-points dependencies optional-dependencies dynamic import-names"
+).split()
+
+
+def refused_project(output: str) -> str | None:
+    """What a build backend refused in the [project] table, by key (`[project].version is
+    missing`), or None when its output names no [project] key."""
+    for line in output.splitlines():
+        if found := _MISSING.search(line):
+            keys = re.findall(r"'([^']+)'", found.group(1))
+            verb = " is missing" if len(keys) == 1 else " are missing"
+            return " and ".join(f"[project].{key}" for key in keys) + verb
+        if found := _UNKNOWN.search(line):
+            problems = []
+            for key in re.findall(r"'([^']+)'", found.group(1)):
+                spelled = key.replace("_", "-")
+                known = f" (it is spelled {spelled})" if spelled != key and spelled in _KEYS else ""
+                problems.append(f"[project].{key} is not a [project] key{known}")
+            return "; ".join(problems)
+        if found := _FIELD.search(line):
+            return f"[project].{found.group(1)} {found.group(2).rstrip('.')}"
+    return None
 
 
 def build_inputs(root: Path, data: dict[str, Any]) -> dict[str, Any] | None:

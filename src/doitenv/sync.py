@@ -213,7 +213,10 @@ def _what_failed(output: str, venv: Venv, building: bool) -> tuple[str, str]:
     if offline:
         return f"could not reach the package index ({offline})", "check the network, or the index settings"
     if building:
-        return "the project's editable install failed to build", "fix what the lines above say about it"
+        refused = editable.refused_project(output)
+        what = "the project's editable install failed to build" + (f" ({refused})" if refused else "")
+        fix = "fix [project] in pyproject.toml" if refused else "fix what the lines above say about it"
+        return what, f"{fix}, or set tool.doitenv.install-project = false if the project is not meant to be installed"
     bad_hash = _BAD_HASH.search(output)
     missing = _NOT_FOUND.search(output)
     found = bad_hash or missing

@@ -81,3 +81,56 @@ def test_an_install_cut_short_is_replaced_on_the_next_run(new_project: ProjectFa
     project.doit("dev")
     assert "demo==0.1.0" in project.installed(editable=True)
     assert project.doit("dev").ran == []
+
+
+# A [project] table written for tools that read it (a Makefile project never built it): no
+# version, and optional dependencies spelled with an underscore. setuptools refuses it.
+UNBUILDABLE = """\
+[build-system]
+requires = ["setuptools>=64"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "demo"
+
+[project.optional_dependencies]
+docs = ["alpha"]
+
+[tool.doitenv]
+backend = "{backend}"
+{more}"""
+
+
+def test_a_project_not_meant_to_be_installed_is_left_out(new_project: ProjectFactory, backend: str) -> None:
+    project = new_project(backend=backend)
+    project.write("pyproject.toml", UNBUILDABLE.format(backend=backend, more=""))
+    result = project.doit("dev", ok=False)
+    assert "Traceback" not in result.output
+    assert "the project's editable install failed to build ([project].version is missing)" in result.output
+    assert "or set tool.doitenv.install-project = false if the project is not meant to be installed" in result.output
+
+    project.write("pyproject.toml", UNBUILDABLE.format(backend=backend, more="install-project = false\n"))
+    assert "Sync the venv to requirements-dev.txt\n" in project.doit("list").output  # no "project editable"
+    project.doit("dev")
+    assert not any(pin.startswith("demo==") for pin in project.installed(editable=True))  # not in the venv
+    assert project.doit("dev").ran == []
+
+    # Once the table builds, the project is installed; uv's own word for leaving it out is
+    # honoured as well, and takes out the install that is there.
+    mended = UNBUILDABLE.format(backend=backend, more="").replace("_dependencies", "-dependencies")
+    project.write("pyproject.toml", mended.replace('name = "demo"', 'name = "demo"\nversion = "1"'))
+    result = project.doit("dev")
+    assert "demo==1" in project.installed(editable=True), result.output
+    project.write("pyproject.toml", project.read("pyproject.toml") + "\n[tool.uv]\npackage = false\n")
+    project.doit("dev")
+    assert "demo==1" not in project.installed(editable=True)
+
+
+def test_a_refused_project_table_is_named_by_its_key(new_project: ProjectFactory) -> None:
+    project = new_project()
+    broken = UNBUILDABLE.format(backend="pip-tools", more="").replace('name = "demo"', 'name = "demo"\nversion = "1"')
+    project.write("pyproject.toml", broken)
+    result = project.doit("dev", ok=False)
+    refused = "[project].optional_dependencies is not a [project] key (it is spelled optional-dependencies)"
+    assert f"({refused})" in result.output
+    assert "fix [project] in pyproject.toml, or set tool.doitenv.install-project = false" in result.output

@@ -195,7 +195,7 @@ def task_prod() -> dict[str, Any]:
 
 def _editable(p: Project) -> str:
     # A project of scripts and notebooks has no package to install.
-    return ", project editable" if p.config.build_inputs is not None else ""
+    return ", project editable" if p.config.editable_inputs is not None else ""
 
 
 def task_test() -> dict[str, Any]:
