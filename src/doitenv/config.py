@@ -83,6 +83,7 @@ class Config:
     # False: the venv holds the locks alone, never the project (uv's `package = false`): a
     # project of scripts and notebooks, or one whose [project] table was never meant to build.
     install_project: bool = True
+    pre_commit_hook: bool = True  # False: `dev` leaves pre-commit's git hook out (and removes doitenv's)
 
     @property
     def editable_inputs(self) -> dict[str, Any] | None:
@@ -120,6 +121,7 @@ _KEYS = {
     "skip-imports": ("skip_imports", "strings"),
     "resolve-as-of": ("resolve_as_of", "date"),
     "install-project": ("install_project", "bool"),
+    "pre-commit-hook": ("pre_commit_hook", "bool"),
 }
 _SOURCE_FOLDERS = ("src", "tests", ".git", ".doitenv")
 

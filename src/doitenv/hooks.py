@@ -13,6 +13,7 @@ succeeds and stays up to date.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import stat
@@ -30,22 +31,44 @@ _HOOK = """#!/bin/sh
 # It runs pre-commit from the project's venv, else from PATH, and skips with one line when
 # neither has it: a commit never fails for want of a tool.
 here="$(cd "$(dirname "$0")" && pwd)"
-set -- hook-impl --config={config} --hook-type=pre-commit --hook-dir "$here" -- "$@"
 if {python} -c "import pre_commit" >/dev/null 2>&1; then
-    PATH="$PWD/{bin}:$PATH" exec {python} -m pre_commit "$@"
+    pre_commit() {{ PATH="$PWD/{bin}:$PATH" {python} -m pre_commit "$@"; }}
 elif command -v pre-commit >/dev/null 2>&1; then
-    exec pre-commit "$@"
+    pre_commit() {{ command pre-commit "$@"; }}
+else
+    printf '%s%s\\n' "doitenv: no pre-commit in {venv}/ or on PATH, so the hooks of {config} did not run" \\
+        " (doit dev brings it back)" >&2
+    exit 0
 fi
-echo "doitenv: no pre-commit in {venv}/ or on PATH, so the hooks of {config} did not run (doit dev brings it back)" >&2
-exit 0
+# Hooks from a git host are fetched the first time: with no network, or the host down, that is
+# no verdict on the code, and neither is a config pre-commit cannot read. The commit goes on.
+if ! prepared="$(pre_commit install-hooks --config={config} 2>&1)"; then
+    why="$(printf '%s\\n' "$prepared" | sed -n 's/^ *fatal: //p' | head -n 1)"
+    [ -n "$why" ] || why="$(printf '%s\\n' "$prepared" | sed -n 's/^An .*rror has occurred: //p' | head -n 1)"
+    printf '%s%s\\n' "doitenv: the hooks of {config} did not run, so this commit is not checked: pre-commit" \\
+        " could not prepare them ($why); \\`pre-commit install-hooks\\` says more" >&2
+    exit 0
+fi
+pre_commit hook-impl --config={config} --hook-type=pre-commit --hook-dir "$here" -- "$@"
 """
 
 
+def preparation_problem(output: str) -> str:
+    """Why `pre-commit install-hooks` failed, in a few words (the hook's sed does the same):
+    git's own `fatal:` line for a fetch, else pre-commit's error line."""
+    for pattern in (r"^ *fatal: (.*)$", r"^An .*rror has occurred: (.*)$"):
+        found = re.search(pattern, output, re.MULTILINE)
+        if found and found.group(1).strip():
+            return found.group(1).strip()
+    return output.strip().splitlines()[-1] if output.strip() else "no output"
+
+
 class Hook:
-    def __init__(self, root: Path, venv: Venv, state_dir: Path) -> None:
+    def __init__(self, root: Path, venv: Venv, state_dir: Path, enabled: bool = True) -> None:
         self.root = root
         self.venv = venv
         self.state_dir = state_dir
+        self.enabled = enabled  # tool.doitenv.pre-commit-hook: false leaves the git hook out
 
     def configured(self) -> bool:
         return (self.root / CONFIG).is_file()
@@ -77,7 +100,7 @@ class Hook:
     def wanted(self, dev: bool) -> bool:
         """Has the hook to change after a sync to the dev lock (`dev`) or the runtime lock? Cheap,
         no process: the no-op of `dev` and `prod` asks it."""
-        if not dev:
+        if not dev or not self.enabled:
             return self.ours()
         if not self.missing() or not (self.root / ".git").is_dir():
             return False
@@ -88,6 +111,8 @@ class Hook:
         """After a sync: install the hook for the dev lock, remove doitenv's for the runtime lock."""
         if not dev:
             self.remove(f"{self.venv.path.name}/ holds the runtime lock only")
+        elif not self.enabled:
+            self.remove("tool.doitenv.pre-commit-hook is false")
         elif self.command() is None and self.ours():
             self.remove(f"no pre-commit in {self.venv.path.name}/ or on PATH")
         else:

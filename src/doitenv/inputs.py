@@ -50,9 +50,11 @@ class Snapshot:
     """The content of a set of files: one digest, and {path: content id} when asked for
     (to name what changed; a no-op never needs it)."""
 
-    def __init__(self, digest: str, load: Callable[[], dict[str, str]]) -> None:
+    def __init__(self, digest: str, load: Callable[[], dict[str, str]], untracked: Sequence[str] = ()) -> None:
         self.digest = digest
         self._load = load
+        # The files among them git does not track: pre-commit never sees them (see runs.py).
+        self.untracked = tuple(sorted(untracked))
 
     @cached_property
     def hashes(self) -> dict[str, str]:
@@ -85,16 +87,20 @@ def snapshot(root: Path, state_dir: Path, skip: Sequence[str], patterns: Sequenc
     skip_dirs = [folder.strip("/") for folder in skip]
     tree = _git_tree(root, skip_dirs, cache)
     if tree is not None and patterns is None:
-        index, changed = tree
-        return Snapshot(_tree_digest(index, changed), lambda: {**_index_ids(index, skip_dirs), **changed})
+        index, changed, untracked = tree
+        digest = _tree_digest(index, changed)
+        return Snapshot(digest, lambda: {**_index_ids(index, skip_dirs), **changed}, untracked)
+    untracked = []
     if tree is not None:
         hashes = {**_index_ids(tree[0], skip_dirs), **tree[1]}
+        untracked = tree[2]
     else:
         hashes = cache.hashes(root, _kept(_walk_files(root, skip_dirs), skip_dirs))
     if patterns is not None:
         spec = _spec(patterns)
         hashes = {path: content for path, content in hashes.items() if spec.match_file(path)}
-    return Snapshot(_digest_of(hashes), lambda: hashes)
+        untracked = [path for path in untracked if spec.match_file(path)]
+    return Snapshot(_digest_of(hashes), lambda: hashes, untracked)
 
 
 def _tree_digest(index: bytes, changed: dict[str, str]) -> str:
@@ -211,10 +217,10 @@ def _is_tool_output(path: str) -> bool:
 _UNWATCHED = re.compile(rb"\0(?:[a-zS] |\S 160000 )")
 
 
-def _git_tree(root: Path, skip_dirs: Sequence[str], cache: HashCache) -> tuple[bytes, dict[str, str]] | None:
+def _git_tree(root: Path, skip_dirs: Sequence[str], cache: HashCache) -> tuple[bytes, dict[str, str], list[str]] | None:
     """(git's index for the project, {path: content id} of every file whose content the index
-    does not give: changed on disk, untracked, or out of git's sight), or None when git has
-    nothing to say (no git, not a work tree, or a folder the repository ignores)."""
+    does not give: changed on disk, untracked, or out of git's sight, the untracked files), or
+    None when git has nothing to say (no git, not a work tree, or a folder the repository ignores)."""
     # Within the project only, never into a venv or the state folder even when unignored;
     # every path relative to the project. Three reads side by side, none writes.
     scope = ["--", ".", *(f":(exclude){folder}" for folder in skip_dirs)]
@@ -251,7 +257,7 @@ def _git_tree(root: Path, skip_dirs: Sequence[str], cache: HashCache) -> tuple[b
     for path in tracked:
         if changed[path] == index_id(path):
             del changed[path]
-    return index, changed
+    return index, changed, untracked_files
 
 
 def _unwatched(index: bytes) -> list[str]:

@@ -219,7 +219,7 @@ class Project:
 
     @cached_property
     def pre_commit(self) -> hooks.Hook:
-        return hooks.Hook(self.root, self.venv, self.state_dir)
+        return hooks.Hook(self.root, self.venv, self.state_dir, self.config.pre_commit_hook)
 
     @cached_property
     def jupyter_kernel(self) -> kernel.Kernel:

@@ -161,3 +161,70 @@ def test_distclean_removes_the_hook_doitenv_installed(new_project: ProjectFactor
     assert hook.exists()
     assert "removed the pre-commit hook doitenv installed: venv/ is gone" in project.doit("distclean").output
     assert not hook.exists()
+
+
+# A hook from a git host, as most configs have: here a port on this machine where nothing
+# answers, as with no network or the host down.
+UNREACHABLE_HOOK = """\
+  - repo: https://127.0.0.1:9/psf/black
+    rev: 24.1.0
+    hooks:
+      - id: black
+"""
+
+
+def test_a_hook_that_cannot_be_fetched_never_blocks_a_commit(
+    new_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(tmp_path / "pre-commit-home"))
+    project = _with_config(new_project)
+    project.write(".gitignore", "venv/\n.doitenv/\n")
+    project.write(".pre-commit-config.yaml", scaffold.PRE_COMMIT + UNREACHABLE_HOOK)
+    project.write("requirements-dev.in", "-r requirements.txt\npytest\nruff\npre-commit\n")
+    hook = project.path / ".git" / "hooks" / "pre-commit"
+    assert "installed the pre-commit hook" in project.doit("dev").output
+
+    committed = _commit(project)
+    assert committed.returncode == 0, committed.stderr
+    said = [line for line in committed.stderr.splitlines() if line.strip()]
+    assert len(said) == 1, committed.stderr
+    assert said[0].startswith("doitenv: the hooks of .pre-commit-config.yaml did not run, so this commit is not")
+    assert "unable to access 'https://127.0.0.1:9/psf/black/'" in said[0]
+
+    formatted = project.doit("format", ok=False)
+    assert "Traceback" not in formatted.output and "An unexpected error" not in formatted.output
+    assert (
+        ".pre-commit-config.yaml: pre-commit could not prepare its hooks (unable to access "
+        "'https://127.0.0.1:9/psf/black/'" in formatted.output
+    )
+    assert "make the hooks local (`repo: local`" in formatted.output
+    assert "or set tool.doitenv.format-commands" in formatted.output
+
+    # A setting leaves the hook out, and takes away the one doitenv wrote.
+    project.write("pyproject.toml", project.read("pyproject.toml") + "pre-commit-hook = false\n")
+    assert "removed the pre-commit hook doitenv installed: tool.doitenv.pre-commit-hook is false" in (
+        project.doit("dev").output
+    )
+    assert not hook.exists() and project.doit("dev").ran == []
+
+
+def test_format_formats_a_file_once_git_tracks_it(
+    new_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """pre-commit skips untracked files: recorded as formatted, a new file stayed unformatted
+    after `git add`, until `doit forget format`."""
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(tmp_path / "pre-commit-home"))
+    project = _with_config(new_project)
+    project.write(".gitignore", "venv/\n.doitenv/\n")
+    project.write("requirements-dev.in", "-r requirements.txt\npytest\nruff\npre-commit\n")
+    subprocess.run(["git", "add", "-A"], cwd=project.path, check=True)
+    project.doit("format")
+    assert project.doit("format").ran == []
+
+    project.write("src/demo/new.py", "def f( x ):\n    return x\n")
+    project.doit("format")
+    assert project.read("src/demo/new.py") == "def f( x ):\n    return x\n"  # pre-commit did not see it
+    subprocess.run(["git", "add", "src/demo/new.py"], cwd=project.path, check=True)
+    assert any("pre-commit run" in command for command in project.doit("format").ran)
+    assert project.read("src/demo/new.py") == "def f(x):\n    return x\n"
+    assert project.doit("format").ran == []

@@ -251,8 +251,12 @@ def format_unchanged(task: Any, values: dict[str, Any], project: Project) -> boo
 
 
 def _format_digest(project: Project) -> str:
+    """The files as the formatters saw them. Which of them git tracks counts too: pre-commit
+    formats tracked files only, so a file it skipped is formatted once `git add` tracks it (and
+    a format command that formats every file runs once more, which costs one run, no more)."""
     snapshot = project.files_snapshot(project.config.format_inputs)
-    return files.digest([files.digest([sync.record_bytes(project.venv)]), snapshot.digest])
+    untracked = "\0".join(snapshot.untracked)
+    return files.digest([files.digest([sync.record_bytes(project.venv)]), snapshot.digest, untracked])
 
 
 def run_format(project: Project) -> dict[str, str]:
@@ -265,6 +269,7 @@ def run_format(project: Project) -> dict[str, str]:
                 f"PATH: add pre-commit to {project.dev.source} and run `doit dev` "
                 "(or `pipx install pre-commit`)"
             )
+        _prepare_hooks(project, pre_commit)
         # pre-commit exits 1 when a hook changed files; a second pass shows whether any problem
         # is left. Any other exit is an error of pre-commit's own, which a second pass repeats.
         run_in_venv(project, PRE_COMMIT_RUN, "pre-commit", pre_commit, again_on=1)
@@ -273,6 +278,21 @@ def run_format(project: Project) -> dict[str, str]:
             run_in_venv(project, step, " ".join(step[:2]))
     # Recorded after the run: the files as the formatters left them count as clean.
     return {"inputs": _format_digest(project)}
+
+
+def _prepare_hooks(project: Project, pre_commit: list[str]) -> None:
+    """Fetch and install the hooks before they run, so that a fetch that fails is one line
+    with its fix, not pre-commit's traceback."""
+    with using(project):
+        try:
+            argv = [*pre_commit, "install-hooks", f"--config={hooks.CONFIG}"]
+            runner.run(argv, capture=True, cwd=str(project.root), env=project.venv.activated(), quiet=True)
+        except runner.CommandFailed as failed:
+            raise Failure(
+                f"{hooks.CONFIG}: pre-commit could not prepare its hooks ({hooks.preparation_problem(failed.output)}), "
+                "so nothing was formatted: when a git host is out of reach, make the hooks local (`repo: local`, "
+                "running the tools of the dev lock) or set tool.doitenv.format-commands"
+            ) from None
 
 
 # --- watch ------------------------------------------------------------------------------
