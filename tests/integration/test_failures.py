@@ -87,8 +87,8 @@ def test_missing_in_file_and_unlayered_dev_file_get_one_clear_message(new_projec
     project = new_project(dev_requirements="pytest\n")
     result = project.doit("requirements-dev.txt", ok=False)
     assert "requirements-dev.in does not layer on requirements.txt: add the line '-r requirements.txt'" in result.output
+    assert not (project.path / "requirements.txt").exists()  # not pinned while the dev layer cannot be
     (project.path / "requirements.in").unlink()
-    (project.path / "requirements.txt").unlink()
     result = project.doit("requirements.txt", ok=False)
     assert "requirements.in is missing: create it" in result.output
     assert "Traceback" not in result.output
@@ -221,3 +221,24 @@ class _Output:
         code = self.process.wait(timeout=300)
         self.reader.join(timeout=60)
         return code, "".join(self.lines)
+
+
+def test_every_layer_is_checked_before_the_first_lock_moves(new_project: ProjectFactory) -> None:
+    """A dev .in that does not layer on the runtime lock passed `doit check`, and `doit dev`
+    found it only after it had pinned the runtime lock again."""
+    project = new_project()
+    project.doit("dev")
+    project.write("requirements.in", "alpha\ngamma\n")
+    project.write("requirements-dev.in", "pytest\n")
+    runtime = project.read("requirements.txt")
+
+    checked = project.doit("check", ok=False)
+    unlayered = "requirements-dev.in does not layer on requirements.txt: add the line '-r requirements.txt' at its top"
+    assert unlayered in checked.output
+    assert "run `doit requirements-dev.txt`" not in checked.output  # pinning it would only fail
+
+    result = project.doit("dev", ok=False)
+    assert unlayered in result.output
+    assert "so requirements.txt is not pinned either, until every layer can be" in result.output
+    assert result.compiled() == [] and project.read("requirements.txt") == runtime
+    assert "Traceback" not in result.output

@@ -26,8 +26,7 @@ def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
         stale = locks.why_stale(lock, inputs, shape)
         if not upgrade and stale is None:
             return  # another doit process pinned it while this one waited
-        layered = layer.below is None or layers.reaches(project.layers, layer, layer.below)
-        locks.check_inputs(inputs, layer.below, layered=layered, lock=lock)
+        _refuse_broken_layers(project, layer)
         _refuse_disagreeing_includes(project, layer, bool(upgrade))
         pinner = project.pinner()
         _say_if_resolved_for_another_python(project, lock)
@@ -71,6 +70,28 @@ def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
             # The edits conflict with the inputs: they are what must go, not the inputs.
             print(f"doitenv: the edits to {lock} do not fit {layer.source}: pinning it afresh from {layer.source}")
             locks.compile_lock(inputs, lock, shape, pin_argv, environment, "nothing", folder, by, explain)
+
+
+def input_problems(project: Project, layer: Layer) -> list[str]:
+    """What is wrong with the layer's inputs that pinning would meet (locks.check_inputs): read
+    from the files alone, no process."""
+    layered = layer.below is None or layers.reaches(project.layers, layer, layer.below)
+    try:
+        locks.check_inputs(layer.read_inputs(project.root), layer.below, layered=layered, lock=layer.lock)
+    except locks.LockError as error:
+        return str(error).splitlines()
+    return []
+
+
+def _refuse_broken_layers(project: Project, layer: Layer) -> None:
+    """Every layer's inputs are checked before the first lock is written: a mistake in the dev
+    layer found only after the runtime lock moved leaves the locks apart."""
+    own = input_problems(project, layer)
+    if own:
+        raise locks.LockError("\n".join(own))
+    others = [problem for each in project.layers if each != layer for problem in input_problems(project, each)]
+    if others:
+        raise locks.LockError("\n".join([*others, f"so {layer.lock} is not pinned either, until every layer can be"]))
 
 
 def disagreeing_includes(project: Project, layer: Layer) -> list[tuple[str, str]]:
@@ -194,6 +215,10 @@ def check(project: Project) -> None:
     problems = []
     for layer in project.layers:
         lock = layer.lock
+        broken = input_problems(project, layer)
+        if broken:
+            problems += broken  # each names its file and its fix; the lock's freshness means nothing yet
+            continue
         configured = project.lock_shape(layer)
         found = locks.recorded(project.root / lock)
         if locks.conflicted(project.root / lock):
