@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -250,11 +250,15 @@ def is_fresh(lock: str, inputs: Inputs, shape: LockShape) -> bool:
     return why_stale(lock, inputs, shape) is None
 
 
-def check_inputs(inputs: Inputs, layered_on: str | None, *, layered: bool, lock: str = "") -> None:
+def check_inputs(
+    inputs: Inputs, layered_on: str | None, *, layered: bool, lock: str = "", made: Sequence[str] = ()
+) -> None:
     """Report the mistakes pip-compile would explain badly, before running it. When the top
     input is generated from pyproject.toml's sources, the files it names must exist. `layered`:
-    the inputs hold the pins of `layered_on` (layers.reaches)."""
+    the inputs hold the pins of `layered_on` (layers.reaches). An include of `layered_on` or of
+    another of `made` (the locks the layers below write first) need not exist yet."""
     root, in_file = inputs.root, inputs.in_file
+    pinned_first = {os.path.normpath(root / name) for name in (layered_on, *made) if name}
     path = root / in_file
     generated = inputs.generated
     if not generated and path not in inputs.texts:
@@ -281,7 +285,7 @@ def check_inputs(inputs: Inputs, layered_on: str | None, *, layered: bool, lock:
         elif each in inputs.texts:
             problems += reqcheck.problems(each, root, inputs.texts[each])
             for _, included in reqfile.includes(each, inputs.texts[each]):
-                if not included.is_file() and included != root / (layered_on or ""):
+                if not included.is_file() and os.path.normpath(included) not in pinned_first:
                     where, what = files.shown(each, root), files.shown(included, root)
                     problems.append(f"{where} includes {what}, which does not exist: create it, or remove that line")
         elif each.is_file():
@@ -291,7 +295,7 @@ def check_inputs(inputs: Inputs, layered_on: str | None, *, layered: bool, lock:
     listed = list(reqfile.includes(path, inputs.texts[path]))
     if generated:
         for _, included in listed:
-            if not included.is_file() and included != root / (layered_on or ""):
+            if not included.is_file() and os.path.normpath(included) not in pinned_first:
                 name = included.relative_to(root).as_posix()
                 raise LockError(f"{name} is missing: create it, or take it out of tool.doitenv's sources")
     if layered_on is not None and not layered:

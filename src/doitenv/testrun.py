@@ -27,6 +27,8 @@ SHAPING_VARIABLES = (
 # Set by pytest itself while it runs (so in a doit started from a test): they shape nothing.
 _SET_BY_PYTEST = ("PYTEST_CURRENT_TEST", "PYTEST_VERSION", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT")
 
+# In the state folder, one per test task: what its last pass stood on (tasks/runs.py).
+LAST_PASS_SUFFIX = ".passed.json"
 PLUGIN = "doitenv_pytest_report"
 REPORT_VARIABLE = "DOITENV_PYTEST_REPORT"
 _PLUGIN_SOURCE = f'''"""doitenv's pytest plugin: how many tests ran, for doitenv to tell a pass from a run of none."""
@@ -58,18 +60,28 @@ def shaping_variables(extra: Sequence[str], environ: Mapping[str, str] | None = 
         name: files.digest([value])[:16]
         for name, value in sorted(environ.items())
         if name not in _SET_BY_PYTEST and name != REPORT_VARIABLE
-        and any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+        and _matches(name, patterns)
     }  # fmt: skip
 
 
-def variable_changes(before: Mapping[str, str], now: Mapping[str, str]) -> list[str]:
-    """What differs, for a message: 'PYTEST_ADDOPTS was set', 'PYTHONPATH changed', ..."""
+def _matches(name: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
+def variable_changes(
+    before: Mapping[str, str], now: Mapping[str, str], named_before: Sequence[str] | None = None
+) -> list[str]:
+    """What differs, for a message: 'PYTEST_ADDOPTS is set now', 'PYTHONPATH changed', ...
+    `named_before`: the test-env patterns of the last pass (None when not recorded), to tell a
+    variable set or unset from one that test-env began or ceased to name."""
     found = []
     for name in sorted(before.keys() | now.keys()):
         if name not in before:
-            found.append(f"{name} is set now")
+            newly_named = named_before is not None and not _matches(name, (*SHAPING_VARIABLES, *named_before))
+            found.append(f"tool.doitenv.test-env names {name} now" if newly_named else f"{name} is set now")
         elif name not in now:
-            found.append(f"{name} is no longer set")
+            unnamed = name in os.environ
+            found.append(f"tool.doitenv.test-env no longer names {name}" if unnamed else f"{name} is no longer set")
         elif before[name] != now[name]:
             found.append(f"{name} changed")
     return found
@@ -106,15 +118,16 @@ def ran_no_test(report: Path) -> str | None:
     return None
 
 
-def usage_problem(command: Sequence[str], root: Path, installed: Sequence[str]) -> str | None:
+def usage_problem(command: Sequence[str], root: Path, installed: Sequence[str], dev_input: str) -> str | None:
     """Why pytest refused `command` as given (its exit code 4), in doitenv's words, when the
     cause is the project's setting: a folder of tests it does not have (tests kept inside the
     package, `src/pkg/tests`), or `--cov` without pytest-cov in the venv (`installed`: its
-    `*.dist-info` names). None when pytest's own message says it better."""
+    `*.dist-info` names; `dev_input`: what the dev lock is pinned from). None when pytest's own
+    message says it better."""
     words = list(command[1:])
     covering = [word for word in words if word == "--cov" or word.startswith("--cov=")]
     if covering and not _has_pytest_cov(installed):
-        return f"it passes {covering[0]}, which needs pytest-cov: add pytest-cov to the dev requirements, or drop --cov"
+        return f"it passes {covering[0]}, which needs pytest-cov: add pytest-cov to {dev_input}, or drop --cov"
     for before, word in zip(["", *words], words):
         # A word after an option may be its value (`-k expr`); a word after a path is a path.
         if word.startswith("-") or (before.startswith("-") and "=" not in before):

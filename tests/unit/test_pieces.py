@@ -132,11 +132,12 @@ def test_a_pytest_usage_error_from_the_setting_is_named(tmp_path: Path) -> None:
     (tmp_path / "src" / "pkg" / "tests").mkdir(parents=True)
     default = ["pytest", "-p", "doitenv_pytest_report", "tests", "--cov=src", "-v", "--cov-report=term-missing"]
     with_cov = ["pytest_cov-7.0.0.dist-info", "pytest-9.0.dist-info"]
-    assert "which needs pytest-cov" in str(testrun.usage_problem(default, tmp_path, ["pytest-9.0.dist-info"]))
-    assert "names tests, which" in str(testrun.usage_problem(default, tmp_path, with_cov))
+    needs = "which needs pytest-cov: add pytest-cov to requirements/dev.in"
+    assert needs in str(testrun.usage_problem(default, tmp_path, ["pytest-9.0.dist-info"], "requirements/dev.in"))
+    assert "names tests, which" in str(testrun.usage_problem(default, tmp_path, with_cov, "dev.in"))
     inside = ["python", "-m", "pytest", "src/pkg/tests", "-k", "answer", "-o", "x=1"]
-    assert testrun.usage_problem(inside, tmp_path, with_cov) is None  # option values are no paths
-    assert testrun.usage_problem(["pytest", "src/pkg/tests::test_x", "--frobnicate"], tmp_path, []) is None
+    assert testrun.usage_problem(inside, tmp_path, with_cov, "dev.in") is None  # option values are no paths
+    assert testrun.usage_problem(["pytest", "src/pkg/tests::test_x", "--frobnicate"], tmp_path, [], "dev.in") is None
 
 
 @pytest.fixture

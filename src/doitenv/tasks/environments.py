@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from doitenv import clean, declared, editable, fits, imports, kernel, locks, reqfile, sync
+from doitenv import clean, declared, editable, fits, imports, kernel, locks, reqfile, sync, testrun
 from doitenv.errors import Failure
 from doitenv.filelock import exclusive
 from doitenv.interpreter import running_version
@@ -169,3 +169,7 @@ def distclean(project: Project) -> None:
             clean.remove(cached)
     print("forgetting doit's state")
     clean.forget_doit_state(Path(project.root, DOIT_DEP_FILE))
+    # What the last passes stood on goes with doit's record of them: kept, it would tell the
+    # next `doit test` that a pass doit no longer holds was never there.
+    for last_pass in project.state_dir.glob(f"*{testrun.LAST_PASS_SUFFIX}"):
+        last_pass.unlink(missing_ok=True)

@@ -77,7 +77,8 @@ def input_problems(project: Project, layer: Layer) -> list[str]:
     from the files alone, no process."""
     layered = layer.below is None or layers.reaches(project.layers, layer, layer.below)
     try:
-        locks.check_inputs(layer.read_inputs(project.root), layer.below, layered=layered, lock=layer.lock)
+        inputs = layer.read_inputs(project.root)
+        locks.check_inputs(inputs, layer.below, layered=layered, lock=layer.lock, made=layer.pulls_in)
     except locks.LockError as error:
         return str(error).splitlines()
     return []

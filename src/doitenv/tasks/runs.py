@@ -103,8 +103,9 @@ def _test_state(project: Project, args: Sequence[str]) -> _TestState:
 
 
 def _last_pass(project: Project, task_name: str) -> Path:
-    """What the tests stood on when they last passed: to say which change makes them run again."""
-    return project.state_dir / f"{task_name.replace(':', '-')}.passed.json"
+    """What the tests stood on when they last passed: to say which change makes them run again.
+    `doit distclean` removes it with doit's state, whose record of the pass it explains."""
+    return project.state_dir / f"{task_name.replace(':', '-')}{testrun.LAST_PASS_SUFFIX}"
 
 
 def _why_again(last: dict[str, Any], stands_on: dict[str, Any], snapshot: inputs.Snapshot, venv: str) -> str:
@@ -114,7 +115,7 @@ def _why_again(last: dict[str, Any], stands_on: dict[str, Any], snapshot: inputs
         reasons.append(f"the project is in a new folder (copied or moved from {last.get('folder')})")
     if last.get("command") != stands_on["command"]:
         reasons.append("the test command or its arguments changed")
-    reasons += testrun.variable_changes(last.get("variables") or {}, stands_on["variables"])
+    reasons += testrun.variable_changes(last.get("variables") or {}, stands_on["variables"], last.get("test-env"))
     if last.get("venv") != stands_on["venv"] and last.get("folder") == stands_on["folder"]:
         reasons.append(f"{venv}/ was synced again")
     reasons += snapshot.changes_from(last.get("files") or {})
@@ -137,7 +138,9 @@ def tests_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool
     def record_the_pass() -> dict[str, str]:  # doit calls it only when the run exited 0
         cached = _cache_the_pass(project, args, state)
         if cached:
-            files.write_json(_last_pass(project, task.name), {**stands_on, "files": before.hashes})
+            # test-env: to tell a variable unset from one it no longer names.
+            last = {**stands_on, "files": before.hashes, "test-env": list(project.config.test_env)}
+            files.write_json(_last_pass(project, task.name), last)
         return cached
 
     task.value_savers.append(record_the_pass)
@@ -189,7 +192,8 @@ def run_tests(project: Project, args: Sequence[str]) -> None:
     if setting != project.config.test_command:
         print(
             f"doitenv: pytest-cov is not in {project.config.dev_requirements}, so the tests run without coverage "
-            "(tool.doitenv.test-command in pyproject.toml sets the command)"
+            f"(add pytest-cov to {project.dev.source} for it; tool.doitenv.test-command in pyproject.toml sets "
+            "the command)"
         )
     command = [*setting, *arguments_after_dashes(args)]
     extra_env: dict[str, str] = {}
@@ -205,7 +209,7 @@ def run_tests(project: Project, args: Sequence[str]) -> None:
             ) from None
         if failed.returncode == 4 and testrun.is_pytest(command):  # pytest's usage error
             # The setting alone: arguments after `--` are the user's own, and pytest named them.
-            usage = testrun.usage_problem(setting, project.root, project.venv.installed())
+            usage = testrun.usage_problem(setting, project.root, project.venv.installed(), project.dev.source)
             if usage:
                 raise Failure(f"{failed}\npyproject.toml: tool.doitenv.test-command: {usage}") from None
         raise
