@@ -133,6 +133,7 @@ def test_distclean_removes_venv_and_state_and_dev_comes_back(new_project: Projec
     result = project.doit("test")
     assert "2 passed" in result.output  # doit's state was forgotten: the tests run again
     assert result.compiled() == []
+    assert "no passing run on record" not in result.output  # the last run passed; distclean forgot it
 
 
 def test_paths_with_spaces_quotes_and_dollars_work(new_project: ProjectFactory, backend: str) -> None:
@@ -183,12 +184,13 @@ def test_a_test_command_the_project_does_not_fit_is_named(new_project: ProjectFa
     passed = project.doit("test").output
     assert (
         "doitenv: pytest-cov is not in requirements-dev.txt, so the tests run without coverage "
-        "(tool.doitenv.test-command in pyproject.toml sets the command)"
+        "(add pytest-cov to requirements-dev.in for it; tool.doitenv.test-command in pyproject.toml sets the command)"
     ) in passed
     assert "2 passed" in passed
     project.write("pyproject.toml", project.read("pyproject.toml") + 'test-command = "pytest tests --cov=src"\n')
     failed = project.doit("test", ok=False).output
-    assert "pyproject.toml: tool.doitenv.test-command: it passes --cov=src, which needs pytest-cov" in failed
+    needs = "pyproject.toml: tool.doitenv.test-command: it passes --cov=src, which needs pytest-cov: add pytest-cov to"
+    assert f"{needs} requirements-dev.in, or drop --cov" in failed
     project.write(
         "pyproject.toml", project.read("pyproject.toml").replace('test-command = "pytest tests --cov=src"\n', "")
     )

@@ -74,6 +74,14 @@ def test_a_pass_under_pytest_addopts_is_not_reused_without_it(new_project: Proje
     project.doit("test")
     again = project.doit("test", env={"MODE": "x"}, ok=False)
     assert "MODE is set now" in again.output and "1 failed" in again.output
+    # While MODE stays set, test-env ceases to name it, then names it again: so says the reason.
+    project.write("tests/test_more.py", "def test_mode():\n    assert True\n")
+    project.doit("test", env={"MODE": "x"})
+    project.write("pyproject.toml", tool.replace('test-env = ["MOD*"]\n', ""))
+    unnamed = project.doit("test", env={"MODE": "x"})
+    assert "tests run again: tool.doitenv.test-env no longer names MODE" in unnamed.output
+    project.write("pyproject.toml", tool)
+    assert "tests run again: tool.doitenv.test-env names MODE now" in project.doit("test", env={"MODE": "x"}).output
 
 
 def test_a_run_that_ran_no_test_is_no_pass(new_project: ProjectFactory) -> None:
