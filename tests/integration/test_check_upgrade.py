@@ -61,6 +61,14 @@ def test_upgrade_moves_pins_on_purpose_in_both_layers(new_project: ProjectFactor
     assert "nothing moved" in project.doit("upgrade").output
     assert project.doit("check").ran == []
 
+    # A name no lock holds (misspelt, say) is not "nothing moved": it is said, and nothing is pinned.
+    unknown = project.doit("upgrade", "--package", "btea", ok=False)
+    assert "doit upgrade: no lock pins btea and no input asks for it" in unknown.output
+    assert unknown.compiled() == [] and "Traceback" not in unknown.output
+    # One an input asks for, before any lock holds it, is pinned.
+    project.write("requirements.in", "beta\ngamma\n")
+    assert "requirements.txt: gamma - -> 1.0" in project.doit("upgrade", "--package", "gamma").output
+
 
 def test_check_sees_a_changed_python_setting(new_project: ProjectFactory) -> None:
     """Locks and a venv of the running Python, `python` set to another: check said all was well,

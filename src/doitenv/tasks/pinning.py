@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -273,10 +274,34 @@ def check(project: Project) -> None:
     print(f"doitenv: locks fresh, layers agree, {venv_state}")
 
 
+def _refuse_unknown_packages(project: Project, package: Sequence[str], pinned: dict[str, dict[str, str]]) -> None:
+    """The resolvers pass over a --upgrade-package no lock holds in silence, so a misspelt name
+    ended in "nothing moved". A name an input asks for that no lock holds yet is pinned."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    known = {name for pins in pinned.values() for name in pins}
+    for layer in project.layers:
+        for text in layer.read_inputs(project.root).texts.values():
+            for entry in reqfile.entries(text):
+                try:
+                    known.add(reqfile.normalized(Requirement(entry.requirement).name) if entry.requirement else "")
+                except InvalidRequirement:
+                    return  # a URL or a path: its name is known only once resolved
+    asked = {reqfile.normalized(re.split(r"[=<>!~\[; @]", name, maxsplit=1)[0]): name for name in package}
+    unknown = sorted(asked.keys() - known)
+    if unknown:
+        locks_named = ", ".join(layer.lock for layer in project.layers)
+        raise Failure(
+            f"doit upgrade: no lock pins {', '.join(unknown)} and no input asks for it ({locks_named}), so nothing "
+            "was pinned: check the name, or add it to an .in file and run `doit dev`"
+        )
+
+
 def upgrade(project: Project, package: Sequence[str]) -> None:
     """Pin every layer again (only `package` when given), show what moved, then sync dev."""
     flags = [flag for name in package for flag in ("--upgrade-package", name)] or ["--upgrade"]
     before = {layer.lock: locks.pins(project.root / layer.lock) for layer in project.layers}
+    _refuse_unknown_packages(project, package, before)
     with if_stopped("every lock is as it was before the upgrade"):
         _all_or_nothing(project, flags)
     moved = 0
