@@ -84,6 +84,7 @@ class Config:
     # project of scripts and notebooks, or one whose [project] table was never meant to build.
     install_project: bool = True
     pre_commit_hook: bool = True  # False: `dev` leaves pre-commit's git hook out (and removes doitenv's)
+    show_commands: bool = False  # True: each tool's command line is printed before it runs
 
     @property
     def editable_inputs(self) -> dict[str, Any] | None:
@@ -122,6 +123,7 @@ _KEYS = {
     "resolve-as-of": ("resolve_as_of", "date"),
     "install-project": ("install_project", "bool"),
     "pre-commit-hook": ("pre_commit_hook", "bool"),
+    "show-commands": ("show_commands", "bool"),
 }
 _SOURCE_FOLDERS = ("src", "tests", ".git", ".doitenv")
 

@@ -72,7 +72,23 @@ _HEARTBEAT_DEFAULT = 10.0
 _REDRAW_EVERY = 1.0
 
 
+# Each tool's command line is noise to most users (a failure names its command anyway):
+# shown with tool.doitenv.show-commands = true, or DOITENV_SHOW_COMMANDS=1 for one run.
+SHOW_COMMANDS = "DOITENV_SHOW_COMMANDS"
+_show_commands = threading.Event()
+
+
+def show_commands(shown: bool) -> None:
+    """Log each command before it runs (the project's show-commands setting)."""
+    if shown:
+        _show_commands.set()
+    else:
+        _show_commands.clear()
+
+
 def _log(argv: Sequence[str]) -> None:
+    if not (_show_commands.is_set() or os.environ.get(SHOW_COMMANDS, "0") not in ("", "0")):
+        return
     if _drawn.is_set():  # a heartbeat's redrawn line is on the terminal: start below it
         _drawn.clear()
         print(flush=True)

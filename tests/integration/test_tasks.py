@@ -198,3 +198,21 @@ def test_a_test_command_the_project_does_not_fit_is_named(new_project: ProjectFa
     project.write("pyproject.toml", project.read("pyproject.toml") + 'test-command = "pytest tests -q"\n')
     failed = project.doit("test", ok=False).output
     assert "pyproject.toml: tool.doitenv.test-command: it names tests, which proj/ does not have" in failed
+
+
+def test_command_lines_show_on_request_and_doit_list_names_doit_clean(
+    new_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each tool's command line was printed on every run; `doit clean` (doit's own command, not
+    a task) was missing from `doit list` although the README lists it."""
+    monkeypatch.delenv("DOITENV_SHOW_COMMANDS")
+    project = new_project()
+    quiet = project.doit("dev").output
+    assert "doitenv: pinning requirements.in into requirements.txt" in quiet
+    assert "doitenv: $" not in quiet and " compile " not in quiet
+    assert "`doit clean`" in project.doit("list").output
+
+    project.write("requirements.in", "alpha\ngamma\n")
+    project.write("pyproject.toml", project.read("pyproject.toml") + "show-commands = true\n")
+    shown = project.doit("dev")
+    assert shown.compiled() == ["requirements.in", "requirements-dev.in"], shown.output

@@ -20,7 +20,7 @@ from typing import Any
 
 from doit.exceptions import InvalidTask
 
-from doitenv import config, files, watch
+from doitenv import config, files, runner, watch
 from doitenv.layers import Layer
 from doitenv.project import DOIT_DEP_FILE, STATE_DIR, Project
 from doitenv.tasks import environments, failures, pinning, runs, venv
@@ -127,6 +127,7 @@ before_doit_starts()
 def _project(root: str) -> Project:
     try:
         found = Project(config.load(Path(root)))
+        runner.show_commands(found.config.show_commands)
         _ = found.layers  # reads how the layers include each other: a cycle is a setting to fix
         return found
     except config.ConfigError as exc:
@@ -220,7 +221,7 @@ def task_format() -> dict[str, Any]:
 
 
 def task_distclean() -> dict[str, Any]:
-    """Remove the venv, its Jupyter kernel, doit's state and build artifacts (the locks stay)."""
+    """Remove the venv, its kernel, doit's state and build artifacts; `doit clean`: the artifacts alone."""
     leaves = "some of it is removed: `doit distclean` again removes the rest"
     return {"actions": [action(environments.distclean, project(), leaves=leaves)], "uptodate": [False]}
 
