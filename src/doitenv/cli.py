@@ -10,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from doitenv import __version__, backends, config, files, provenance, scaffold, workflow
+from doitenv import __version__, backends, config, files, graph, provenance, scaffold, workflow
+from doitenv.errors import Failure
 from doitenv.project import Project
 
 
@@ -37,10 +38,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     receipts.add_argument("path", type=Path, help="a file a step made (one of its targets)")
     receipts.add_argument("--json", action="store_true", help="the receipt and what changed, as JSON")
+    drawn = commands.add_parser(
+        "graph", help="the task graph as Mermaid or Graphviz dot text, each task marked up to date or not"
+    )
+    drawn.add_argument("folder", nargs="?", type=Path, help="the project, or a folder in it (default: here)")
+    drawn.add_argument("--format", choices=graph.FORMATS, default="mermaid", help="mermaid (the default) or dot")
     args = parser.parse_args(argv)
 
     if args.command == "provenance":
         return _provenance(args.path, args.json)
+    if args.command == "graph":
+        return _graph(args.folder or Path.cwd(), args.format)
 
     if args.command == "init":
         try:
@@ -74,11 +82,30 @@ def _write_workflow(folder: Path, install: str | None, force: bool) -> int:
     return 0
 
 
+def _project_root(start: Path) -> Path | None:
+    """Where doit would find the project: the nearest folder up from `start` with a dodo.py."""
+    start = start.resolve()
+    return next((folder for folder in (start, *start.parents) if (folder / "dodo.py").is_file()), None)
+
+
+def _graph(start: Path, form: str) -> int:
+    root = _project_root(start)
+    if root is None:
+        print(f"doitenv graph: no dodo.py in {start} or a folder above it: give a project's folder", file=sys.stderr)
+        return 2
+    try:
+        found = graph.load(root)
+    except Failure as failed:
+        print("\n".join(f"doitenv graph: {line}" for line in str(failed).splitlines()), file=sys.stderr)
+        return 2
+    print(graph.mermaid(found) if form == "mermaid" else graph.dot(found), end="")
+    return 0
+
+
 def _provenance(path: Path, as_json: bool) -> int:
     """`doitenv provenance PATH`: the receipt of a file, from the project in the current folder."""
-    # The project is where doit would find it: the nearest folder up from here with a dodo.py.
     here = Path.cwd().resolve()
-    root = next((folder for folder in (here, *here.parents) if (folder / "dodo.py").is_file()), here)
+    root = _project_root(here) or here
     try:
         project = Project(config.load(root))
     except config.ConfigError as exc:

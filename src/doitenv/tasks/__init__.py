@@ -79,8 +79,9 @@ _UNSUPPORTED = {
 }
 
 
-# doit's commands that never write its state: they work in a read-only checkout.
-_READ_ONLY_COMMANDS = ("list", "help", "info", "tabcompletion")
+# Commands that never write doit's state: they work in a read-only checkout (`graph` is
+# `doitenv graph`, which loads dodo.py in its own process).
+_READ_ONLY_COMMANDS = ("list", "help", "info", "tabcompletion", "graph")
 
 
 def _state_problem(state_dir: Path, dep_file: Path, command: str) -> str | None:
