@@ -111,6 +111,11 @@ def test_the_dodo_file_gives_doit_what_the_star_import_gave_with_the_same_order_
     assert _doit_names(after).keys() == _doit_names(star).keys()
 
 
+def test_the_readme_gives_the_dodo_file_doitenv_init_writes() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert readme.split("```python\n", 1)[1].split("```", 1)[0] == scaffold.DODO
+
+
 def test_the_state_folder_is_ignored_even_when_another_process_made_it_first(tmp_path: Path) -> None:
     from doitenv import tasks
 
