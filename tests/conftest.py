@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from doitenv import interpreter
+from doitenv import interpreter, scaffold
 from tests.helpers import PYPROJECT, ProjectFactory, TmpProject
 from tests.wheels import build_tiny_wheels
 
@@ -262,7 +262,7 @@ def new_project(tmp_path: Path, wheelhouse: Path) -> ProjectFactory:
         project = TmpProject(tmp_path / folder)
         tool += f'backend = "{backend}"\n'
         project.write("pyproject.toml", PYPROJECT.format(name=name, tool=tool))
-        project.write("dodo.py", "from doitenv.tasks import *  # noqa: F403\n")
+        project.write("dodo.py", scaffold.DODO)
         project.write("requirements.in", requirements)
         project.write("requirements-dev.in", dev_requirements)
         project.write(f"src/{name}/__init__.py", '"""A test project."""\n\n\ndef answer():\n    return 42\n')
