@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import write_section  # noqa: E402 - bench/ is no package
 
-from doitenv import locks  # noqa: E402
+from doitenv import locks, scaffold  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 MAKEFILE = REPO / "bench" / "Makefile"
@@ -58,7 +58,7 @@ description = "a benchmark project"
 backend = "{backend}"
 """
 FILES = {
-    "dodo.py": "from doitenv.tasks import *  # noqa: F403\n",
+    "dodo.py": scaffold.DODO,
     "src/benchproj/__init__.py": "def answer():\n    return 42\n",
     # The Makefile never installs the project: the test finds it on its own.
     "tests/test_answer.py": "import sys\nsys.path.insert(0, 'src')\n\nfrom benchproj import answer\n\n\n"

@@ -37,6 +37,7 @@ def make_project(path: Path, files: int, data_mb: int, untracked: bool) -> None:
         "pyproject.toml": '[tool.doitenv]\ntest-command = "pytest tests/test_one.py -q -p no:cacheprovider"\n',
         "requirements.in": "",
         "requirements-dev.in": "-r requirements.txt\npytest\n",
+        # The star import, not scaffold.DODO: the earlier doitenv measured may predate tasks.export.
         "dodo.py": "from doitenv.tasks import *  # noqa: F403\n",
         ".gitignore": "venv/\n.venv\n",
         "tests/test_one.py": "def test_one():\n    assert True\n",

@@ -41,7 +41,8 @@ def make_project(path: Path, steps: int) -> None:
         "pyproject.toml": "[tool.doitenv]\n",
         "requirements.in": "",
         "requirements-dev.in": "-r requirements.txt\npytest\n",
-        "dodo.py": "from doitenv.tasks import *  # noqa: F403\nfrom doitenv import in_venv, requires\n"
+        "dodo.py": "import importlib\n\nfrom doitenv import in_venv, requires\n\n"
+        'importlib.import_module("doitenv.tasks").export(globals())\n'
         + "".join(STEP.format(index=index) for index in range(steps)),
     }
     texts.update({f"data/in{index}.txt": f"{index}\n" for index in range(steps)})

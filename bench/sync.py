@@ -34,6 +34,7 @@ FILES = {
     '[tool.doitenv]\nbackend = "{backend}"\n',
     "requirements.in": "requests\nclick\n",
     "requirements-dev.in": "-r requirements.txt\npytest\npytest-cov\nruff\n",
+    # The star import, not scaffold.DODO: the earlier doitenv measured beside this one may predate tasks.export.
     "dodo.py": "from doitenv.tasks import *  # noqa: F403\n",
     "src/benchproj/__init__.py": "def answer():\n    return 42\n",
 }

@@ -4,7 +4,8 @@ Real wheels (pytest, pip-tools, ...) are fetched once into .cache/test-wheels be
 suite, with the machine's normal pip settings; the tests themselves then run with no index,
 no pip configuration and only the wheelhouse to install from. What a user gets by installing
 doitenv (the newest releases its metadata allows, not our locks) is fetched the same way into
-.cache/user-install/<date>, once a day.
+.cache/user-install/<date>, once a day; the checkers a project runs on its dodo.py (ruff, flake8,
+pylint, mypy, pyright) into .cache/checkers, once.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from doitenv import interpreter
+from doitenv import interpreter, scaffold
 from tests.helpers import PYPROJECT, ProjectFactory, TmpProject
 from tests.wheels import build_tiny_wheels
 
@@ -96,6 +97,29 @@ def _fetch_real_wheels() -> None:
         if completed.returncode != 0:
             pytest.exit(f"could not fetch the test wheels into {WHEEL_CACHE}:\n{completed.stderr}", returncode=3)
     stamp.touch()
+
+
+# The checkers a project runs on its dodo.py (tests/integration/test_dodo_checkers.py), with what they
+# need, in a folder of their own: no test project installs them. pyright's wheel carries pyright itself
+# and, with the nodejs extra, a node to run it, so no npm download is needed, here or in the test.
+CHECKERS = ("ruff", "flake8", "pylint", "mypy", "pyright[nodejs]")
+CHECKERS_CACHE = REPO / ".cache" / "checkers"
+
+
+@pytest.fixture(scope="session")
+def checker_wheels() -> Path:
+    """CHECKERS_CACHE, fetched once (with this machine's pip settings) for this Python."""
+    stamp = CHECKERS_CACHE / (".fetched-" + "-".join(CHECKERS) + f"-py{sys.version_info[0]}{sys.version_info[1]}")
+    if not stamp.exists():
+        CHECKERS_CACHE.mkdir(parents=True, exist_ok=True)
+        download = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:"]
+        completed = subprocess.run(
+            [*download, "--dest", str(CHECKERS_CACHE), *CHECKERS], capture_output=True, text=True
+        )
+        if completed.returncode != 0:
+            pytest.exit(f"could not fetch the checkers into {CHECKERS_CACHE}:\n{completed.stderr}", returncode=3)
+        stamp.touch()
+    return CHECKERS_CACHE
 
 
 @pytest.fixture(scope="session")
@@ -240,7 +264,7 @@ def new_project(tmp_path: Path, wheelhouse: Path) -> ProjectFactory:
         project = TmpProject(tmp_path / folder)
         tool += f'backend = "{backend}"\n'
         project.write("pyproject.toml", PYPROJECT.format(name=name, tool=tool))
-        project.write("dodo.py", "from doitenv.tasks import *  # noqa: F403\n")
+        project.write("dodo.py", scaffold.DODO)
         project.write("requirements.in", requirements)
         project.write("requirements-dev.in", dev_requirements)
         project.write(f"src/{name}/__init__.py", '"""A test project."""\n\n\ndef answer():\n    return 42\n')

@@ -1,7 +1,8 @@
 """doitenv: a doit task graph that keeps a Python project's venv and pip-tools locks in step.
 
-`from doitenv.tasks import *` in dodo.py brings the built-in tasks; `in_venv` and `requires`
-write a project's own tasks (see doitenv.api), `notebook` runs a notebook as one (doitenv.notebooks).
+dodo.py's `importlib.import_module("doitenv.tasks").export(globals())` brings the built-in tasks
+(doitenv.tasks); `in_venv` and `requires` write a project's own tasks (see doitenv.api), `notebook`
+runs a notebook as one (doitenv.notebooks).
 """
 
 from typing import Any

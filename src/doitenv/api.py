@@ -1,7 +1,10 @@
 """Project tasks in dodo.py, beside the built-in ones, the way Makefile users add targets:
 
-    from doitenv.tasks import *
+    import importlib
+
     from doitenv import in_venv, requires
+
+    importlib.import_module("doitenv.tasks").export(globals())
 
     @requires("dev")
     def task_serve():

@@ -11,8 +11,11 @@ from pathlib import Path
 from tests.helpers import ProjectFactory, TmpProject, notebook
 
 DODO = """\
-from doitenv.tasks import *  # noqa: F403
+import importlib
+
 from doitenv import notebook
+
+importlib.import_module("doitenv.tasks").export(globals())
 
 task_analysis = notebook("analysis.ipynb", inputs=["data/raw.csv"], outputs=["figures/total.txt"])
 """

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from doitenv import interpreter
+from doitenv import interpreter, scaffold
 from tests.helpers import ProjectFactory, TmpProject
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -110,6 +110,30 @@ def test_built_in_tasks_can_be_adjusted_from_dodo_and_pyproject(new_project: Pro
     assert len(ran) == 1 and ran[0].endswith("ruff format src")
     assert project.read("src/demo/ugly.py") == "x = [1, 2]\n"
     assert project.read("tests/ugly_too.py") == "y = [1,2]\n"  # only what the setting said
+
+
+OWN_TASK = """
+
+def _hello():
+    print("hello from dodo.py")
+
+
+def task_hello():
+    \"\"\"Say hello from below the line.\"\"\"
+    return {"actions": [_hello]}
+"""
+
+
+def test_the_star_import_given_before_still_works_with_tasks_below_it(new_project: ProjectFactory) -> None:
+    """A project whose dodo.py has `from doitenv.tasks import *` keeps it: doit sees what it sees
+    with the file doitenv gives now, the project's own task below the line included."""
+    project = new_project()
+    project.write("dodo.py", scaffold.DODO + OWN_TASK)
+    given = project.doit("list").output
+    assert re.search(r"^hello +Say hello from below the line", given, re.M)
+    project.write("dodo.py", "from doitenv.tasks import *  # noqa: F403, RUF100\n" + OWN_TASK)
+    assert project.doit("list").output == given
+    assert "hello from dodo.py" in project.doit("hello").output
 
 
 TABLE = """\

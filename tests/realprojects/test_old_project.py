@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from doitenv import interpreter
+from doitenv import interpreter, scaffold
 from tests.conftest import REPO
 from tests.helpers import TmpProject, have_python
 
@@ -64,7 +64,7 @@ def test_the_reference_example_comes_back_on_python_39_in_two_fixes(
     project = TmpProject(tmp_path / "analysis")
     project.write("requirements.in", "requests\nnumpy\npandas==1.1.3\n")
     project.write("requirements-dev.in", "-r requirements.txt\npytest\n")
-    project.write("dodo.py", "from doitenv.tasks import *  # noqa: F403, RUF100\n")
+    project.write("dodo.py", scaffold.DODO)
     project.write(
         "tests/test_frame.py", "import pandas\n\n\ndef test_sum():\n    assert pandas.Series([1, 2]).sum() == 3\n"
     )

@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from doitenv import scaffold
 from tests.helpers import ProjectFactory
 
 # The log line doitenv prints right before starting each phase's tool.
@@ -88,10 +89,11 @@ def test_the_next_run_recovers_from_a_kill(new_project: ProjectFactory, phase: s
 
 
 SLOW_CHECK = """\
+import importlib
 import pathlib
 import time
 
-from doitenv.tasks import *  # noqa: F403
+importlib.import_module("doitenv.tasks").export(globals())
 
 
 def _slow_check():
@@ -131,5 +133,5 @@ def test_a_ctrl_c_while_doit_checks_what_is_up_to_date_is_one_line(new_project: 
     assert "Traceback" not in output, output
     # Python ends an uncaught Ctrl-C by SIGINT itself: a shell sees 130, as after an action.
     assert doit.returncode == -signal.SIGINT, output
-    project.write("dodo.py", "from doitenv.tasks import *  # noqa: F403\n")
+    project.write("dodo.py", scaffold.DODO)
     assert "Pin requirements.in" in project.doit("list").output  # doit's state is whole

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from doitenv import clean, files, interpreter, runner, tasks
+from doitenv import clean, files, interpreter, runner, scaffold, tasks
 from doitenv.tasks import runs
 
 
@@ -88,6 +88,32 @@ def test_task_graph_as_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert tasks.DOIT_CONFIG["default_tasks"] == ["dev"] and tasks.DOIT_CONFIG["backend"] == "sqlite3"
     docs = [f.__doc__.splitlines()[0] for f in (tasks.task_venv, tasks.task_test, tasks.task_format)]
     assert len(set(docs)) == len(docs)
+
+
+def _doit_names(namespace: dict[str, object]) -> dict[str, object]:
+    """What doit takes from a dodo module: its task creators and DOIT_CONFIG."""
+    return {name: value for name, value in namespace.items() if name.startswith("task_") or name == "DOIT_CONFIG"}
+
+
+def test_the_dodo_file_gives_doit_what_the_star_import_gave_with_the_same_order_rules() -> None:
+    """scaffold.DODO (`export`) and `from doitenv.tasks import *`, the line given before: the same
+    names and objects; a name defined before the line is replaced, one defined after it is kept."""
+    mine = "def task_test():\n    return {'actions': []}\n\n\nDOIT_CONFIG = {'verbosity': 0}\n"
+    star: dict[str, object] = {}
+    exec(mine + "from doitenv.tasks import *\n", star)
+    called: dict[str, object] = {}
+    exec(mine + scaffold.DODO, called)
+    assert _doit_names(called) == _doit_names(star) == {name: getattr(tasks, name) for name in tasks.__all__}
+    assert "export" not in star and "export" not in called  # not a task: doit sees only what it did
+    after: dict[str, object] = {}
+    exec(scaffold.DODO + "\n\n" + mine, after)
+    assert after["task_test"] is not tasks.task_test and after["DOIT_CONFIG"] == {"verbosity": 0}
+    assert _doit_names(after).keys() == _doit_names(star).keys()
+
+
+def test_the_readme_gives_the_dodo_file_doitenv_init_writes() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert readme.split("```python\n", 1)[1].split("```", 1)[0] == scaffold.DODO
 
 
 def test_the_state_folder_is_ignored_even_when_another_process_made_it_first(tmp_path: Path) -> None:

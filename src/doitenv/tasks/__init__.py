@@ -1,6 +1,11 @@
-"""doit tasks that keep a project's venv and pip-tools locks in step. In dodo.py:
+"""doit tasks that keep a project's venv and pip-tools locks in step. dodo.py hands them to doit
+with `export`, below a module docstring (scaffold.DODO is the file `doitenv init` writes):
 
-    from doitenv.tasks import *
+    import importlib
+
+    importlib.import_module("doitenv.tasks").export(globals())
+
+`from doitenv.tasks import *`, the line given before, does the same and still works.
 
 Settings come from `[tool.doitenv]` in pyproject.toml. The creators here only describe tasks,
 as data: they run on every `doit list`, so they read pyproject.toml once and start no process.
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import MutableMapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -50,6 +56,22 @@ DOIT_CONFIG = {
     # Show what the tools print as they run: syncs and test runs are long.
     "verbosity": 2,
 }
+
+
+def export(namespace: MutableMapping[str, Any]) -> None:
+    """Put the tasks and DOIT_CONFIG into `namespace`, dodo.py's `globals()`: the names
+    `from doitenv.tasks import *` binds (`__all__`), bound to the same objects, at the line that
+    calls it. So, as with the star import, a name dodo.py defined before that line is replaced, and
+    one it defines after the line replaces doitenv's (a creator named like a built-in task changes
+    that task; a DOIT_CONFIG of its own replaces doitenv's whole).
+
+    Why a call and not an import statement: doitenv lives beside doit, not in the project's venv,
+    where a project's checkers run. There a static `import doitenv` is unresolved (pyright, mypy,
+    pylint) and a star import is flagged (flake8, pylint), while `importlib.import_module(...)`
+    gives a module whose attributes are Any to a type checker.
+    """
+    names = globals()
+    namespace.update({name: names[name] for name in __all__})
 
 
 def _prepare_state(state_dir: Path, dep_file: Path) -> None:
