@@ -254,9 +254,8 @@ def check_inputs(
     inputs: Inputs, layered_on: str | None, *, layered: bool, lock: str = "", made: Sequence[str] = ()
 ) -> None:
     """Report the mistakes pip-compile would explain badly, before running it. When the top
-    input is generated from pyproject.toml's sources, the files it names must exist. `layered`:
-    the inputs hold the pins of `layered_on` (layers.reaches). An include of `layered_on` or of
-    another of `made` (the locks the layers below write first) need not exist yet."""
+    input is generated from pyproject.toml's sources, the files it names must exist, but for
+    `layered_on` and `made`, locks pinned first. `layered`: the inputs hold `layered_on`'s pins."""
     root, in_file = inputs.root, inputs.in_file
     pinned_first = {os.path.normpath(root / name) for name in (layered_on, *made) if name}
     path = root / in_file
@@ -306,14 +305,13 @@ def check_inputs(
 
 
 def _unpinned(lock: Path) -> list[str]:
-    """The requirements of a file in a lock's place that pin nothing: a requirements.txt kept
-    by hand, as many projects do, rather than one a resolver wrote."""
+    """The requirements of a file in a lock's place that pin nothing: a requirements.txt kept by hand."""
     try:
         text = read_requirements(lock)
     except (OSError, LockError):
         return []
-    found = [entry.requirement for entry in reqfile.entries(text) if entry.requirement]
-    return [requirement for requirement in found if not reqfile.pins(requirement)]
+    found = (entry.requirement for entry in reqfile.entries(text))
+    return [requirement for requirement in found if requirement and not reqfile.pins(requirement)]
 
 
 def compile_lock(
