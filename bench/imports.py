@@ -24,7 +24,6 @@ from scale import write_section  # noqa: E402
 
 from doitenv import config, imports  # noqa: E402
 from doitenv.project import Project  # noqa: E402
-from doitenv.tasks.environments import direct_requirements  # noqa: E402
 
 BEGIN, END = "<!-- bench/imports.py -->", "<!-- /bench/imports.py -->"
 DOIT = str(Path(sys.executable).with_name("doit"))
@@ -37,7 +36,7 @@ def seconds(argv: list[str], cwd: Path, repeat: int) -> float:
 def probe_seconds(project: Project) -> float:
     """One run of the check, as a sync runs it."""
     venv, lock = project.venv, project.root / project.config.dev_requirements
-    wanted = direct_requirements(project, project.dev)
+    wanted = project.direct(project.dev)
     start = time.perf_counter()
     imports.check(venv, lock, wanted, (), project.root, None)
     return time.perf_counter() - start
@@ -61,7 +60,7 @@ def main() -> None:
         run([DOIT, "requirements-dev.txt"], path)  # the locks, as a clone finds them committed
         cold = run([DOIT, "dev"], path)[0]
         project = Project(config.load(path))
-        names = [each.name for each in direct_requirements(project, project.dev)]
+        names = [each.name for each in project.direct(project.dev)]
         bytecode_of(project.venv.path)
         first = probe_seconds(project)
         again = statistics.median(probe_seconds(project) for _ in range(args.repeat))

@@ -262,10 +262,13 @@ class Watching:
 
 
 @contextlib.contextmanager
-def json_index(folder: Path, uploaded: Callable[[str], str]) -> Iterator[str]:
+def json_index(
+    folder: Path, uploaded: Callable[[str], str], delay: Callable[[str], float] = lambda filename: 0.0
+) -> Iterator[str]:
     """A PEP 691 JSON simple index of the files in `folder`, on 127.0.0.1 for the test's length,
     with each file's upload time (PEP 700) as `uploaded(filename)` says: what `resolve-as-of`
-    needs, which a find-links folder cannot give. Yields the index's URL."""
+    needs, which a find-links folder cannot give. Each file is served `delay(filename)` seconds
+    after it is asked for, as over a slow network. Yields the index's URL."""
     import hashlib
     import http.server
 
@@ -294,6 +297,7 @@ def json_index(folder: Path, uploaded: Callable[[str], str]) -> Iterator[str]:
                 body = json.dumps({"meta": {"api-version": "1.1"}, "name": parts[1], "files": files, "versions": []})
                 self._send(body.encode(), "application/vnd.pypi.simple.v1+json")
             elif len(parts) == 2 and parts[0] == "files" and (folder / parts[1]).is_file():
+                time.sleep(delay(parts[1]))
                 self._send((folder / parts[1]).read_bytes(), "application/octet-stream")
             else:
                 self.send_error(404)

@@ -10,9 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from doitenv import __version__, backends, config, files, graph, provenance, scaffold, workflow
+from doitenv import __version__, backends, config, files, graph, provenance, reqfile, scaffold, workflow
 from doitenv.errors import Failure
-from doitenv.project import Project
+from doitenv.project import STATE_DIR, Project
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,11 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         help="what CI installs doitenv from with pip (default: doitenv, or doitenv[uv] for uv or universal locks); "
         "e.g. 'doitenv @ git+https://host/doitenv.git'",
     )
-    receipts = commands.add_parser(
-        "provenance", help="how a file a project step made was made, and what changed since (run in the project)"
-    )
-    receipts.add_argument("path", type=Path, help="a file a step made (one of its targets)")
-    receipts.add_argument("--json", action="store_true", help="the receipt and what changed, as JSON")
+    receipts = commands.add_parser("provenance", help="how a file a project step made was made, and what changed since")
+    receipts.add_argument("path", type=Path, help="a file a step made (one of its targets), from anywhere")
+    receipts.add_argument("--all", action="store_true", help="every pin, not only the packages the project names")
+    receipts.add_argument("--json", action="store_true", help="the receipt (with every pin) and what changed, as JSON")
     drawn = commands.add_parser(
         "graph", help="the task graph as Mermaid or Graphviz dot text, each task marked up to date or not"
     )
@@ -46,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "provenance":
-        return _provenance(args.path, args.json)
+        return _provenance(args.path, args.json, args.all)
     if args.command == "graph":
         return _graph(args.folder or Path.cwd(), args.format)
 
@@ -82,14 +81,16 @@ def _write_workflow(folder: Path, install: str | None, force: bool) -> int:
     return 0
 
 
-def _project_root(start: Path) -> Path | None:
-    """Where doit would find the project: the nearest folder up from `start` with a dodo.py."""
+def _nearest(start: Path, markers: tuple[str, ...]) -> Path | None:
+    """The nearest folder at or above `start` that holds one of `markers`."""
     start = start.resolve()
-    return next((folder for folder in (start, *start.parents) if (folder / "dodo.py").is_file()), None)
+    return next(
+        (folder for folder in (start, *start.parents) if any((folder / name).exists() for name in markers)), None
+    )
 
 
 def _graph(start: Path, form: str) -> int:
-    root = _project_root(start)
+    root = _nearest(start, ("dodo.py",))  # where doit would find the project
     if root is None:
         print(f"doitenv graph: no dodo.py in {start} or a folder above it: give a project's folder", file=sys.stderr)
         return 2
@@ -102,21 +103,28 @@ def _graph(start: Path, form: str) -> int:
     return 0
 
 
-def _provenance(path: Path, as_json: bool) -> int:
-    """`doitenv provenance PATH`: the receipt of a file, from the project in the current folder."""
-    here = Path.cwd().resolve()
-    root = _project_root(here) or here
+def _provenance(path: Path, as_json: bool, every: bool) -> int:
+    """`doitenv provenance PATH`: the receipt of a file, from the project the file is in."""
+    path = path.resolve()
+    root = _project_of(path)
+    if root is None:
+        print(
+            f"doitenv provenance: {path} is in no project: no folder above it holds dodo.py, "
+            f"{config.PYPROJECT} or {STATE_DIR}/",
+            file=sys.stderr,
+        )
+        return 1
     try:
         project = Project(config.load(root))
     except config.ConfigError as exc:
         print("\n".join(exc.errors), file=sys.stderr)
         return 2
-    relative = files.shown(path.resolve(), project.root.resolve())
+    relative = files.shown(path, project.root.resolve())
     receipt = provenance.read_receipt(project.root, project.state_dir, relative)
     if receipt is None:
         print(
-            f"doitenv provenance: no receipt for {relative}: receipts are written by steps made with "
-            "requires('dev') or requires('prod') that name it among their targets",
+            f"doitenv provenance: no receipt for {relative} in {project.root}: receipts are written by steps made "
+            "with requires('dev') or requires('prod') that name it among their targets",
             file=sys.stderr,
         )
         return 1
@@ -124,14 +132,30 @@ def _provenance(path: Path, as_json: bool) -> int:
     env_now = provenance.environment(project.root, lock, project.venv) if lock else None
     made_by = receipt.get("notebook", {}).get("path")
     code_now = _code_now(project.root / made_by) if made_by else None
-    found = provenance.report(project.root, receipt, env_now, code_now)
-    print(json.dumps(found, indent=1, sort_keys=True) if as_json else provenance.describe(found))
+    found = provenance.report(project.root, receipt, env_now, code_now, _named(project, lock))
+    print(json.dumps(found, indent=1, sort_keys=True) if as_json else provenance.describe(found, every))
     return 0
+
+
+def _project_of(path: Path) -> Path | None:
+    """The project `path` is in, wherever doitenv runs: the nearest folder above it that holds
+    dodo.py or doitenv's state (where doit runs, and the receipts are), else pyproject.toml."""
+    return _nearest(path.parent, ("dodo.py", STATE_DIR)) or _nearest(path.parent, (config.PYPROJECT,))
+
+
+def _named(project: Project, lock: str | None) -> list[str]:
+    """The packages the project names itself, for the layer that syncs `lock`: the runtime layer's
+    first (a result's own packages before the tools), as the import check reads them."""
+    try:
+        layer = project.layer(lock or "")
+        chain = reversed(project.holding(layer))
+        return list(dict.fromkeys(reqfile.normalized(each.name) for one in chain for each in project.direct(one)))
+    except (StopIteration, config.ConfigError, Failure, OSError):
+        return []  # the lock is no layer now, or its inputs are unreadable: the pins alone
 
 
 def _code_now(notebook: Path) -> str | None:
     from doitenv import notebooks
-    from doitenv.errors import Failure
 
     try:
         return notebooks.code_digest(notebook)

@@ -88,7 +88,9 @@ def check(
     ImportFailed, one line per package, when any fails.
     `as_of`: the resolve-as-of setting, which a failure suggests when it is not set."""
     patterns = [reqfile.normalized(pattern) for pattern in skipped]
-    installs = _installed_here(lock, venv)
+    # The names the lock installs into the venv: a line whose marker leaves it out for the venv's
+    # Python is no import's business, nor is a direct requirement the lock does not pin.
+    installs = set(reqfile.pins_for(reqfile.read(lock), venv.marker_environment()))
     names = [
         each.name
         for each in wanted
@@ -134,28 +136,6 @@ def check(
 
 def _cores() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
-
-
-def _installed_here(lock: Path, venv: Venv) -> set[str]:
-    """The names the lock installs into `venv`: those it pins, less those whose marker leaves
-    them out for the venv's Python (a direct requirement it does not pin is no import's business)."""
-    from packaging.markers import default_environment
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    environment = {key: str(value) for key, value in default_environment().items()}
-    # virtualenv writes `version_info = 3.9.18.final.0`, venv `version = 3.9.18`.
-    found_version = re.match(r"\d+\.\d+\.\d+", venv.config().get("version_info") or venv.config().get("version") or "")
-    if found_version:
-        environment.update(python_version=venv.python_version(), python_full_version=found_version.group(0))
-    found = set()
-    for entry in reqfile.entries(reqfile.read(lock)):
-        try:
-            requirement = Requirement(entry.requirement)
-        except InvalidRequirement:
-            continue
-        if requirement.marker is None or requirement.marker.evaluate(environment):
-            found.add(reqfile.normalized(requirement.name))
-    return found
 
 
 def _matches(name: str, patterns: list[str]) -> bool:

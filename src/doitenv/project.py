@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
-from doitenv import adoption, backends, files, fits, hooks, inputs, interpreter, kernel, layers, locks
+from doitenv import adoption, backends, files, fits, hooks, imports, inputs, interpreter, kernel, layers, locks, reqfile
 from doitenv.config import PYPROJECT, Config, lowest_python
 from doitenv.layers import Layer
 from doitenv.venv import Venv
@@ -135,6 +135,18 @@ class Project:
                 found.append(each)
                 pending += [by_lock[lock] for lock in each.holds_pins_of if lock in by_lock]
         return found
+
+    def direct(self, layer: Layer) -> list[imports.Direct]:
+        """What the inputs of `layer`, and of the layers whose pins it holds, name directly, and
+        [project].dependencies; not the project itself: what the import check imports after a sync,
+        and what provenance names first."""
+        chain = self.holding(layer)
+        layer_locks = {(self.root / each.lock).resolve() for each in self.layers}
+        project_table = (self.config.build_inputs or {}).get("project") or {}
+        declared = [str(each) for each in project_table.get("dependencies") or [] if isinstance(each, str)]
+        found = imports.direct(self.root, [each.read_inputs(self.root) for each in chain], layer_locks, declared)
+        own = reqfile.normalized(str(project_table.get("name") or self.config.project_name))
+        return [each for each in found if reqfile.normalized(each.name) != own]
 
     def fit_context(self, layer: Layer) -> fits.Context:
         """What fits.explain needs to say why a pin of `layer` does not fit the venv's Python:

@@ -145,10 +145,15 @@ def read_receipt(root: Path, state_dir: Path, relative: str) -> dict[str, Any] |
 
 
 def report(
-    root: Path, receipt: dict[str, Any], env_now: dict[str, Any] | None, code_now: str | None = None
+    root: Path,
+    receipt: dict[str, Any],
+    env_now: dict[str, Any] | None,
+    code_now: str | None = None,
+    named: list[str] | None = None,
 ) -> dict[str, Any]:
     """The receipt and what differs now: the file itself, its inputs, the environment, and the
-    code of the notebook that made it (`code_now`, for a receipt that names one)."""
+    code of the notebook that made it (`code_now`, for a receipt that names one). `named`: the
+    packages the project names itself (Project.direct), which are shown first."""
     path = receipt["path"]
     changed_inputs = [name for name, was in receipt.get("inputs", {}).items() if file_digest(root / name) != was]
     now: dict[str, Any] = {
@@ -161,23 +166,32 @@ def report(
         before = receipt.get("environment", {})
         same = digest(env_now) == digest(before) if "lock_digest" in before else False
         now["environment_changed"] = None if same else what_moved(before, env_now, limit=1000)
-    return {**receipt, "now": now}
+    return {**receipt, "named": named or [], "now": now}
 
 
-def describe(found: dict[str, Any]) -> str:
-    """A receipt and what differs now, for people."""
+def describe(found: dict[str, Any], every: bool = False) -> str:
+    """A receipt and what differs now, for people: the versions of the packages the project
+    names itself first, and with `every`, every pin."""
     env = found.get("environment", {})
     python = env.get("python", {})
     git = found.get("git", {})
     commit = (git.get("commit") or "")[:12] or "no git commit"
     commit += " (tracked files differed from it)" if git.get("dirty") else ""
+    notebook = found.get("notebook")
     lines = [
         found["path"],
         f"  made by:     doit {found['task']}, {found['started']} to {found['ended']}",
         *(f"  command:     {_command(each)}" for each in found.get("commands", [])),
         f"  environment: {env.get('lock')} ({len(env.get('pins', {}))} pins, body {str(env.get('lock_digest'))[:12]}),"
         f" Python {python.get('version')} {python.get('implementation')} {python.get('platform')}",
+        *_packages(env.get("pins", {}), found.get("named", []), every),
         f"  git:         {commit}",
+        # The notebook counts by its code cells, not its bytes: a save by Jupyter is no edit.
+        *(
+            [f"  input:       {notebook['path']} (the notebook: its code cells, {str(notebook.get('code'))[:12]})"]
+            if notebook
+            else []
+        ),
         *(f"  input:       {name} sha256:{str(value)[:12]}" for name, value in found.get("inputs", {}).items()),
     ]
     now = found["now"]
@@ -192,6 +206,26 @@ def describe(found: dict[str, Any]) -> str:
         moved = now["environment_changed"]
         lines.append("               the environment is the same" if moved is None else f"               {moved}")
     return "\n".join(lines)
+
+
+def _packages(pins: dict[str, str], named: list[str], every: bool) -> list[str]:
+    """The pins of the packages the project names (`named`), in its order, then the rest: a
+    count, or with `every` one a line."""
+    first = [_pin(name, pins[name]) for name in named if name in pins]
+    rest = [_pin(name, version) for name, version in sorted(pins.items()) if name not in named]
+    shown = ", ".join(first)
+    if every:
+        label = "  other pins:  " if first else "  pins:        "
+        listed = [f"{label if n == 0 else ' ' * len(label)}{each}" for n, each in enumerate(rest)]
+        return [*([f"  packages:    {shown}"] if first else []), *listed]
+    if not rest:
+        return [f"  packages:    {shown or 'none pinned'}"]
+    more = f"{shown} and {len(rest)} more" if first else f"{len(rest)} pinned"
+    return [f"  packages:    {more} (--all lists them)"]
+
+
+def _pin(name: str, version: str) -> str:
+    return f"{name} {version}" if version else f"{name} (a direct reference)"
 
 
 def _command(each: Any) -> str:

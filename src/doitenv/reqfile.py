@@ -272,6 +272,24 @@ def pins(text: str) -> dict[str, str]:
     return found
 
 
+def pins_for(text: str, environment: Mapping[str, str]) -> dict[str, str]:
+    """{normalized name: version} of what a lock's `text` installs where markers see `environment`
+    (Venv.marker_environment): a line whose marker leaves it out for that Python (a universal lock's
+    `; python_full_version < '3.11'`) is not there. The version is '' for a line that pins none."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    found = {}
+    for entry in entries(text):
+        try:
+            requirement = Requirement(entry.requirement)
+        except InvalidRequirement:
+            continue  # an option line, or one reqcheck.py refuses
+        if requirement.marker is None or requirement.marker.evaluate(dict(environment)):
+            exact = [spec.version for spec in requirement.specifier if spec.operator in ("==", "===")]
+            found[normalized(requirement.name)] = exact[0] if exact else ""
+    return found
+
+
 def normalized(name: str) -> str:
     """A distribution's name as PEP 503 compares it."""
     return re.sub(r"[-_.]+", "-", name.strip()).lower()

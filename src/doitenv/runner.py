@@ -36,9 +36,11 @@ def run(
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
     quiet: bool = False,
+    on_line: Callable[[str], None] | None = None,
 ) -> str:
     """Run `argv`; return its output when `capture`, else let it print as it goes.
-    Each command is logged first, unless `quiet` (a probe the user need not see)."""
+    Each command is logged first, unless `quiet` (a probe the user need not see). `on_line`
+    (with `capture`) is handed each line of the output as it comes: how far a tool has got."""
     if not quiet:
         _log(argv)
     full_env = {**os.environ, **env} if env else None
@@ -47,22 +49,57 @@ def run(
         # does) would split a package's name from its error.
         full_env = {**(full_env or os.environ), "COLUMNS": "1000"}
     try:
-        completed = subprocess.run(
-            list(argv),
-            cwd=cwd,
-            env=full_env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE if capture else None,
-            stderr=subprocess.STDOUT if capture else None,
-            text=True,
-            errors="replace",
-        )
+        if capture and on_line is not None:
+            returncode, output = _streamed(argv, cwd, full_env, on_line)
+        else:
+            completed = subprocess.run(
+                list(argv),
+                cwd=cwd,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE if capture else None,
+                stderr=subprocess.STDOUT if capture else None,
+                text=True,
+                errors="replace",
+            )
+            returncode, output = completed.returncode, completed.stdout or ""
     except OSError as exc:
         raise CommandFailed(argv, 127, f"cannot start {argv[0]}: {exc.strerror}") from None
-    output = completed.stdout or ""
-    if completed.returncode != 0:
-        raise CommandFailed(argv, completed.returncode, output)
+    if returncode != 0:
+        raise CommandFailed(argv, returncode, output)
     return output
+
+
+def _streamed(
+    argv: Sequence[str], cwd: str | None, env: Mapping[str, str] | None, on_line: Callable[[str], None]
+) -> tuple[int, str]:
+    """`argv`'s exit code and output, each line handed to `on_line` as it comes (subprocess.run
+    gives the output only at the end)."""
+    process = subprocess.Popen(
+        list(argv),
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    )
+    lines = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            on_line(line)
+        returncode = process.wait()
+    except BaseException:  # as subprocess.run does: a Ctrl-C leaves no tool running on
+        process.kill()
+        process.wait()
+        raise
+    finally:
+        if process.stdout is not None:
+            process.stdout.close()
+    return returncode, "".join(lines)
 
 
 # Seconds between two lines of a heartbeat when the output is no terminal (a CI log): a line a

@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from packaging.utils import canonicalize_name
+from packaging.utils import canonicalize_name, canonicalize_version
 
 from doitenv import editable, files, locks, reqcheck, reqfile, runner
 from doitenv.errors import Failure, if_stopped
@@ -116,8 +116,9 @@ def sync(
             )
             if built is not None:
                 editable.remove_cut_short(venv, built[0])
-            with runner.heartbeat(f"syncing {venv.path.name}/ to {lock.name}", lambda: _in_place(venv, before)):
-                backend.sync(venv, lock, text, root, with_project=build_inputs is not None)
+            progress = Progress(venv, reqfile.pins_for(text, venv.marker_environment()))
+            with runner.heartbeat(f"syncing {venv.path.name}/ to {lock.name}", progress.detail):
+                backend.sync(venv, lock, text, root, build_inputs is not None, progress.fetched)
         except (runner.CommandFailed, editable.BuildFailed) as failed:
             unchanged = venv.installed() == before
             # The backends check everything before they change anything: a venv that still holds
@@ -154,12 +155,61 @@ def sync(
 _KINDS = (("+", "added"), ("-", "removed"), ("~", "changed"))
 
 
-def _in_place(venv: Venv, before: list[str]) -> str:
-    """How far a sync is: the packages it has put in so far (each install adds a `*.dist-info`)."""
-    return f"{len(set(venv.installed()) - set(before))} packages in place"
+class Fetched:
+    """The packages a backend has fetched so far while it syncs (normalized names), read by the
+    heartbeat's thread while the backend's command runs: the backend adds each one as it sees it
+    done (pip's output), or gives a `watch` that finds them when asked (uv's cache)."""
+
+    def __init__(self) -> None:
+        self._names: frozenset[str] = frozenset()
+        self._watches: list[Callable[[], Iterable[str]]] = []
+
+    def add(self, name: str) -> None:
+        # A new set each time, swapped in whole: the other thread never reads one half-changed.
+        self._names = self._names | {canonicalize_name(name)}
+
+    def watch(self, finds: Callable[[], Iterable[str]]) -> None:
+        self._watches.append(finds)
+
+    def names(self) -> frozenset[str]:
+        for finds in self._watches:
+            for name in finds():
+                self.add(name)
+        return self._names
 
 
-def _distributions(dist_infos: list[str]) -> dict[str, str]:
+class Progress:
+    """How far a sync to a lock is, for the heartbeat: of the packages the lock installs here
+    (`wanted`, its markers read for the venv's Python), how many the backend has fetched while
+    it fetches (no package is installed until every one is fetched and built), then how many are
+    in the venv."""
+
+    def __init__(self, venv: Venv, wanted: dict[str, str]) -> None:
+        self.venv, self.wanted = venv, wanted
+        self.fetched = Fetched()
+        self._before = venv.installed()
+
+    def detail(self) -> str:
+        """`downloading: 12 of 59 packages`, or `40 of 59 packages in place`."""
+        now = self.venv.installed()
+        installed = distributions(now)
+        in_place = {name for name, version in self.wanted.items() if _same(installed.get(name), version)}
+        total = len(self.wanted)
+        if now == self._before:  # nothing installed yet: the backend is still fetching
+            got = self.fetched.names() & self.wanted.keys()
+            if got - in_place:
+                return f"downloading: {len(in_place | got)} of {total} packages"
+        return f"{len(in_place)} of {total} packages in place"
+
+
+def _same(installed: str | None, pinned: str) -> bool:
+    """Is the version installed the one pinned ('': the lock names no version, any will do)?"""
+    if installed is None:
+        return False
+    return not pinned or canonicalize_version(installed) == canonicalize_version(pinned)
+
+
+def distributions(dist_infos: Iterable[str]) -> dict[str, str]:
     """{name: version} of `*.dist-info` folder names (`Six-1.17.0.dist-info`: a version holds no `-`)."""
     found: dict[str, str] = {}
     for folder in dist_infos:
@@ -172,7 +222,7 @@ def changes(before: list[str], after: list[str]) -> list[str]:
     """What a sync did, a line a package, sorted by name: `+ six 1.17.0`, `- epsilon 1.0`,
     `~ numpy 1.26.4 -> 2.0.0`."""
     lines = []
-    for name, old, new in locks.moves(_distributions(before), _distributions(after)):
+    for name, old, new in locks.moves(distributions(before), distributions(after)):
         lines.append(
             f"+ {name} {new}" if old is None else f"- {name} {old}" if new is None else f"~ {name} {old} -> {new}"
         )

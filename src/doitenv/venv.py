@@ -8,6 +8,7 @@ file inside the venv, so the record goes when the venv goes.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import time
@@ -76,6 +77,18 @@ class Venv:
         cfg = self.config()
         version = cfg.get("version_info") or cfg.get("version") or ""
         return ".".join(version.split(".")[:2])
+
+    def marker_environment(self) -> dict[str, str]:
+        """What environment markers are evaluated with for the venv's Python: this machine's, with
+        the venv's Python version (a lock may hold pins for other Pythons)."""
+        from packaging.markers import default_environment
+
+        environment = {key: str(value) for key, value in default_environment().items()}
+        # virtualenv writes `version_info = 3.9.18.final.0`, venv `version = 3.9.18`.
+        found = re.match(r"\d+\.\d+\.\d+", self.config().get("version_info") or self.config().get("version") or "")
+        if found:
+            environment.update(python_version=self.python_version(), python_full_version=found.group(0))
+        return environment
 
     def site_packages(self) -> list[Path]:
         if _WINDOWS:

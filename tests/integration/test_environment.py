@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from doitenv import interpreter
-from tests.helpers import ProjectFactory
+from tests.helpers import ProjectFactory, json_index
 
 
 def _synced(result) -> bool:  # type: ignore[no-untyped-def]
@@ -151,9 +153,44 @@ def test_long_work_shows_a_heartbeat_when_the_output_is_no_terminal(new_project:
     output = project.doit("dev", env={"DOITENV_HEARTBEAT": "0.2"}).output
     assert re.search(r"^doitenv: still pinning requirements\.txt \(\d+ s\)$", output, re.MULTILINE), output
     assert re.search(
-        r"^doitenv: still syncing venv/ to requirements-dev\.txt \(\d+ s, \d+ packages in place\)$",
+        r"^doitenv: still syncing venv/ to requirements-dev\.txt \(\d+ s, (downloading: )?\d+ of \d+ packages",
         output,
         re.MULTILINE,
     ), output
     project.write("requirements-dev.in", project.read("requirements-dev.in") + "delta\n")
     assert "still" not in project.doit("dev").output  # a short run in a CI log: not a line more
+
+
+# Seconds the slow index takes to serve each file of the lock: uv fetches them side by side, so
+# each one later than the one before shows uv's count moving too.
+SLOW = {"alpha": 0.3, "beta": 0.6, "delta": 0.9, "gamma": 1.2, "numlike": 1.5}
+
+
+def test_the_heartbeat_counts_the_lock_s_packages_while_they_download_and_install(
+    new_project: ProjectFactory, backend: str, wheelhouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The heartbeat said `0 packages in place` for as long as pip or uv downloaded, and never how
+    many packages the lock holds."""
+    project = new_project(
+        requirements="alpha\ndelta\ngamma\nnumlike\n", dev_requirements="-r requirements.txt\n", backend=backend
+    )
+    project.doit("requirements-dev.txt")  # the locks, as a clone finds them committed
+    total = len(project.pins("requirements-dev.txt"))
+    assert total == len(SLOW)
+
+    def delay(filename: str) -> float:
+        return SLOW.get(filename.split("-")[0], 0.0)
+
+    with json_index(wheelhouse, lambda filename: "2020-01-01T00:00:00Z", delay) as index:
+        for name in ("PIP_FIND_LINKS", "PIP_NO_INDEX", "UV_FIND_LINKS", "UV_OFFLINE"):
+            monkeypatch.delenv(name)
+        fresh = {"PIP_CACHE_DIR": str(tmp_path / "pip-cache"), "UV_CACHE_DIR": str(tmp_path / "uv-cache")}
+        index_urls = {"PIP_INDEX_URL": index, "UV_INDEX_URL": index}
+        output = project.doit("dev", env={**fresh, **index_urls, "DOITENV_HEARTBEAT": "0.1"}).output
+    details = re.findall(r"^doitenv: still syncing venv/ to requirements-dev\.txt \(\d+ s, (.*)\)$", output, re.M)
+    said = rf"downloading: (\d+) of {total} packages|(\d+) of {total} packages in place"
+    assert details and all(re.fullmatch(said, each) for each in details), output
+    downloaded = [int(n) for each in details for n in re.findall(rf"^downloading: (\d+) of {total}", each)]
+    assert any(0 < n < total for n in downloaded), output
+    assert downloaded == sorted(downloaded), output
+    assert project.pins("requirements-dev.txt") <= project.installed()

@@ -125,3 +125,20 @@ def test_a_notebook_s_receipt_knows_its_code_and_is_found_from_a_subfolder(new_p
     assert receipt["path"] == "figures/total.txt" and receipt["notebook"]["path"] == "analysis.ipynb"
     assert receipt["commands"] == ["run analysis.ipynb with nbclient in the venv"]
     assert receipt["now"]["notebook_code_changed"] is True
+
+
+def test_a_notebook_s_provenance_names_the_notebook_and_its_inputs(new_project: ProjectFactory, tmp_path: Path) -> None:
+    """The text named the step's file inputs but not the notebook, the input that changes most."""
+    project = _project(new_project)
+    project.doit("analysis")
+    completed = subprocess.run(
+        [sys.executable, "-m", "doitenv", "provenance", str(project.path / "figures" / "total.txt")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "  made by:     doit analysis, " in completed.stdout
+    assert "  input:       analysis.ipynb (the notebook: its code cells, " in completed.stdout, completed.stdout
+    assert "  input:       data/raw.csv sha256:" in completed.stdout
+    assert "  packages:    alpha 1.0, pytest " in completed.stdout

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from doitenv import interpreter, scaffold
+from doitenv import interpreter, locks, scaffold
 from tests.helpers import ProjectFactory, TmpProject
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -199,3 +199,48 @@ def test_a_step_runs_again_when_its_environment_moves_and_leaves_a_receipt(new_p
     project.doit("distclean")
     assert _provenance(project, "results/table.txt")["environment"]["pins"]["beta"] == "1.0"  # kept
     assert "-- table" not in first.output
+
+
+def _provenance_text(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "doitenv", "provenance", *args], cwd=cwd, capture_output=True, text=True
+    )
+
+
+def test_provenance_finds_the_project_from_the_file_and_names_the_project_s_own_packages_first(
+    new_project: ProjectFactory, tmp_path: Path
+) -> None:
+    """Run from outside the project, `doitenv provenance PATH` said there was no receipt: it looked for
+    the project in the current folder. Its text counted the pins and named none of them."""
+    project = new_project(requirements="beta\n")
+    project.write("dodo.py", readme_example("Results that know their environment"))
+    project.write("scripts/table.py", TABLE)
+    project.write("data/raw.csv", "a\nb\nc\n")
+    (project.path / "results").mkdir()
+    project.doit("table")
+    pins = locks.pins(project.path / "requirements-dev.txt")
+    assert len(pins) > 3
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    found = _provenance_text(elsewhere, str(project.path / "results" / "table.txt"))
+    assert found.returncode == 0, found.stderr
+    # What the .in files name, the runtime layer's first, then how many more the lock pins.
+    named = f"  packages:    beta 2.0, pytest {pins['pytest']} and {len(pins) - 2} more (--all lists them)\n"
+    assert named in found.stdout, found.stdout
+    assert "  input:       data/raw.csv sha256:" in found.stdout
+
+    every = _provenance_text(elsewhere, "../proj/results/table.txt", "--all")
+    assert every.returncode == 0, every.stderr
+    assert "  packages:    beta 2.0, pytest" in every.stdout and "--all" not in every.stdout
+    for name, version in pins.items():
+        assert re.search(rf"^ +(packages: +.*\b|other pins: +|){re.escape(f'{name} {version}')}\b", every.stdout, re.M)
+    assert set(json.loads(_provenance_text(elsewhere, "../proj/results/table.txt", "--json").stdout)["named"]) == {
+        "beta",
+        "pytest",
+    }
+
+    outside = _provenance_text(project.path, str(elsewhere / "table.txt"))
+    said = f"doitenv provenance: {elsewhere / 'table.txt'} is in no project: no folder above it holds dodo.py"
+    assert outside.returncode == 1 and outside.stderr.startswith(said) and outside.stderr.count("\n") == 1
+    assert outside.stdout == ""

@@ -55,3 +55,31 @@ def test_a_failure_names_the_package_or_the_project(tmp_path: Path) -> None:
     build = sync._what_failed(PIP_MISSING_PIN, venv, building=True)
     assert build[0] == "the project's editable install failed to build"
     assert sync._what_failed("ERROR: something else\n", venv, building=False)[0] == "the install failed"
+
+
+# pip's lines as it syncs a lock from an index that serves metadata apart (PEP 658): every
+# `Collecting` while it resolves, a wheel's metadata only, then each file in turn; an sdist, a
+# package from a folder and one the venv holds. (line, what pip has fetched after it)
+PIP_FETCHING = [
+    ("Collecting alpha==1.0 (from -r requirements.txt (line 1))", set()),
+    ("  Downloading alpha-1.0-py3-none-any.whl.metadata (1.2 kB)", set()),
+    ("Collecting zope.interface==6.0 (from -r requirements.txt (line 2))", set()),
+    ("  Downloading zope.interface-6.0-cp311-cp311-manylinux_2_17_x86_64.whl.metadata (40 kB)", set()),
+    ("Requirement already satisfied: beta==2.0 in ./venv/lib/python3.11/site-packages (from -r r.txt) (2.0)", set()),
+    ("Collecting oldpin==1.0 (from -r requirements.txt (line 4))", set()),
+    ("  Using cached oldpin-1.0.tar.gz (2 kB)", set()),
+    ("  Preparing metadata (pyproject.toml): started", set()),
+    ("Processing c:\\wheels\\delta-1.0-py3-none-any.whl (from -r requirements.txt (line 5))", {"oldpin"}),
+    ("Downloading alpha-1.0-py3-none-any.whl (1.2 kB)", {"oldpin", "delta"}),
+    ("Downloading zope.interface-6.0-cp311-cp311-manylinux_2_17_x86_64.whl (247 kB)", {"oldpin", "delta", "alpha"}),
+    ("Installing collected packages: zope.interface, oldpin, delta", {"oldpin", "delta", "alpha", "zope-interface"}),
+]
+
+
+def test_pip_s_output_says_which_packages_it_has_fetched_each_once_it_goes_on_past_it() -> None:
+    """The heartbeat counts them while pip fetches (it installs nothing until all are there)."""
+    fetched = sync.Fetched()
+    reads = piptools._PipFetches(fetched)
+    for line, expected in PIP_FETCHING:
+        reads(line + "\n")
+        assert fetched.names() == expected, line

@@ -23,6 +23,7 @@ from doitenv.backends.uv import Uv
 
 if TYPE_CHECKING:
     from doitenv.locks import LockShape
+    from doitenv.sync import Fetched
     from doitenv.venv import Venv
 
 
@@ -47,8 +48,9 @@ class Backend(Protocol):
         """The environment that hands a lock's index options to an install that reads no file."""
         ...
 
-    def sync(self, venv: Venv, lock: Path, text: str, root: Path, with_project: bool) -> None:
-        """Make `venv` hold exactly `lock` (whose content is `text`); raises runner.CommandFailed."""
+    def sync(self, venv: Venv, lock: Path, text: str, root: Path, with_project: bool, fetched: Fetched) -> None:
+        """Make `venv` hold exactly `lock` (whose content is `text`), telling `fetched` each package it
+        has fetched while it fetches (for the heartbeat); raises runner.CommandFailed."""
         ...
 
     @staticmethod

@@ -9,6 +9,7 @@ never has to live in the project's venv.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from importlib.metadata import PackageNotFoundError, requires, version
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
+from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
+from packaging.version import InvalidVersion
 
 from doitenv import editable, files, reqfile, runner
 from doitenv.interpreter import Interpreter, running_version
@@ -23,6 +26,7 @@ from doitenv.venv import Venv
 
 if TYPE_CHECKING:
     from doitenv.locks import LockShape
+    from doitenv.sync import Fetched
 
 # pip retries an unreachable index five times with back-off by default; once is enough to
 # ride out a hiccup and still say "offline" in seconds. The user's own setting wins.
@@ -46,7 +50,7 @@ class PipTools:
     def index_environment(self, options: Sequence[reqfile.IndexOption]) -> dict[str, str]:
         return {**PIP_ENV, **pip_environment(options)}
 
-    def sync(self, venv: Venv, lock: Path, text: str, root: Path, with_project: bool) -> None:
+    def sync(self, venv: Venv, lock: Path, text: str, root: Path, with_project: bool, fetched: Fetched) -> None:
         """pip-sync uninstalls first and installs after, so a failing install left a half-synced
         venv. pip itself prepares everything before it installs anything: install, then
         remove what the lock does not list (the project's editable install, when `with_project`,
@@ -54,8 +58,11 @@ class PipTools:
         pip = [str(venv.python), "-m", "pip"]
         # No bytecode up front, as uv does: Python writes it for the modules a run imports.
         # Compiling every installed file took a third of the install (1 s of 3 on a dev lock).
-        install = [*pip, "install", "--quiet", "--no-deps", "--no-compile", "--requirement", str(lock)]
-        runner.run(install, capture=True, cwd=str(root), env=PIP_ENV)
+        # Not --quiet: pip's line for each file it fetches is how far it is (the output is captured).
+        install = [
+            *pip, "install", "--no-deps", "--no-compile", "--progress-bar", "off", "--requirement", str(lock)
+        ]  # fmt: skip
+        runner.run(install, capture=True, cwd=str(root), env=PIP_ENV, on_line=_PipFetches(fetched))
         unlisted = _unlisted(venv, text, root, with_project)
         if unlisted:
             runner.run([*pip, "uninstall", "--quiet", "--yes", *unlisted], capture=True, cwd=str(root))
@@ -86,6 +93,42 @@ class PipTools:
     def pin_environment(self, lock: str, options: Sequence[reqfile.IndexOption]) -> dict[str, str]:
         # pip lets a file's --index-url win over this machine's settings: nothing to pass on.
         return {**PIP_ENV, "CUSTOM_COMPILE_COMMAND": f"doit {lock}"}
+
+
+class _PipFetches:
+    """pip's output, read as it comes for the packages pip has fetched. pip says when it starts on
+    a file (`Downloading x-1.0-py3-none-any.whl (1.2 MB)`, `Using cached ...`, `Processing
+    ./wheels/x-1.0-...whl`); a package is fetched once pip goes on past it: to the next one
+    (`Collecting`, `Requirement already satisfied`, another file) or to installing them all."""
+
+    _STARTS = re.compile(r"^\s*(?:Downloading|Using cached|Processing) (\S+)")
+    _GOES_ON = ("Collecting ", "Requirement already satisfied", "Installing collected packages")
+
+    def __init__(self, fetched: Fetched) -> None:
+        self.fetched = fetched
+        self.current: str | None = None
+
+    def __call__(self, line: str) -> None:
+        starts = self._STARTS.match(line)
+        name = _distribution_of(starts.group(1)) if starts else None
+        if name is None and not line.lstrip().startswith(self._GOES_ON):
+            return  # a metadata file (`x.whl.metadata`), a folder, anything else
+        if self.current is not None:
+            self.fetched.add(self.current)
+        self.current = name
+
+
+def _distribution_of(file: str) -> str | None:
+    """The distribution a wheel or sdist is of, from its path or URL; None for anything else."""
+    name = re.split(r"[/\\]", file.split("#")[0].split("?")[0])[-1]
+    try:
+        if name.endswith(".whl"):
+            return parse_wheel_filename(name)[0]
+        if name.endswith((".tar.gz", ".zip")):
+            return parse_sdist_filename(name)[0]
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        pass
+    return None
 
 
 def virtualenv_argv(python: str, path: Path) -> list[str]:

@@ -3,13 +3,15 @@ Python from a lowest one on, every platform, the markers kept on the pins), what
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from doitenv import reqfile, runner
+from doitenv import reqfile, runner, sync
 from doitenv.errors import Failure
 from doitenv.venv import Venv
 
@@ -18,6 +20,7 @@ UNSAFE = ("distribute", "pip", "setuptools")
 
 if TYPE_CHECKING:
     from doitenv.locks import LockShape
+    from doitenv.sync import Fetched
 
 
 class BackendMissing(Failure):
@@ -45,11 +48,13 @@ class Uv:
     def index_environment(self, options: Sequence[reqfile.IndexOption]) -> dict[str, str]:
         return uv_environment(options)
 
-    def sync(self, venv: Venv, lock: Path, text: str, root: Path, with_project: bool) -> None:
+    def sync(self, venv: Venv, lock: Path, text: str, root: Path, with_project: bool, fetched: Fetched) -> None:
         """uv pip sync resolves, fetches and builds before it changes the venv. It removes the
         project's editable install too (the lock does not list it): sync.py puts it back."""
+        environment = uv_environment(reqfile.index_options({lock: text}))
+        fetched.watch(_Unpacked(self.uv, environment, time.time()))
         argv = [self.uv, "pip", "sync", "--quiet", "--python", str(venv.python), str(lock)]
-        runner.run(argv, capture=True, cwd=str(root), env=uv_environment(reqfile.index_options({lock: text})))
+        runner.run(argv, capture=True, cwd=str(root), env=environment)
 
     @staticmethod
     def shaping_flags(shape: LockShape) -> list[str]:
@@ -79,6 +84,47 @@ class Uv:
 
     def pin_environment(self, lock: str, options: Sequence[reqfile.IndexOption]) -> dict[str, str]:
         return {**uv_environment(options), "UV_CUSTOM_COMPILE_COMMAND": f"doit {lock}"}
+
+
+class _Unpacked:
+    """The packages uv has fetched since `since` (seconds), found in its cache: uv prints nothing
+    while it fetches side by side, and unpacks each wheel it fetches or builds into a folder of its
+    own under archive-v0/, which holds the wheel's `.dist-info`. Looked for only when the heartbeat
+    asks (a short sync pays nothing); the folders there before are looked at once."""
+
+    def __init__(self, uv: str, environment: dict[str, str], since: float) -> None:
+        self.uv, self.environment, self.since = uv, environment, since
+        self.archive: Path | None = None
+        self.seen: set[str] = set()
+
+    def __call__(self) -> list[str]:
+        if self.archive is None:
+            try:  # wherever UV_CACHE_DIR, --cache-dir or uv.toml put it
+                where = runner.run([self.uv, "cache", "dir"], capture=True, quiet=True, env=self.environment)
+            except runner.CommandFailed:
+                where = ""
+            self.archive = Path(where.strip(), "archive-v0") if where.strip() else Path()
+        try:
+            entries = os.listdir(self.archive) if self.archive.name else []
+        except OSError:
+            return []
+        found: list[str] = []
+        for entry in entries:
+            if entry in self.seen or entry.startswith("."):  # .tmp...: still being unpacked
+                continue
+            try:
+                folder = self.archive / entry
+                info = folder.stat()
+                if max(info.st_mtime, info.st_ctime) < self.since:
+                    self.seen.add(entry)  # in the cache before this sync
+                    continue
+                names = [name for name in os.listdir(folder) if name.endswith(".dist-info")]
+            except OSError:
+                continue
+            if names:
+                self.seen.add(entry)
+                found += sync.distributions(names)
+        return found
 
 
 def find_uv() -> str:

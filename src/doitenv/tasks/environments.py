@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from doitenv import clean, declared, editable, fits, imports, kernel, locks, reqfile, sync, testrun
+from doitenv import clean, declared, editable, fits, imports, kernel, locks, sync, testrun
 from doitenv.errors import Failure
 from doitenv.filelock import exclusive
 from doitenv.interpreter import running_version
@@ -43,7 +43,7 @@ def sync_env(project: Project, layer: Layer) -> None:
                 build_inputs = project.config.editable_inputs
 
                 def verify() -> None:
-                    config, wanted = project.config, direct_requirements(project, layer)
+                    config, wanted = project.config, project.direct(layer)
                     imports.check(venv, lock_path, wanted, config.skip_imports, project.root, config.resolve_as_of)
 
                 def explain(output: str) -> str | None:
@@ -57,18 +57,6 @@ def sync_env(project: Project, layer: Layer) -> None:
         project.pre_commit.settle(dev=layer == project.dev)
     with changing(project), using(project):
         project.jupyter_kernel.refresh()
-
-
-def direct_requirements(project: Project, layer: Layer) -> list[imports.Direct]:
-    """What the inputs of `layer`, and of the layers whose pins it holds, name directly, and
-    [project].dependencies; not the project itself."""
-    chain = project.holding(layer)
-    layer_locks = {(project.root / each.lock).resolve() for each in project.layers}
-    project_table = (project.config.build_inputs or {}).get("project") or {}
-    declared = [str(each) for each in project_table.get("dependencies") or [] if isinstance(each, str)]
-    found = imports.direct(project.root, [each.read_inputs(project.root) for each in chain], layer_locks, declared)
-    own = reqfile.normalized(str(project_table.get("name") or project.config.project_name))
-    return [each for each in found if reqfile.normalized(each.name) != own]
 
 
 def _hook_changes(project: Project, layer: Layer) -> bool:
