@@ -16,6 +16,7 @@ The wheel is built before the venv is touched, so a broken build changes nothing
 from __future__ import annotations
 
 import csv
+import glob
 import json
 import os
 import re
@@ -75,6 +76,7 @@ def _build_tables(tool: dict[str, Any]) -> dict[str, Any]:
 # pdm-backend, flit): each becomes `[project].key ...`, the name the user looks for in pyproject.toml.
 _MISSING = re.compile(r"`project` must contain \[([^\]]*)\] properties")
 _UNKNOWN = re.compile(r"`project` must not contain \{([^}]*)\} properties")
+_UNSPECIFIED = re.compile(r"([\w-]+) must be specified under \[project\]")  # flit_core
 _FIELD = re.compile(r"(?:Field |field )?`project\.([\w.-]+)` (.+)")
 _KEYS = (
     "name version description readme requires-python license license-files authors maintainers keywords "
@@ -97,6 +99,8 @@ def refused_project(output: str) -> str | None:
                 known = f" (it is spelled {spelled})" if spelled != key and spelled in _KEYS else ""
                 problems.append(f"[project].{key} is not a [project] key{known}")
             return "; ".join(problems)
+        if found := _UNSPECIFIED.search(line):
+            return f"[project].{found.group(1)} is missing"
         if found := _FIELD.search(line):
             return f"[project].{found.group(1)} {found.group(2).rstrip('.')}"
     return None
@@ -286,6 +290,23 @@ def install(venv: Venv, root: Path, built: Path, wanted: str) -> None:
         raise
 
 
+def python_refused(built: Path, venv: Venv) -> str | None:
+    """The project's Requires-Python, when the venv's Python is outside it: pip refuses to
+    install such a project, and installer does not ask. None when it fits (or says nothing)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        with zipfile.ZipFile(built) as archive:
+            name = next(each for each in archive.namelist() if each.endswith(".dist-info/METADATA"))
+            metadata = archive.read(name).decode("utf-8", "replace")
+        found = re.search(r"^Requires-Python:\s*(.+?)\s*$", metadata, re.MULTILINE)
+        allowed = SpecifierSet(found.group(1)) if found else None
+    except (OSError, StopIteration, zipfile.BadZipFile, InvalidSpecifier):
+        return None  # installing it says what is wrong with the wheel
+    version = venv.marker_environment()["python_full_version"]
+    return str(allowed) if allowed is not None and not allowed.contains(version, prereleases=True) else None
+
+
 def remove_cut_short(venv: Venv, built: Path) -> None:
     """Remove an install of the wheel `built`'s project that was cut short before its RECORD was
     written: neither pip nor uv can uninstall it, and both refuse to sync around it."""
@@ -303,11 +324,25 @@ def uninstall(dist_info: Path, venv: Venv) -> None:
         record = (dist_info / "RECORD").read_text(encoding="utf-8")
     except OSError:
         record = ""
+    emptied: set[Path] = set()
     for row in csv.reader(record.splitlines()):
         path = (site / row[0]).resolve() if row and row[0] else None
         if path and path.is_file() and path.is_relative_to(inside) and not path.is_relative_to(own):
             path.unlink()
+            emptied.add(path.parent)
+            # The bytecode Python wrote for it later, which no RECORD lists (pip removes it too).
+            for compiled in path.parent.glob(f"__pycache__/{glob.escape(path.stem)}.*.pyc"):
+                compiled.unlink()
+                emptied.add(compiled.parent)
     shutil.rmtree(dist_info, ignore_errors=True)
+    # The folders left empty go too, deepest first, as pip's uninstall does: an empty package
+    # folder in site-packages is a namespace package that hides the project's editable install.
+    for folder in sorted(emptied, key=lambda path: len(path.parts), reverse=True):
+        while folder.is_dir() and folder != site.resolve() and folder.is_relative_to(inside):
+            if any(folder.iterdir()):
+                break
+            folder.rmdir()
+            folder = folder.parent
 
 
 def editable_target(dist_info: Path) -> str | None:

@@ -115,6 +115,16 @@ def sync(
                 else None
             )
             if built is not None:
+                refused = editable.python_refused(built[0], venv)
+                if refused is not None:
+                    if isinstance(held, dict) and held.get("installed") == before:
+                        files.write_json(record, held)  # nothing was touched: the record still holds
+                    raise SyncError(
+                        f"{files.shown(lock, root)}: could not sync {venv.path.name}/: the project requires Python "
+                        f"{refused} ([project].requires-python), and {venv.path.name}/ has Python "
+                        f"{venv.marker_environment()['python_full_version']}, so {venv.path.name}/ is unchanged: set "
+                        "tool.doitenv.python to a Python it allows (or install-project = false)"
+                    )
                 editable.remove_cut_short(venv, built[0])
             progress = Progress(venv, reqfile.pins_for(text, venv.marker_environment()))
             with runner.heartbeat(f"syncing {venv.path.name}/ to {lock.name}", progress.detail):

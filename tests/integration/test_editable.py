@@ -4,8 +4,12 @@ without pip, and still importable and editable."""
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
+
+import pytest
 
 from tests.helpers import ProjectFactory
+from tests.wheels import build_wheel
 
 # An in-tree build backend (PEP 517 backend-path) that wraps flit_core and notes, for each
 # editable build, the prefix of the environment it ran in.
@@ -134,3 +138,39 @@ def test_a_refused_project_table_is_named_by_its_key(new_project: ProjectFactory
     refused = "[project].optional_dependencies is not a [project] key (it is spelled optional-dependencies)"
     assert f"({refused})" in result.output
     assert "fix [project] in pyproject.toml, or set tool.doitenv.install-project = false" in result.output
+
+
+def test_a_released_copy_of_the_project_leaves_nothing_that_hides_the_editable_install(
+    new_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A dev lock that pins the project's own release (a linter plugin needs it, say): the sync
+    installs it, and the editable install replaced it by its files alone. The empty folders left
+    were a namespace package that hid the project: `import demo` outside the project found nothing."""
+    released = tmp_path / "released"
+    released.mkdir()
+    build_wheel(released, "demo", "0.0.1", more=(("demo/sub/__init__.py", ""), ("demo/sub/data.txt", "x")))
+    monkeypatch.setenv("PIP_FIND_LINKS", f"{released} {__import__('os').environ['PIP_FIND_LINKS']}")
+    project = new_project(dev_requirements="-r requirements.txt\npytest\ndemo==0.0.1\n")
+    project.doit("dev")
+    site = next((project.path / "venv" / "lib").glob("python*/site-packages"))
+    assert not (site / "demo").exists()
+    where = subprocess.run(
+        [str(project.python), "-c", "import demo; print(demo.__file__)"],
+        cwd=tmp_path, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert where == str(project.path / "src" / "demo" / "__init__.py")
+
+
+def test_a_project_that_does_not_allow_the_venv_s_python_is_refused(new_project: ProjectFactory) -> None:
+    """pip refuses to install a project whose Requires-Python leaves the venv's Python out;
+    the editable install went ahead, and `doit dev` was green."""
+    project = new_project()
+    project.doit("dev")
+    record = (project.path / "venv" / ".doitenv-synced.json").read_text()
+    allowing = project.read("pyproject.toml").replace('version = "0.1.0"', 'version = "0.1.0"\nrequires-python = ">=3.99"')
+    project.write("pyproject.toml", allowing)
+    result = project.doit("dev", ok=False)
+    assert "the project requires Python >=3.99 ([project].requires-python), and venv/ has Python 3." in result.output
+    assert "so venv/ is unchanged: set tool.doitenv.python to a Python it allows" in result.output
+    assert "Traceback" not in result.output
+    assert (project.path / "venv" / ".doitenv-synced.json").read_text() == record
