@@ -167,7 +167,7 @@ def test_a_project_that_does_not_allow_the_venv_s_python_is_refused(new_project:
     project = new_project()
     project.doit("dev")
     record = (project.path / "venv" / ".doitenv-synced.json").read_text()
-    allowing = project.read("pyproject.toml").replace('version = "0.1.0"', 'version = "0.1.0"\nrequires-python = ">=3.99"')
+    allowing = project.read("pyproject.toml").replace("[project]", '[project]\nrequires-python = ">=3.99"')
     project.write("pyproject.toml", allowing)
     result = project.doit("dev", ok=False)
     assert "the project requires Python >=3.99 ([project].requires-python), and venv/ has Python 3." in result.output
