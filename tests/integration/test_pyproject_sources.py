@@ -67,3 +67,17 @@ def test_a_malformed_declared_dependency_is_judged_before_the_resolver(new_proje
     result = project.doit("requirements.txt", ok=False)
     assert "pyproject.toml's sources: 'alpha>=>2' is not a valid requirement" in result.output
     assert not result.compiled() and not (project.path / "requirements.txt").exists()
+
+
+def test_a_dependency_the_stale_lock_lacks_is_named_with_the_fix_that_works(new_project: ProjectFactory) -> None:
+    """With [project] among the sources, the fix said to add 'project' to requirements-from."""
+    project = _project(new_project)
+    project.doit("dev")
+    declared = project.read("pyproject.toml").replace('dependencies = ["alpha"]', 'dependencies = ["alpha", "delta"]')
+    project.write("pyproject.toml", declared)
+    checked = project.doit("check", ok=False).output
+    assert (
+        "[project] depends on delta, which requirements.txt does not pin: requirements.txt is stale "
+        "(tool.doitenv.requirements-from takes [project]'s): pin it again and run `doit dev`"
+    ) in checked
+    assert "add 'project' to tool.doitenv.requirements-from" not in checked

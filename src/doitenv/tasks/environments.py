@@ -78,6 +78,10 @@ def unmet_dependencies(project: Project) -> list[str]:
     if runtime.generated is None:
         source = runtime.in_file
         fix = declared.Fix(f"add it to {source}", f"widen the range in pyproject.toml, or pin it within it in {source}")
+    elif "project" in (config.requirements_from or ()):
+        # Taken from [project] already: the lock was pinned before the dependency was declared.
+        stale = f"{runtime.lock} is stale (tool.doitenv.requirements-from takes [project]'s): pin it again"
+        fix = declared.Fix(stale, f"{runtime.lock} is stale: pin it again")
     else:
         fix = declared.Fix(
             "add 'project' to tool.doitenv.requirements-from", "widen the range in pyproject.toml, or change its pin"
