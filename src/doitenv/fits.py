@@ -131,10 +131,27 @@ def _move(name: str, version: str | None, context: Context, listed: Sequence[rel
             found = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", entry.requirement)
             if found and reqfile.normalized(found.group(1)) == reqfile.normalized(name):
                 where = files.shown(path, context.root)
+                if _allows(entry.requirement, first):  # only the lock holds the old pin
+                    allowed = f"the line '{entry.line.text}' in {where} allows it"
+                    return f"`doit upgrade --package {name}` pins {to} ({allowed})"
                 return f"move the line '{entry.line.text}' in {where} to {to}"
     first = files.shown(next(iter(context.inputs)), context.root) if context.inputs else "the .in file"
     bound = f"{name}!={version}" if version else name
     return f"add a line such as '{bound}' to {first} so that another release of it is pinned"
+
+
+def _allows(requirement: str, first: str | None) -> bool:
+    """Whether an input's requirement allows `first` (the first release that fits), or, with
+    no such release known, bounds the version from above in no way."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        specifier = Requirement(requirement).specifier
+    except InvalidRequirement:
+        return False
+    if first is not None:
+        return specifier.contains(first, prereleases=True)
+    return not any(each.operator in ("==", "===", "<", "<=", "~=") for each in specifier)
 
 
 def _installed(context: Context) -> Sequence[str]:

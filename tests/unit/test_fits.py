@@ -116,3 +116,17 @@ def test_the_day_of_a_release_is_its_last_files_upload() -> None:
     files = [releases.File("a.whl", "2020-10-05T19:50:27Z"), releases.File("b.whl", "2020-10-29T01:00:00Z")]
     assert releases.uploaded(files) == "2020-10-29"
     assert releases.uploaded([releases.File("a.whl", None)]) is None
+
+
+def test_a_line_that_allows_a_fitting_release_names_the_upgrade(tmp_path: Path) -> None:
+    """The input asks for pandas at any version: only the lock holds 1.1.3, so moving the line
+    was no fix; `doit upgrade --package` is."""
+    context = _context(tmp_path, PANDAS, ("3.11",))
+    source = next(iter(context.inputs))
+    text = context.inputs[source].replace("pandas==1.1.3", "pandas; python_version >= '3.8'")
+    loose = fits.Context("3.11", "venv", {"pandas": "1.1.3"}, {source: text}, tmp_path, context.options, ("3.11",))
+    assert fits.explain("ERROR: Failed building wheel for pandas", loose) == (
+        "pandas 1.1.3 has wheels for CPython 3.6 to 3.9 only, and venv/ runs Python 3.11: `doit upgrade --package "
+        "pandas` pins a release that fits Python 3.11 (pandas 2.2.3 is the first) (the line "
+        "'pandas; python_version >= '3.8'' in requirements.in allows it)"
+    )
