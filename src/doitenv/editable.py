@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import warnings
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -159,7 +160,9 @@ def wheel(
             shutil.rmtree(scratch, ignore_errors=True)
             scratch.mkdir(parents=True)
             try:
-                _build(root, scratch, interpreter, backend, env)
+                with warnings.catch_warnings():
+                    _hide_backend_warnings()
+                    _build(root, scratch, interpreter, backend, env)
                 # Older wheels for this venv are of no use any more: one cached wheel per venv.
                 for old in folder.parent.iterdir():
                     if old != scratch:
@@ -170,6 +173,17 @@ def wheel(
         return next(folder.glob("*.whl")), wanted
     except OSError as exc:
         raise BuildFailed(f"could not build the project's editable wheel: {exc}") from None
+
+
+def _hide_backend_warnings() -> None:
+    """The backend's warnings (deprecated license classifiers, a package it would leave out) come
+    back as Python warnings since pyproject_hooks 1.2: hundreds of lines on a build that worked.
+    A failed build still shows the backend's output."""
+    import pyproject_hooks
+
+    category = getattr(pyproject_hooks, "BuildBackendWarning", None)
+    if isinstance(category, type) and issubclass(category, Warning):
+        warnings.simplefilter("ignore", category)
 
 
 def _build(root: Path, output: Path, interpreter: Interpreter, backend: Backend, env: Mapping[str, str]) -> None:

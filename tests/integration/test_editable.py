@@ -174,3 +174,29 @@ def test_a_project_that_does_not_allow_the_venv_s_python_is_refused(new_project:
     assert "so venv/ is unchanged: set tool.doitenv.python to a Python it allows" in result.output
     assert "Traceback" not in result.output
     assert (project.path / "venv" / ".doitenv-synced.json").read_text() == record
+
+
+NOISY_BACKEND = """\
+import warnings
+
+from flit_core import buildapi
+from flit_core.buildapi import *  # noqa: F403
+
+
+def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    warnings.warn("License classifiers are deprecated, and more lines of advice")
+    return buildapi.build_editable(wheel_directory, config_settings, metadata_directory)
+"""
+
+
+def test_a_build_that_works_keeps_the_backend_s_warnings_to_itself(new_project: ProjectFactory) -> None:
+    """setuptools' deprecation warnings came back as Python warnings: 240 lines on a green dev."""
+    project = new_project()
+    pyproject = project.read("pyproject.toml").replace(
+        'build-backend = "flit_core.buildapi"', 'build-backend = "noisy"\nbackend-path = ["_backend"]'
+    )
+    project.write("pyproject.toml", pyproject)
+    project.write("_backend/noisy.py", NOISY_BACKEND)
+    result = project.doit("dev")
+    assert "demo==0.1.0" in project.installed(editable=True)
+    assert "License classifiers" not in result.output and "Warning" not in result.output
