@@ -63,7 +63,8 @@ def why_unsynced(venv: Venv, lock: Path, build_inputs: dict[str, Any] | None) ->
     editable.build_inputs), or None if it does."""
     record = files.read_json(venv.path / _SYNCED)
     if record is None:
-        return f"{venv.path.name}/ is not synced to any lock yet"
+        # (A sync removes the record first: one that failed or was stopped leaves none.)
+        return f"{venv.path.name}/ is not synced to any lock yet, or its last sync did not finish"
     wanted = wanted_state(lock, build_inputs)
     if record.get("folder") is None:
         return f"{venv.path.name}/ was synced by an older doitenv, whose record did not name the project's folder"
@@ -127,7 +128,7 @@ def sync(
                     )
                 editable.remove_cut_short(venv, built[0])
             progress = Progress(venv, reqfile.pins_for(text, venv.marker_environment()))
-            with runner.heartbeat(f"syncing {venv.path.name}/ to {lock.name}", progress.detail):
+            with runner.heartbeat(f"syncing {venv.path.name}/ to {files.shown(lock, root)}", progress.detail):
                 backend.sync(venv, lock, text, root, build_inputs is not None, progress.fetched)
         except (runner.CommandFailed, editable.BuildFailed) as failed:
             unchanged = venv.installed() == before

@@ -242,3 +242,28 @@ def test_every_layer_is_checked_before_the_first_lock_moves(new_project: Project
     assert "so requirements.txt is not pinned either, until every layer can be" in result.output
     assert result.compiled() == [] and project.read("requirements.txt") == runtime
     assert "Traceback" not in result.output
+
+
+def test_a_project_that_keeps_its_inputs_elsewhere_is_told_where_to_point(new_project: ProjectFactory) -> None:
+    """requirements/*.in, as many projects keep them: `doit dev` said only that requirements.in is missing."""
+    project = new_project()
+    for name in ("requirements.in", "requirements-dev.in"):
+        (project.path / name).unlink()
+    project.write("requirements/base.in", "alpha\n")
+    project.write("requirements/dev.in", "-r base.txt\npytest\n")
+    project.write("MANIFEST.in", "include README\n")  # setuptools' file, no requirements
+    result = project.doit("dev", ok=False)
+    assert "requirements.in is missing: create it" in result.output
+    assert (
+        "this project keeps requirements in requirements/base.in, requirements/dev.in: to pin those, set "
+        'requirements-in and dev-requirements-in, or locks = ["requirements/*.in"], in [tool.doitenv]'
+    ) in result.output
+    assert "MANIFEST.in" not in result.output and "Traceback" not in result.output
+
+
+def test_an_upgrade_that_pins_a_lock_for_the_first_time_says_so_in_one_line(new_project: ProjectFactory) -> None:
+    """Every pin of a new lock came out as a line of its own ('ansi2html - -> 1.8.0', 55 times)."""
+    project = new_project(requirements="alpha\ngamma\n")
+    result = project.doit("upgrade")
+    assert "doitenv: requirements.txt: 3 packages pinned (it had no pins before)" in result.output
+    assert " - -> " not in result.output

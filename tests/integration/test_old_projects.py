@@ -121,8 +121,11 @@ def test_a_sync_whose_direct_requirement_does_not_import_fails_until_fixed(
         f'then run `doit dev`; or set resolve-as-of = "{day}" (the day git last changed requirements.in or its '
         "lock); venv/ stays marked unsynced until it imports"
     ) in dated
-    # No green run and no cached pass over that venv, however often it is asked.
-    assert "does not import" in project.doit("dev", ok=False).output
+    # No green run and no cached pass over that venv, however often it is asked; and the
+    # reason names what happened (it said "not synced to any lock yet").
+    unfinished = project.doit("dev", ok=False).output
+    assert "does not import" in unfinished
+    assert "venv/ is not synced to any lock yet, or its last sync did not finish" in unfinished
     assert "passed" not in project.doit("test", ok=False).output
     project.write("requirements.in", "pandalike\nnumlike<2\n")  # what the message says
     project.doit("dev")

@@ -77,12 +77,32 @@ def input_problems(project: Project, layer: Layer) -> list[str]:
     """What is wrong with the layer's inputs that pinning would meet (locks.check_inputs): read
     from the files alone, no process."""
     layered = layer.below is None or layers.reaches(project.layers, layer, layer.below)
+    inputs = layer.read_inputs(project.root)
     try:
-        inputs = layer.read_inputs(project.root)
         locks.check_inputs(inputs, layer.below, layered=layered, lock=layer.lock, made=layer.pulls_in)
     except locks.LockError as error:
-        return str(error).splitlines()
+        problems = str(error).splitlines()
+        elsewhere = [] if inputs.generated or (project.root / inputs.in_file).exists() else _unread_inputs(project)
+        if elsewhere:
+            shown = ", ".join(elsewhere[:3]) + (", ..." if len(elsewhere) > 3 else "")
+            problems.append(
+                f"this project keeps requirements in {shown}: to pin those, set requirements-in and "
+                'dev-requirements-in, or locks = ["requirements/*.in"], in [tool.doitenv] (see the README\'s '
+                '"Adopting doitenv in a pip-tools project")'
+            )
+        return problems
     return []
+
+
+def _unread_inputs(project: Project) -> list[str]:
+    """The .in files at the top or one folder down that no layer reads: an adopted project's own."""
+    read = {project.root / layer.source for layer in project.layers}
+    found = [*project.root.glob("*.in"), *project.root.glob("*/*.in")]
+    return sorted(
+        files.shown(path, project.root)
+        for path in found
+        if path.name != "MANIFEST.in" and path not in read and not (path.parent / "pyvenv.cfg").exists()
+    )
 
 
 def _refuse_broken_layers(project: Project, layer: Layer) -> None:
@@ -121,7 +141,8 @@ def _refuse_disagreeing_includes(project: Project, layer: Layer, upgrading: bool
         fix = f"their inputs allow no common version of {', '.join(names)}: give them the same bound"
     else:
         fix = f"run `doit upgrade {' '.join(f'--package {name}' for name in names)}` to move them together"
-    raise locks.LockError("\n".join([*(line for _, line in found), f"{layer.lock} is unchanged: {fix}"]))
+    state = "is unchanged" if (project.root / layer.lock).exists() else "is not written"
+    raise locks.LockError("\n".join([*(line for _, line in found), f"{layer.lock} {state}: {fix}"]))
 
 
 def _all_or_nothing(project: Project, flags: list[str]) -> None:
@@ -306,7 +327,12 @@ def upgrade(project: Project, package: Sequence[str]) -> None:
         _all_or_nothing(project, flags)
     moved = 0
     for layer in project.layers:
-        for name, old, new in locks.moves(before[layer.lock], locks.pins(project.root / layer.lock)):
+        after = locks.pins(project.root / layer.lock)
+        if not before[layer.lock] and after:  # a lock pinned for the first time: every line is new
+            print(f"doitenv: {layer.lock}: {len(after)} packages pinned (it had no pins before)")
+            moved += len(after)
+            continue
+        for name, old, new in locks.moves(before[layer.lock], after):
             print(f"doitenv: {layer.lock}: {name} {old or '-'} -> {new or '-'}")
             moved += 1
     if not moved:
