@@ -281,7 +281,7 @@ def check_inputs(
     for each in inputs.paths:
         if generated and each == path:
             problems += reqcheck.problems(each, root, inputs.texts[each], label="pyproject.toml's sources")
-        elif each in inputs.texts:
+        elif each in inputs.texts and os.path.normpath(each) not in pinned_first:  # a lock is judged as one
             problems += reqcheck.problems(each, root, inputs.texts[each])
             for _, included in reqfile.includes(each, inputs.texts[each]):
                 if not included.is_file() and os.path.normpath(included) not in pinned_first:

@@ -100,7 +100,7 @@ def test_two_locks_a_layer_pulls_in_that_disagree_are_named_with_the_upgrade(new
     result = project.doit("dev", ok=False)
     assert (
         "requirements-dev.in pulls in requirements.txt, which pins beta==2.0, and requirements/docs.txt, "
-        "which pins beta==1.0\nrequirements-dev.txt is unchanged: run `doit upgrade --package beta` to move "
+        "which pins beta==1.0\nrequirements-dev.txt is not written: run `doit upgrade --package beta` to move "
         "them together"
     ) in result.output
     assert "Traceback" not in result.output
