@@ -230,3 +230,71 @@ def test_a_real_pip_tools_project_adopted_with_the_locks_it_has(
     assert "passed" in project.doit("test").output
     assert project.doit("dev").ran == []
     project.doit("check")
+
+
+# Flask 3.0.3's own .pre-commit-config.yaml (the sdist leaves it out): hooks from git hosts, as
+# most projects have. Without network, or with the host down, pre-commit cannot fetch them.
+FLASK_PRE_COMMIT = """\
+ci:
+  autoupdate_commit_msg: '[pre-commit.ci] pre-commit autoupdate'
+  autoupdate_schedule: monthly
+repos:
+  - repo: https://github.com/astral-sh/ruff-pre-commit
+    rev: v0.4.2
+    hooks:
+      - id: ruff
+      - id: ruff-format
+  - repo: https://github.com/pre-commit/pre-commit-hooks
+    rev: v4.6.0
+    hooks:
+      - id: check-merge-conflict
+      - id: debug-statements
+      - id: fix-byte-order-marker
+      - id: trailing-whitespace
+      - id: end-of-file-fixer
+"""
+
+
+def test_a_real_project_s_remote_hooks_never_block_a_commit_offline(
+    offline: Path, tmp_path: Path, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Adopted as it is, with its own hooks from github.com: every commit failed with pre-commit's
+    traceback (exit 3), and `doit format` too."""
+    project = TmpProject(unpack(offline, FLASK, tmp_path))
+    project.write("requirements/local.in", "-r base.txt\npre-commit\n")  # today's pre-commit, not tests.txt's
+    project.write("dodo.py", scaffold.DODO)
+    settings = (
+        '\n[tool.doitenv]\nrequirements-from = ["project"]\nrequirements = "requirements/base.txt"\n'
+        'dev-requirements-in = "requirements/local.in"\ndev-requirements = "requirements/local.txt"\n'
+        "install-project = false\n"
+        # The Python running the tests: the test wheels (pre-commit's pyyaml) are built for it.
+        f'python = "{interpreter.running_version()}"\n'
+    )
+    project.write("pyproject.toml", project.read("pyproject.toml") + settings)
+    project.write(".pre-commit-config.yaml", FLASK_PRE_COMMIT)
+    project.write(".gitignore", "venv/\n.venv\n.doitenv/\n")
+    subprocess.run(["git", "init", "-q"], cwd=project.path, check=True)
+    # No network in a test: git's fetches from github.com go to a port on this machine where
+    # nothing answers, as they would find no host offline (pre-commit passes GIT_CONFIG_* on).
+    for name, value in {
+        "COUNT": "1",
+        "KEY_0": "url.https://127.0.0.1:9/.insteadOf",
+        "VALUE_0": "https://github.com/",
+    }.items():
+        monkeypatch.setenv(f"GIT_CONFIG_{name}", value)
+    monkeypatch.setenv("PIP_FIND_LINKS", f"{offline / 'wheels'} {wheelhouse}")
+    assert "installed the pre-commit hook" in project.doit("dev").output
+
+    subprocess.run(["git", "add", "-A"], cwd=project.path, check=True)
+    argv = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "adopt doitenv"]
+    committed = subprocess.run(argv, cwd=project.path, capture_output=True, text=True)
+    assert committed.returncode == 0, committed.stderr
+    said = committed.stderr.strip().splitlines()
+    assert len(said) == 1, committed.stderr
+    assert said[0].startswith(
+        "doitenv: the hooks of .pre-commit-config.yaml did not run, so this commit is not checked: pre-commit "
+        "could not prepare them (unable to access 'https://127.0.0.1:9/astral-sh/ruff-pre-commit/': "
+    )
+    formatted = project.doit("format", ok=False)
+    assert "pre-commit could not prepare its hooks (unable to access" in formatted.output
+    assert "Traceback" not in formatted.output
