@@ -218,6 +218,10 @@ def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
         older = f"{lock} was resolved for Python {resolved_for}, older than doitenv supports"
         print(f"doitenv: {older}: pinning it again for {running}")
         return
+    if project.config.python is not None:  # the team's Python is set already: no advice to give
+        said = f"{lock} was resolved for Python {resolved_for}: pinning it again for {running}"
+        print(f"doitenv: {said}, as tool.doitenv.python says")
+        return
     if resolved_for in _TOLD_OF:  # once a run: a project with many layers has them all from one Python
         print(f"doitenv: {lock} was resolved for Python {resolved_for} too: pinning it again for {running}")
         return
