@@ -78,6 +78,11 @@ IMPORT_BREAKS = [
         "",
         (("withserver_d/__init__.py", 'raise ImportError("pip install withserver[d]")\n'),),
     ),
+    # An old pin of a dependency breaks the package the project names, as typing-extensions 4.5
+    # broke pydantic and sqlalchemy on Python 3.12: the error is raised in the dependency.
+    ("oldext", "1.0", (), (), "py3-none-any", 'raise TypeError("type TypeVar is not an acceptable base type")\n', ()),
+    ("oldext", "2.0", (), (), "py3-none-any", "", ()),
+    ("modelish", "1.0", ("oldext",), (), "py3-none-any", "import oldext\n", ()),
     # Cannot be imported on a machine without a display, as GUI toolkits.
     ("needs-display", "1.0", (), (), "py3-none-any", 'raise ImportError("no display: $DISPLAY is not set")\n', ()),
 ]

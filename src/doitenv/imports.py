@@ -25,7 +25,7 @@ from doitenv.venv import Venv
 # Run by the venv's own Python (3.9 or newer, standard library only), isolated (-I): no
 # PYTHONPATH and no current folder on sys.path, so only what the venv holds is imported.
 # argv: the distributions, as JSON; the modules not to import, as JSON. Prints, as JSON, one
-# [distribution, module, error] for each module that does not import.
+# [distribution, module, error, where it was raised] for each module that does not import.
 _PROBE = r"""
 import fnmatch, importlib, importlib.metadata as metadata, json, sys
 names, skipped = json.loads(sys.argv[1]), json.loads(sys.argv[2])
@@ -50,7 +50,7 @@ for name in names:
     try:
         dist = metadata.distribution(name)
     except metadata.PackageNotFoundError:  # asked for only when the lock installs it here
-        failed.append([name, name, "NOT_INSTALLED"])
+        failed.append([name, name, "NOT_INSTALLED", ""])
         continue
     every = [module for module in top_level(dist) if module.isidentifier() and module not in ("test", "tests")]
     # The distribution's own module when it has one (black, not blackd, which needs black[d]),
@@ -63,9 +63,23 @@ for name in names:
             importlib.import_module(module)
         except BaseException as error:
             lines = str(error).strip().splitlines() or [""]
-            failed.append([name, module, (type(error).__name__ + ": " + lines[-1]).strip(": ")])
+            failed.append([name, module, (type(error).__name__ + ": " + lines[-1]).strip(": "), raised_in(error)])
 print(json.dumps(failed))
 """
+# The distribution whose file raised the error (the innermost frame), as "name version": a
+# package that does not import may be the victim of another (pydantic of typing-extensions).
+_PROBE = _PROBE.replace("failed = []\n", """def raised_in(error):
+    import os, traceback
+    frames = traceback.extract_tb(error.__traceback__)
+    where = os.path.realpath(frames[-1].filename) if frames else ""
+    for dist in metadata.distributions() if where else ():
+        for path in dist.files or []:
+            if path.suffix == ".py" and os.path.realpath(dist.locate_file(path)) == where:
+                return dist.metadata["Name"] + " " + dist.version
+    return ""
+
+failed = []
+""", 1)
 
 
 @dataclass(frozen=True)
@@ -120,11 +134,19 @@ def check(
     named_in = {reqfile.normalized(each.name): each.named_in for each in wanted}
     pins = locks.pins(lock)
     lines = []
-    for name, module, error in failed:
+    for name, module, error, raised_in in failed:
         source = named_in.get(reqfile.normalized(name), files.shown(lock, root))
         shown = name if reqfile.normalized(module) == reqfile.normalized(name) else f"{name} ({module})"
         day = None if as_of else fits.project_day(root, [root / source, lock])
-        fix = _fix(error, pins, source, module, day)
+        culprit = raised_in.split(" ")[0] if raised_in else ""
+        if culprit and reqfile.normalized(culprit) != reqfile.normalized(name) and error != _NOT_INSTALLED:
+            error += f", raised in {raised_in}"
+            fix = (
+                f"the error is {culprit}'s: `doit upgrade --package {culprit}` moves it to its newest allowed "
+                f"release (or pin one that {name} works with in {source})"
+            )
+        else:
+            fix = _fix(error, pins, source, module, day)
         what = "is not installed in" if error == _NOT_INSTALLED else "does not import in"
         why = "" if error == _NOT_INSTALLED else f" ({error})"
         lines.append(f"{source}: {shown} {what} {venv.path.name}/{why}: {fix}")

@@ -234,3 +234,18 @@ def test_resolve_as_of_takes_every_spelling_toml_allows_and_refuses_the_rest(new
         "\"2020-10-15T12:00:00Z\", not 'last year'"
     ) in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_package_broken_by_another_names_the_one_that_raised(new_project: ProjectFactory, backend: str) -> None:
+    """pydantic and sqlalchemy were named as not importing on Python 3.12; the error was raised in
+    typing-extensions 4.5.0, pinned by the old lock, which nothing named."""
+    project = new_project(requirements="modelish\n", backend=backend)
+    project.write("requirements.txt", "modelish==1.0\noldext==1.0\n")  # an old lock, adopted, keeps its pins
+    result = project.doit("dev", ok=False)
+    assert (
+        "requirements.in: modelish does not import in venv/ (TypeError: type TypeVar is not an acceptable base "
+        "type, raised in oldext 1.0): the error is oldext's: `doit upgrade --package oldext` moves it to its newest "
+        "allowed release (or pin one that modelish works with in requirements.in)"
+    ) in result.output
+    project.doit("upgrade", "--package", "oldext")
+    assert "oldext==2.0" in project.installed()
