@@ -122,7 +122,7 @@ def sync(
                         files.write_json(record, held)  # nothing was touched: the record still holds
                     raise SyncError(
                         f"{files.shown(lock, root)}: could not sync {venv.path.name}/: the project requires Python "
-                        f"{refused} ([project].requires-python), and {venv.path.name}/ has Python "
+                        f"{refused} (its Requires-Python), and {venv.path.name}/ has Python "
                         f"{venv.marker_environment()['python_full_version']}, so {venv.path.name}/ is unchanged: set "
                         "tool.doitenv.python to a Python it allows (or install-project = false)"
                     )

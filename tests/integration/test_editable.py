@@ -170,7 +170,7 @@ def test_a_project_that_does_not_allow_the_venv_s_python_is_refused(new_project:
     allowing = project.read("pyproject.toml").replace("[project]", '[project]\nrequires-python = ">=3.99"')
     project.write("pyproject.toml", allowing)
     result = project.doit("dev", ok=False)
-    assert "the project requires Python >=3.99 ([project].requires-python), and venv/ has Python 3." in result.output
+    assert "the project requires Python >=3.99 (its Requires-Python), and venv/ has Python 3." in result.output
     assert "so venv/ is unchanged: set tool.doitenv.python to a Python it allows" in result.output
     assert "Traceback" not in result.output
     assert (project.path / "venv" / ".doitenv-synced.json").read_text() == record
