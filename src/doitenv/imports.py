@@ -68,7 +68,9 @@ print(json.dumps(failed))
 """
 # The distribution whose file raised the error (the innermost frame), as "name version": a
 # package that does not import may be the victim of another (pydantic of typing-extensions).
-_PROBE = _PROBE.replace("failed = []\n", """def raised_in(error):
+_PROBE = _PROBE.replace(
+    "failed = []\n",
+    """def raised_in(error):
     import os, traceback
     frames = traceback.extract_tb(error.__traceback__)
     where = os.path.realpath(frames[-1].filename) if frames else ""
@@ -79,7 +81,9 @@ _PROBE = _PROBE.replace("failed = []\n", """def raised_in(error):
     return ""
 
 failed = []
-""", 1)
+""",
+    1,
+)
 
 
 @dataclass(frozen=True)
