@@ -285,15 +285,17 @@ def _what_failed(output: str, venv: Venv, building: bool) -> tuple[str, str]:
     if bad_hash:
         return (
             f"{pin} does not match its hash",
-            f"if its index changed the file on purpose, `doit upgrade --package {_name(pin)}` pins it with new hashes",
+            f"if its index changed the file on purpose, `doit upgrade --package {package_name(pin)}` pins it with "
+            "new hashes",
         )
     if missing:
         return (
             f"{pin} is not available for Python {venv.python_version()} here",
-            f"`doit upgrade --package {_name(pin)}` pins a version that is (or correct the line by hand)",
+            f"`doit upgrade --package {package_name(pin)}` pins a version that is (or correct the line by hand)",
         )
     return "the install failed", "see the lines above"
 
 
-def _name(pin: str) -> str:
+def package_name(pin: str) -> str:
+    """The name a pin or a `--package` value starts with (`numpy==1.26.4`, `numpy[extra]` -> `numpy`)."""
     return re.split(r"[=<>!~\[; @]", pin, maxsplit=1)[0]

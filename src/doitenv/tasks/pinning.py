@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -312,7 +311,7 @@ def _refuse_unknown_packages(project: Project, package: Sequence[str], pinned: d
                     known.add(reqfile.normalized(Requirement(entry.requirement).name) if entry.requirement else "")
                 except InvalidRequirement:
                     return  # a URL or a path: its name is known only once resolved
-    asked = {reqfile.normalized(re.split(r"[=<>!~\[; @]", name, maxsplit=1)[0]): name for name in package}
+    asked = {reqfile.normalized(sync.package_name(name)): name for name in package}
     unknown = sorted(asked.keys() - known)
     if unknown:
         locks_named = ", ".join(layer.lock for layer in project.layers)
