@@ -5,6 +5,7 @@ pinned again from its inputs with the index; nothing the project keeps is writte
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sqlite3
 
 import pytest
@@ -112,3 +113,33 @@ def test_a_forged_lock_passes_check_and_fails_check_resolve(
     ) in forged.output, forged.output
     assert "Traceback" not in forged.output
     assert _kept(project, (runtime, dev)) == kept
+
+
+def test_a_forged_hash_fails_check_resolve_without_a_venv(new_project: ProjectFactory) -> None:
+    """A universal lock needs no venv to be pinned again: a hash changed (the forger's own file
+    for the same version) is found, though the resolver starts from the lock's versions."""
+    tool = 'universal = true\nuniversal-python = ">=3.10"\nhashes = true\n'
+    project = new_project(requirements="needs-old-beta\n", tool=tool)
+    project.doit("requirements-dev.txt")
+    shutil.rmtree(project.path / "venv")  # as in a CI job that only checks
+    line = next(line for line in project.read("requirements.txt").splitlines() if "--hash=sha256:" in line)
+    _forge(project, "requirements.txt", line, line[:-8] + "00000000")
+    _forge(project, "requirements-dev.txt", "\n", "\n")  # its inputs include the runtime lock
+    assert "locks fresh, layers agree, no venv/ here to check" in project.doit("check").output
+
+    forged = project.doit("check", "--resolve", ok=False)
+    assert "requirements.txt: not what requirements.in gives: the lock's hashes of " in forged.output, forged.output
+    assert "are not the index's: if you did not make this change" in forged.output
+    assert not (project.path / "venv").exists()
+
+
+def test_check_resolve_asks_for_the_venv_of_a_lock_for_one_python(new_project: ProjectFactory) -> None:
+    project = new_project()
+    project.doit("requirements-dev.txt")
+    shutil.rmtree(project.path / "venv")
+    assert "no venv/ here to check" in project.doit("check").output
+    alone = project.doit("check", "--resolve", ok=False)
+    assert (
+        "doit check --resolve pins with venv/'s Python, and there is no venv/ here: run `doit dev` first "
+        "(after `doit check`, it pins nothing)"
+    ) in alone.output
