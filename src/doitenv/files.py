@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 # What doitenv writes beside a file while it makes it: `.requirements.txt.doitenv-compile` (the
-# resolver's output), `.requirements.txt.doitenv-in` (an input made from pyproject.toml) and
-# `.requirements.txt.k2j9.doitenv-tmp` (write_atomic). A run that was killed leaves them; they are
+# resolver's output), `.requirements.txt.doitenv-in` (an input made from pyproject.toml),
+# `.requirements.txt.k2j9.doitenv-tmp` (write_atomic) and `.requirements.txt.doitenv-resolve` (the lock
+# pinned again aside by `doit check --resolve`). A run that was killed leaves them; they are
 # never inputs, and the next run that changes the locks removes them (remove_scratch).
-SCRATCH_KINDS = ("compile", "in", "tmp", "failure")
+SCRATCH_KINDS = ("compile", "in", "tmp", "failure", "resolve")
 # A scratch file's name without its ends, for patterns that mark the ends their own way.
 SCRATCH_STEM = r"\.[^/\0]+\.doitenv-(?:" + "|".join(SCRATCH_KINDS) + ")"
 SCRATCH_NAME = re.compile(r"(?:^|/)" + SCRATCH_STEM + "$")

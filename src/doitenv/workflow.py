@@ -3,6 +3,11 @@
 A fast `doit check` job (no venv, no network: are the locks fresh and in step?), then
 `doit dev` and `doit test` on every operating system and configured Python, with pip's (and
 uv's) cache keyed on the digest lines of the locks, which change exactly when a lock's inputs do.
+On one runner, `doit check --resolve` pins every lock again with the index and compares: the
+offline check proves a lock is what doitenv wrote only against accidents, and a pull request can
+forge a lock with its digests recomputed. It runs after `doit dev`, which it needs for the venv's
+Python and which pins nothing once `doit check` passed, and on Linux, where locks are most often
+pinned: a lock that is not universal is resolved for one platform.
 """
 
 from __future__ import annotations
@@ -67,6 +72,11 @@ jobs:
       - run: doit dev
         env:
           UV_CACHE_DIR: ${{{{ runner.temp }}}}/uv-cache
+      - name: locks are what their inputs give (a forged lock passes doit check)
+        if: matrix.os == 'ubuntu-latest' && matrix.python == '{resolve_python}'
+        run: doit check --resolve
+        env:
+          UV_CACHE_DIR: ${{{{ runner.temp }}}}/uv-cache
       - run: doit test
         env:
           UV_CACHE_DIR: ${{{{ runner.temp }}}}/uv-cache
@@ -83,6 +93,7 @@ def github(config: Config, install: str) -> str:
     pythons = _pythons(config)
     return TEMPLATE.format(
         check_python=pythons[-1],
+        resolve_python=pythons[-1],
         install=install,
         systems=json.dumps(list(SYSTEMS)),
         pythons=json.dumps(pythons),

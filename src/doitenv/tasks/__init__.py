@@ -10,7 +10,7 @@ with `export`, below a module docstring (scaffold.DODO is the file `doitenv init
 Settings come from `[tool.doitenv]` in pyproject.toml. The creators here only describe tasks,
 as data: they run on every `doit list`, so they read pyproject.toml once and start no process.
 What each task does is in the module of its family: venv.py, pinning.py (the locks, `check`,
-`upgrade`), environments.py (`dev`, `prod`, `kernel`, `distclean`) and runs.py (`test`,
+`upgrade`; resolving.py, `check --resolve`), environments.py (`dev`, `prod`, `kernel`, `distclean`) and runs.py (`test`,
 `format`, `matrix`, `watch`). Every action goes through failures.action, the one place where
 doitenv's errors become doit's.
 """
@@ -29,7 +29,7 @@ from doit.exceptions import InvalidTask
 from doitenv import config, files, runner, watch
 from doitenv.layers import Layer
 from doitenv.project import DOIT_DEP_FILE, STATE_DIR, Project
-from doitenv.tasks import environments, failures, pinning, runs, venv
+from doitenv.tasks import environments, failures, pinning, resolving, runs, venv
 from doitenv.tasks.failures import action
 
 __all__ = [
@@ -251,7 +251,20 @@ def task_distclean() -> dict[str, Any]:
 
 def task_check() -> dict[str, Any]:
     """Check that locks are fresh and agree and the venv is synced (for CI; changes nothing)."""
-    return {"actions": [action(pinning.check, project(), leaves="nothing was changed")], "uptodate": [False]}
+    return {
+        "actions": [action(resolving.check, project(), leaves="nothing was changed")],
+        "params": [
+            {
+                "name": "resolve",
+                "long": "resolve",
+                "type": bool,
+                "default": False,
+                "help": "also pin every lock again with the index, into a scratch file, and compare: proves the "
+                "committed locks are what their inputs give (a digest proves that only against accidents)",
+            }
+        ],
+        "uptodate": [False],
+    }
 
 
 def _package_option_problem(argv: list[str]) -> str | None:
