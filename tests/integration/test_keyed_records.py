@@ -10,7 +10,6 @@ import os
 import stat
 import subprocess
 import sys
-from pathlib import Path
 
 from doitenv import files
 from tests.helpers import ProjectFactory, TmpProject
@@ -156,9 +155,24 @@ def test_test_env_values_count_by_keyed_digests(new_project: ProjectFactory) -> 
     (project.path / ".doitenv" / "digest-key").unlink()
     anew = project.doit("test", "--", "-k", "test_answer", env={"MYAPP_PASSWORD": SECRET})
     said = "tests run again: .doitenv/digest-key was made anew since the last pass, so the test command and"
-    assert said in anew.output and "MYAPP_PASSWORD" not in anew.output, anew.output
+    [why] = [line for line in anew.output.splitlines() if "tests run again" in line]
+    assert said in why and "MYAPP_PASSWORD" not in why, anew.output
     again = project.doit("test", "--", "-k", "test_answer", env={"MYAPP_PASSWORD": SECRET})
     assert "nothing they depend on changed" in again.output
+
+    # The last pass as an older doitenv recorded it: the words after `--` as they were, digests
+    # unkeyed. It is not believed, and it goes once it has said why the tests run.
+    last_pass = project.path / ".doitenv" / "test.passed.json"
+    old = json.loads(last_pass.read_text())
+    del old["key"]
+    old.update(command=["pytest", "--", "-k", argument], variables={"MYAPP_PASSWORD": files.digest([SECRET])[:16]})
+    last_pass.write_text(json.dumps(old))
+    project.doit("forget", "test")
+    older = project.doit("test", ok=False, env={"MYAPP_PASSWORD": "wrong"})
+    said = "tests run again: the last pass was recorded by an older doitenv, whose digests were not keyed, so the"
+    [why] = [line for line in older.output.splitlines() if "tests run again" in line]
+    assert said in why and "MYAPP_PASSWORD" not in why, older.output
+    assert not _found_in_state(project, argument) and not _found_in_state(project, SECRET)
 
 
 def test_a_key_others_could_read_is_replaced_and_a_broken_one_is_one_line(new_project: ProjectFactory) -> None:
