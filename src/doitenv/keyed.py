@@ -55,7 +55,8 @@ def key(state_dir: Path) -> bytes:
     for _ in range(40):
         try:
             with open(path, "rb") as handle:
-                mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+                opened = os.fstat(handle.fileno())
+                mode = stat.S_IMODE(opened.st_mode)
                 text = handle.read(_HEX_LENGTH + 2)
         except FileNotFoundError:
             try:
@@ -76,7 +77,10 @@ def key(state_dir: Path) -> bytes:
                 file=sys.stderr,
             )
             try:
-                path.unlink()
+                if os.stat(path).st_ino == opened.st_ino:  # not the new key another run made meanwhile
+                    path.unlink()
+            except FileNotFoundError:
+                pass
             except OSError as exc:
                 raise KeyProblem(
                     f"{shown}: readable by others and cannot be replaced ({exc.strerror}): delete it"
