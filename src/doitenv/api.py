@@ -23,10 +23,14 @@ command itself must not run `doit dev` on the same project, which would wait for
 from __future__ import annotations
 
 import functools
+import json
 import os
+import re
+import shlex
 import sys
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from doit.exceptions import TaskFailed
@@ -119,6 +123,7 @@ def _environment_unchanged(task: Any, values: dict[str, Any], environment: str) 
     """doit's uptodate check: the environment is as it was when the task last ran. Whenever the
     task runs and succeeds, the environment is recorded and each target gets its receipt."""
     from doitenv import provenance
+    from doitenv.keyed import KeyProblem
     from doitenv.notebooks import code_digest
     from doitenv.tasks import project
 
@@ -135,11 +140,15 @@ def _environment_unchanged(task: Any, values: dict[str, Any], environment: str) 
         targets = [str(target) for target in task.targets if (found.root / str(target)).exists()]
         inputs = sorted(str(dep) for dep in task.file_dep)
         notebook = meta.get("doitenv_notebook")
-        commands = meta.get("doitenv_commands") or _commands(task)
-        facts = {"task": task.name, "commands": commands, "environment": env, "started": started}
-        if notebook:  # a notebook step: the notebook and the digest of its code cells
-            facts["notebook"] = {"path": notebook, "code": code_digest(found.root / notebook)}
-        provenance.write_receipts(found.root, found.state_dir, facts, inputs, targets)
+        try:
+            actions = meta.get("doitenv_actions") or _actions(task, found.state_dir)
+        except KeyProblem as problem:  # the step did its work: only its receipts are missing
+            print(f"doitenv: {task.name}: no receipt written: {problem}", file=sys.stderr)
+        else:
+            facts = {"task": task.name, "actions": actions, "environment": env, "started": started}
+            if notebook:  # a notebook step: the notebook and the digest of its code cells
+                facts["notebook"] = {"path": notebook, "code": code_digest(found.root / notebook)}
+            provenance.write_receipts(found.root, found.state_dir, facts, inputs, targets)
         return {"environment": now, "environment_pins": env["pins"], "environment_python": env["python"]}
 
     task.value_savers.append(record)
@@ -151,21 +160,71 @@ def _environment_unchanged(task: Any, values: dict[str, Any], environment: str) 
     return False
 
 
-def _commands(task: Any) -> list[Any]:
-    """What the task's actions run, for its receipts: an in_venv command as its words."""
-    described: list[Any] = []
+def _actions(task: Any, state_dir: Path) -> list[dict[str, Any]]:
+    """What the task's actions run, for its receipts: each one's name (the program, or the
+    Python function) and a keyed digest of its arguments, never the arguments themselves: a
+    step that uploads with `os.environ["API_TOKEN"]` must not leave the token in a receipt."""
+    # Imported here: dodo.py imports this module on every `doit list`.
+    from doitenv import keyed
+    from doitenv.tasks.runs import arguments_after_dashes
+
+    described = []
     for action in task.actions:
         function = getattr(action, "py_callable", None)
         if function is _say_which_inputs_changed:
             continue  # doitenv's, not the step's
         if function is _run:
-            described.append(list(action.args[0]))
-        elif function is not None:  # a Python function: its name and its plain arguments
-            words = ", ".join(
-                repr(arg) if isinstance(arg, (str, int, float)) else type(arg).__name__ for arg in action.args
-            )
-            described.append(f"{function.__module__}.{function.__qualname__}({words})")
-        else:
+            extra = arguments_after_dashes(task.pos_arg_val) if task.pos_arg else []
+            name, arguments = action.args[0][0], [*action.args[0][1:], *extra]
+        elif function is not None:
+            name, arguments = _qualified(function), [list(action.args), action.kwargs]
+        else:  # a command: a shell string, an argument list, or a callable that makes one
             command = getattr(action, "_action", action)
-            described.append(command if isinstance(command, (str, list)) else repr(command))
+            if isinstance(command, (str, list)):
+                command = _expanded(action, command)
+                name, arguments = _program(command), [command]
+            elif isinstance(command, tuple) and command and callable(command[0]):
+                name, arguments = _qualified(command[0]), list(command[1:])
+            else:
+                name, arguments = _qualified(command) if callable(command) else type(command).__name__, []
+        plain = json.dumps(_plain(arguments), sort_keys=True)
+        described.append({"name": name, "arguments": keyed.digest(state_dir, [plain]) if arguments else None})
     return described
+
+
+def _expanded(action: Any, command: str | list[Any]) -> str | list[Any]:
+    """The command as it ran, with the task's params and `pos_arg` put in (only into the digest)."""
+    try:
+        return action.expand_action()  # type: ignore[no-any-return]
+    except Exception:  # a template doit itself could not fill: the run failed and said so
+        return command
+
+
+def _program(command: str | list[Any]) -> str:
+    """The program a command runs: its first word, after any `NAME=value` it sets first."""
+    if isinstance(command, list):
+        return str(command[0]) if command else ""
+    try:
+        words = shlex.split(command)
+    except ValueError:  # an unclosed quote: the shell said so when it ran
+        words = command.split()
+    programs = [word for word in words if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", word)]
+    return programs[0] if programs else ""
+
+
+def _qualified(function: Any) -> str:
+    return f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', type(function).__name__)}"
+
+
+def _plain(value: Any) -> Any:
+    """An argument as its digest reads it: plain data as it is, anything else by its type (its
+    repr may hold an address that changes on every run)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(each) for each in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(each) for key, each in value.items()}
+    return type(value).__name__

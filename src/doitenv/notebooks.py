@@ -124,7 +124,10 @@ def notebook(
             "targets": [*outputs, *([] if copy == path else [copy])],
             "uptodate": [(_code_unchanged, [path])],
             # What a receipt names: the notebook's code, not doitenv's function that ran it.
-            "meta": {"doitenv_notebook": path, "doitenv_commands": [f"run {path} with nbclient in the venv"]},
+            "meta": {
+                "doitenv_notebook": path,
+                "doitenv_actions": [{"name": f"run {path} with nbclient in the venv", "arguments": None}],
+            },
             "verbosity": 2,
         }
 

@@ -8,8 +8,9 @@ backend chosen at run time, a dependency's dependency), and an environment that 
 every pin is the only one known to give the same result.
 
 Each run of such a step writes a receipt for each of its targets into `.doitenv/receipts/`: the
-task, its commands, the environment, the git commit, the digests of its inputs and outputs, when
-it ran. `doitenv provenance PATH` reads it back and says what changed since. Receipts describe
+task, what its actions ran (each one's program or function, and a keyed digest of its arguments:
+never the arguments, which may hold a token), the environment, the git commit, the digests of its
+inputs and outputs, when it ran. `doitenv provenance PATH` reads it back and says what changed since. Receipts describe
 files the user keeps, so `doit clean` and `distclean` keep them.
 """
 
@@ -28,6 +29,8 @@ from doitenv import files, locks
 from doitenv.venv import Venv
 
 RECEIPTS = "receipts"
+# In the receipts folder once no receipt in it holds an action's arguments (_scrub_old_receipts).
+_SCRUBBED = ".arguments-removed"
 
 
 # {(lock, venv): (their stats, the environment)}: fifty steps ask within one doit run.
@@ -133,6 +136,33 @@ def write_receipts(root: Path, state_dir: Path, facts: dict[str, Any], inputs: l
         where = _receipt_path(state_dir, target)
         where.parent.mkdir(parents=True, exist_ok=True)
         files.write_json(where, receipt)
+    _scrub_old_receipts(state_dir)
+
+
+def _scrub_old_receipts(state_dir: Path) -> None:
+    """An older doitenv kept each action's arguments in its receipts as they were, a token among
+    them: the first time this one reads or writes receipts, it takes them out of every receipt."""
+    folder = state_dir / RECEIPTS
+    if not folder.is_dir() or (folder / _SCRUBBED).exists():
+        return
+    for path in folder.glob("*.json"):
+        found = files.read_json(path)
+        if isinstance(found, dict) and "commands" in found:
+            try:
+                files.write_json(path, _without_values(found))
+            except OSError:
+                return  # a folder it may not write: it is tried again next time, and never shown
+    try:
+        (folder / _SCRUBBED).touch()
+    except OSError:
+        pass
+
+
+def _without_values(receipt: dict[str, Any]) -> dict[str, Any]:
+    """A receipt with no action's arguments in it: an older doitenv's `commands` held them."""
+    if "commands" not in receipt:
+        return receipt
+    return {**{key: value for key, value in receipt.items() if key != "commands"}, "actions": None}
 
 
 def _stamp(seconds: float) -> str:
@@ -140,8 +170,9 @@ def _stamp(seconds: float) -> str:
 
 
 def read_receipt(root: Path, state_dir: Path, relative: str) -> dict[str, Any] | None:
+    _scrub_old_receipts(state_dir)
     found = files.read_json(_receipt_path(state_dir, relative))
-    return found if isinstance(found, dict) else None
+    return _without_values(found) if isinstance(found, dict) else None
 
 
 def report(
@@ -181,7 +212,7 @@ def describe(found: dict[str, Any], every: bool = False) -> str:
     lines = [
         found["path"],
         f"  made by:     doit {found['task']}, {found['started']} to {found['ended']}",
-        *(f"  command:     {_command(each)}" for each in found.get("commands", [])),
+        *_actions(found.get("actions")),
         f"  environment: {env.get('lock')} ({len(env.get('pins', {}))} pins, body {str(env.get('lock_digest'))[:12]}),"
         f" Python {python.get('version')} {python.get('implementation')} {python.get('platform')}",
         *_packages(env.get("pins", {}), found.get("named", []), every),
@@ -228,5 +259,11 @@ def _pin(name: str, version: str) -> str:
     return f"{name} {version}" if version else f"{name} (a direct reference)"
 
 
-def _command(each: Any) -> str:
-    return " ".join(each) if isinstance(each, list) else str(each)
+def _actions(actions: list[dict[str, Any]] | None) -> list[str]:
+    if actions is None:
+        return ["  action:      not recorded (an older doitenv wrote this receipt; its arguments were removed)"]
+    return [
+        f"  action:      {each.get('name')} "
+        + (f"(arguments: keyed digest {each['arguments']})" if each.get("arguments") else "(no arguments)")
+        for each in actions
+    ]

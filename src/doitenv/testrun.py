@@ -1,8 +1,9 @@
 """What shapes a test run besides the files and the venv, and whether a run ran any test.
 
 A pass is cached under the test command, the environment variables that change what the test
-command does, the venv's sync record and the project's files. Each variable counts by a digest
-of its value, so a token named in `test-env` never reaches `.doitenv/`.
+command does, the venv's sync record and the project's files. Each variable counts by a keyed
+digest of its value (keyed.py), so neither a token named in `test-env` nor a plain digest of it
+that a dictionary could answer reaches `.doitenv/`.
 
 A run that exits 0 without running a test (`--collect-only`, `--fixtures`, every test
 deselected through PYTEST_ADDOPTS) is no pass. pytest alone does not say so in its exit code:
@@ -17,7 +18,7 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from doitenv import files
+from doitenv import files, keyed
 
 # What changes what a Python test command runs or how (the README's "How it decides").
 SHAPING_VARIABLES = (
@@ -52,12 +53,14 @@ def pytest_sessionfinish(session, exitstatus):
 '''
 
 
-def shaping_variables(extra: Sequence[str], environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """{name: digest of its value} of the set variables that match SHAPING_VARIABLES or `extra`."""
+def shaping_variables(
+    state_dir: Path, extra: Sequence[str], environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """{name: keyed digest of its value} of the set variables that match SHAPING_VARIABLES or `extra`."""
     environ = os.environ if environ is None else environ
     patterns = (*SHAPING_VARIABLES, *extra)
     return {
-        name: files.digest([value])[:16]
+        name: keyed.digest(state_dir, [value])
         for name, value in sorted(environ.items())
         if name not in _SET_BY_PYTEST and name != REPORT_VARIABLE
         and _matches(name, patterns)

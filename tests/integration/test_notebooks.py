@@ -123,7 +123,7 @@ def test_a_notebook_s_receipt_knows_its_code_and_is_found_from_a_subfolder(new_p
     assert completed.returncode == 0, completed.stderr
     receipt = json.loads(completed.stdout)
     assert receipt["path"] == "figures/total.txt" and receipt["notebook"]["path"] == "analysis.ipynb"
-    assert receipt["commands"] == ["run analysis.ipynb with nbclient in the venv"]
+    assert receipt["actions"] == [{"name": "run analysis.ipynb with nbclient in the venv", "arguments": None}]
     assert receipt["now"]["notebook_code_changed"] is True
 
 

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from doitenv import files, hooks, inputs, runner, sync, testrun
+from doitenv import files, hooks, inputs, keyed, runner, sync, testrun
 from doitenv.config import DEFAULT_TEST_COMMAND
 from doitenv.errors import Failure
 from doitenv.interpreter import InterpreterNotFound
-from doitenv.project import Project
+from doitenv.project import STATE_DIR, Project
 from doitenv.tasks.access import using
 from doitenv.tasks.environments import sync_env
 from doitenv.tasks.failures import message
@@ -91,9 +91,12 @@ _TestState = tuple[str, dict[str, Any], inputs.Snapshot]
 
 def _test_state(project: Project, args: Sequence[str]) -> _TestState:
     """(the digest a passing run is cached under, what it stands on besides the files, the files)."""
+    state_dir = project.state_dir
     stands_on = {
-        "command": [*test_command(project), "--", *args],
-        "variables": testrun.shaping_variables(project.config.test_env),
+        # Keyed digests, never values: the words after `--` may hold a token as a variable may.
+        "command": keyed.digest(state_dir, [*test_command(project), "--", *args]),
+        "variables": testrun.shaping_variables(state_dir, project.config.test_env),
+        "key": keyed.key_id(state_dir),
         # The venv's sync record names the lock, what is installed and the project's folder.
         "venv": files.digest([sync.record_bytes(project.venv)]),
         "folder": str(project.root.resolve()),
@@ -111,6 +114,15 @@ def _last_pass(project: Project, task_name: str) -> Path:
 def _why_again(last: dict[str, Any], stands_on: dict[str, Any], snapshot: inputs.Snapshot, venv: str) -> str:
     """Every difference from the last pass, or why there is none to name."""
     reasons = []
+    if last.get("key") != stands_on["key"]:
+        # Digests under another key, or an older doitenv's unkeyed ones, cannot be compared.
+        was = (
+            f"{STATE_DIR}/{keyed.KEY_FILE} was made anew since the last pass"
+            if "key" in last
+            else "the last pass was recorded by an older doitenv, whose digests were not keyed"
+        )
+        reasons.append(f"{was}, so the test command and variables cannot be compared")
+        last = {**last, "command": stands_on["command"], "variables": stands_on["variables"]}
     if last.get("folder") != stands_on["folder"]:
         reasons.append(f"the project is in a new folder (copied or moved from {last.get('folder')})")
     if last.get("command") != stands_on["command"]:
@@ -126,7 +138,10 @@ def _why_again(last: dict[str, Any], stands_on: dict[str, Any], snapshot: inputs
 def tests_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool:
     # Digested before the run (`dev` has synced by now), and again after it.
     args = arguments_after_dashes(task.pos_arg_val)
-    state = _test_state(project, args)
+    try:
+        state = _test_state(project, args)
+    except keyed.KeyProblem:
+        return False  # run_tests says what is wrong with the key, in one line
     digest, stands_on, before = state
     if values.get("inputs") == digest:
         return _say_if_passed_before(True, task.name)
@@ -134,6 +149,8 @@ def tests_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool
     if isinstance(last, dict):
         why = _why_again(last, stands_on, before, project.venv.path.name)
         print(f"doitenv: tests run again: {why}", file=sys.stderr)
+        if "key" not in last:  # an older doitenv's record holds the words after `--` as they were
+            _last_pass(project, task.name).unlink(missing_ok=True)
 
     def record_the_pass() -> dict[str, str]:  # doit calls it only when the run exited 0
         cached = _cache_the_pass(project, args, state)
@@ -188,6 +205,7 @@ def test_command(project: Project) -> tuple[str, ...]:
 
 
 def run_tests(project: Project, args: Sequence[str]) -> None:
+    keyed.key(project.state_dir)  # a key it cannot read is one line before the tests, not after them
     setting = test_command(project)
     if setting != project.config.test_command:
         print(
@@ -217,7 +235,10 @@ def run_tests(project: Project, args: Sequence[str]) -> None:
 
 def matrix_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool:
     # The entry makes its own venv, so its digest is recorded by run_matrix_entry.
-    return _say_if_passed_before(values.get("inputs") == _test_state(project, [])[0], task.name)
+    try:
+        return _say_if_passed_before(values.get("inputs") == _test_state(project, [])[0], task.name)
+    except keyed.KeyProblem:
+        return False  # run_matrix_entry says what is wrong with the key
 
 
 def run_matrix_entry(project: Project) -> dict[str, str]:
