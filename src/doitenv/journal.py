@@ -49,7 +49,8 @@ class Journal:
     @classmethod
     def begin(cls, state_dir: Path, root: Path, locks: Sequence[str], packages: Sequence[str]) -> Journal:
         """Write the journal: to be called, with the locks held, before the first lock moves."""
-        entries = [Entry(lock, content(root / lock), []) for lock in locks]
+        # Named as write() names them (`./requirements.txt` is requirements.txt).
+        entries = [Entry(files.shown(root / lock, root), content(root / lock), []) for lock in locks]
         journal = cls(state_dir / NAME, root, list(packages), entries)
         journal._save()
         return journal

@@ -119,3 +119,13 @@ def test_a_journal_that_is_no_json_puts_nothing_back(tmp_path: Path, capsys: pyt
     journal.recover(state, root)
     assert "is not a journal doitenv can read, so no lock is put back" in capsys.readouterr().out
     assert (root / "requirements.txt").read_bytes() == b"old requirements.txt\n"
+
+
+def test_a_lock_is_known_however_its_path_is_spelt(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`./requirements.txt` as the layer names it, `requirements.txt` as the pin writes it: one lock."""
+    root, state = _project(tmp_path)
+    record = journal.Journal.begin(state, root, ["./requirements.txt", "requirements-dev.txt"], [])
+    record.write(root / "requirements.txt", b"new runtime\n")
+    journal.recover(state, root)
+    assert "so requirements.txt is put back as it was before it" in capsys.readouterr().out
+    assert (root / "requirements.txt").read_bytes() == b"old requirements.txt\n"
