@@ -38,7 +38,7 @@ def _locks(project: TmpProject) -> dict[str, bytes]:
     return {lock: (project.path / lock).read_bytes() for lock in LOCKS}
 
 
-def _kill_while_pinning_dev(project: TmpProject, sig: signal.Signals) -> str:
+def _signal_while_pinning_dev(project: TmpProject, sig: signal.Signals) -> tuple[subprocess.Popen[str], str]:
     doit = subprocess.Popen(
         [sys.executable, "-m", "doit", "upgrade", "--package", "beta"],
         cwd=project.path,
@@ -56,8 +56,13 @@ def _kill_while_pinning_dev(project: TmpProject, sig: signal.Signals) -> str:
             break
     else:
         pytest.fail(f"the dev layer was never pinned:\n{''.join(seen)}")
+    return doit, "".join(seen)
+
+
+def _kill_while_pinning_dev(project: TmpProject, sig: signal.Signals) -> str:
+    doit, seen = _signal_while_pinning_dev(project, sig)
     rest, _ = doit.communicate(timeout=120)
-    return "".join(seen) + rest
+    return seen + rest
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
@@ -133,3 +138,24 @@ def test_a_lock_changed_after_the_kill_is_left_as_it_is(new_project: ProjectFact
         "`doit upgrade --package beta` again"
     ) in output, output
     assert _locks(project) == before
+
+
+def test_an_upgrade_under_way_is_waited_for_not_undone(new_project: ProjectFactory) -> None:
+    """Its journal is there while it runs: another doit must not take it for a cut-short one. The
+    upgrade held the project's lock only while it pinned each layer, so another doit could read
+    (or change) the locks between them."""
+    project = _upgradable(new_project)
+    upgrade, seen = _signal_while_pinning_dev(project, signal.SIGSTOP)  # frozen between its layers
+    try:
+        check = project.start("check")
+        assert check.stdout is not None
+        first = check.stdout.readline()
+    finally:
+        os.killpg(upgrade.pid, signal.SIGCONT)
+    rest, _ = check.communicate(timeout=300)
+    assert first == "doitenv: waiting for another doit to finish with venv/ and the locks\n", first + rest
+    assert "cut short" not in rest, rest
+    output = seen + upgrade.communicate(timeout=300)[0]
+    assert upgrade.returncode == 0, output
+    assert "doitenv: requirements-dev.txt: beta 1.0 -> 2.0" in output
+    assert "beta==2.0" in project.pins("requirements.txt") and "beta==2.0" in project.pins("requirements-dev.txt")
