@@ -324,16 +324,16 @@ def compile_lock(
     folder: Path | None = None,
     pinned_by: Callable[[], str] = str,
     explain: Callable[[str], str | None] = lambda output: None,
+    write: Callable[[Path, bytes], None] = files.write_atomic,
 ) -> None:
-    """Pin `inputs` into `lock` with `compile_argv(input, output)`, both named from the folder the
-    resolver runs in (`folder`: adoption.resolver_folder; default the project's), and `environment`. On any failure
-    `lock` stays byte for byte. A generated top input is written for the resolver and removed
-    after it. The index options of the inputs are written into the lock. The resolver starts
-    from what `keep` says of the current lock: "pins" (all of it), "versions" (its requirement
-    lines without their hashes, which both resolvers would otherwise copy; of a lock git left
-    conflicted, those both sides agree on) or "nothing". `pinned_by` names the resolver for the
-    header, asked once it has run; `explain` reads a failed resolver's output for the line that
-    names the fix (fits.explain), when it finds one."""
+    """Pin `inputs` into `lock` with `compile_argv(input, output)`, both named from the folder the resolver runs in
+    (`folder`: adoption.resolver_folder; default the project's), and `environment`. On any failure `lock` stays
+    byte for byte; `write` puts it in place. A generated top input is written for the resolver and removed after
+    it. The index options of the inputs are written into the lock. The resolver starts from what `keep` says of
+    the current lock: "pins" (all of it), "versions" (its requirement lines without their hashes, which both
+    resolvers would otherwise copy; of a lock git left conflicted, those both sides agree on) or "nothing".
+    `pinned_by` names the resolver for the header, asked once it has run; `explain` reads a failed resolver's
+    output for the line that names the fix (fits.explain), when it finds one."""
     root, in_file = inputs.root, inputs.in_file
     target = root / lock
     scratch = files.scratch(target, "compile")
@@ -382,7 +382,7 @@ def compile_lock(
         body = body.replace(f"-r {in_file}".encode(), b"pyproject.toml")
     body = _with_index_lines(body, index_lines)
     header = header_line(digest, body_digest(body.decode("utf-8")), shape, pinned_by())
-    files.write_atomic(target, header.encode() + body)
+    write(target, header.encode() + body)
 
 
 def _named_from(folder: Path, path: Path) -> str:

@@ -152,9 +152,15 @@ def _project(root: str) -> Project:
         found = Project(config.load(Path(root)))
         runner.show_commands(found.config.show_commands)
         _ = found.layers  # reads how the layers include each other: a cycle is a setting to fix
-        return found
     except config.ConfigError as exc:
         raise InvalidTask("\n".join(exc.errors)) from None
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command not in _READ_ONLY_COMMANDS:  # before any task, or doit's look at them, reads a lock
+        try:
+            pinning.settle_cut_short_upgrade(found)
+        except OSError as exc:
+            raise InvalidTask(failures.file_problem(exc)) from None
+    return found
 
 
 def project() -> Project:

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from doitenv import adoption, files, fits, interpreter, layers, locks, releases, reqfile, runner, sync
+from doitenv import adoption, files, fits, interpreter, journal, layers, locks, releases, reqfile, runner, sync
 from doitenv.errors import Failure, if_stopped
 from doitenv.interpreter import InterpreterNotFound
 from doitenv.layers import Layer
@@ -17,8 +17,14 @@ from doitenv.tasks.access import changing
 from doitenv.tasks.environments import sync_env, unmet_dependencies
 
 
-def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
-    """Pin the layer's lock; `upgrade` (--upgrade, --upgrade-package X) pins even a fresh one."""
+def pin(
+    project: Project,
+    layer: Layer,
+    upgrade: Sequence[str] = (),
+    write: Callable[[Path, bytes], None] = files.write_atomic,
+) -> None:
+    """Pin the layer's lock; `upgrade` (--upgrade, --upgrade-package X) pins even a fresh one.
+    `write` puts the lock in place (an upgrade's journal hears of the bytes first)."""
     lock, root = layer.lock, project.root
     with changing(project):
         # Read once: staleness, checks, index options and the lock's digest all come from it.
@@ -63,13 +69,13 @@ def pin(project: Project, layer: Layer, upgrade: Sequence[str] = ()) -> None:
         folder = adoption.resolver_folder(inputs, project.locks_from(layer))
         try:
             keep = "versions" if edited else "pins"
-            locks.compile_lock(inputs, lock, shape, pin_argv, environment, keep, folder, by, explain)
+            locks.compile_lock(inputs, lock, shape, pin_argv, environment, keep, folder, by, explain, write)
         except locks.LockError:
             if not edited:
                 raise
             # The edits conflict with the inputs: they are what must go, not the inputs.
             print(f"doitenv: the edits to {lock} do not fit {layer.source}: pinning it afresh from {layer.source}")
-            locks.compile_lock(inputs, lock, shape, pin_argv, environment, "nothing", folder, by, explain)
+            locks.compile_lock(inputs, lock, shape, pin_argv, environment, "nothing", folder, by, explain, write)
 
 
 def input_problems(project: Project, layer: Layer) -> list[str]:
@@ -144,36 +150,44 @@ def _refuse_disagreeing_includes(project: Project, layer: Layer, upgrading: bool
     raise locks.LockError("\n".join([*(line for _, line in found), f"{layer.lock} {state}: {fix}"]))
 
 
-def _all_or_nothing(project: Project, flags: list[str]) -> None:
+def _all_or_nothing(project: Project, flags: list[str], package: Sequence[str]) -> None:
     """Pin every layer with `flags`, each on top of the one below as it now is; when one cannot
     be pinned (or the run is stopped), every lock is put back byte for byte. A layer pins against
-    the lock below it on disk, so the locks are restored rather than written aside."""
-    kept = {layer.lock: _content(project.root / layer.lock) for layer in project.layers}
-    done: list[Layer] = []
-    try:
-        for layer in project.layers:
-            pin(project, layer, flags)
-            done.append(layer)
-    except BaseException as exc:
-        for lock, content in kept.items():
-            if content is not None and _content(project.root / lock) != content:
-                files.write_atomic(project.root / lock, content)
-        if isinstance(exc, Failure) and done:
-            failed = next(layer for layer in project.layers if layer not in done)
-            below = [layer.lock for layer in done if layer.lock in failed.pinned_after]
-            moved = ", ".join(below or [layer.lock for layer in done])
-            raise Failure(
-                f"{exc}\ndoit upgrade: {failed.lock} could not be pinned on top of the upgraded {moved}, so every "
-                "lock is as it was before the upgrade"
-            ) from None
-        raise
+    the lock below it on disk, so the locks are restored rather than written aside. The locks
+    are held from the first pin to the last, and a journal (journal.py) lets the next run undo
+    an upgrade killed outright."""
+    with changing(project):
+        record = journal.Journal.begin(project.state_dir, project.root, [lay.lock for lay in project.layers], package)
+        done: list[Layer] = []
+        try:
+            for layer in project.layers:
+                pin(project, layer, flags, record.write)
+                done.append(layer)
+        except BaseException as exc:
+            for entry in record.entries:
+                path = project.root / entry.lock
+                if entry.before is not None and journal.content(path) != entry.before:
+                    files.write_atomic(path, entry.before)
+            record.end()  # every lock is as it was: nothing is left for the next run to undo
+            if isinstance(exc, Failure) and done:
+                failed = next(layer for layer in project.layers if layer not in done)
+                below = [layer.lock for layer in done if layer.lock in failed.pinned_after]
+                moved = ", ".join(below or [layer.lock for layer in done])
+                raise Failure(
+                    f"{exc}\ndoit upgrade: {failed.lock} could not be pinned on top of the upgraded {moved}, so "
+                    "every lock is as it was before the upgrade"
+                ) from None
+            raise
+        record.end()
 
 
-def _content(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
+def settle_cut_short_upgrade(project: Project) -> None:
+    """Before anything reads the locks: undo a `doit upgrade` that was killed (journal.py). The
+    journal is looked for without the locks (one stat a run), then read again holding them: an
+    upgrade in another process holds them until its journal is gone."""
+    if (project.state_dir / journal.NAME).exists():
+        with changing(project):
+            journal.recover(project.state_dir, project.root)
 
 
 def _say_if_hashes_go(project: Project, lock: str, shape: locks.LockShape) -> None:
@@ -327,7 +341,7 @@ def upgrade(project: Project, package: Sequence[str]) -> None:
     before = {layer.lock: locks.pins(project.root / layer.lock) for layer in project.layers}
     _refuse_unknown_packages(project, package, before)
     with if_stopped("every lock is as it was before the upgrade"):
-        _all_or_nothing(project, flags)
+        _all_or_nothing(project, flags, package)
     moved = 0
     for layer in project.layers:
         after = locks.pins(project.root / layer.lock)
