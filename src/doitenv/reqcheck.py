@@ -106,10 +106,10 @@ def _secret_problem(entry: Entry) -> str | None:
     it is spelt (`-iURL`, `-i 'URL'`, `--index-url="URL"`, a shortened `--extra-index`), so
     the check that passes an input passes the lock doitenv writes from it."""
     # A requirement's URL may be glued to its name (`pkg@https://…`); a trusted host is a bare netloc.
-    words = _URL_IN_TEXT.findall(entry.requirement)
-    words += [f"https://{value}" if flag == "--trusted-host" else value for flag, value in entry.options]
-    for word in words:
-        url = urlsplit(word) if URL.match(word) else None
+    urls = _URL_IN_TEXT.findall(entry.requirement)
+    urls += [f"https://{value}" if flag == "--trusted-host" else value for flag, value in entry.options]
+    for each in urls:
+        url = urlsplit(each) if URL.match(each) else None
         if url is None or not url.scheme.endswith(("http", "https")):
             continue
         user_part, at, host = url.netloc.rpartition("@")

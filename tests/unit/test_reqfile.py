@@ -223,7 +223,7 @@ def test_what_pip_reads_as_valid_passes(tmp_path: Path, line: str, monkeypatch: 
         "-f'https://u:s3cret@example.invalid/wheels/'",
         "alpha --hash=sha256:aa -f https://u:s3cret@example.invalid/wheels/",
         "-r 'https://u:s3cret@example.invalid/base.txt'",
-        "-c\"https://u:s3cret@example.invalid/constraints.txt\"",
+        '-c"https://u:s3cret@example.invalid/constraints.txt"',
         "-e 'git+https://u:s3cret@example.invalid/alpha.git#egg=alpha'",
         "--trusted-host u:s3cret@example.invalid",
         "alpha@https://u:s3cret@example.invalid/alpha.whl",
