@@ -2,24 +2,26 @@
 credentials (401, 403), named as such where the resolver only says "Could not find a version",
 and the risks of an extra index and of plain http, said once when a lock is pinned.
 
-pip writes a refusal at its debug level only (pip 26: a 403 never shows, a 401 not under
-pip-compile's --quiet), but writes every line to the log file PIP_LOG names: `pip_log` hands pip
-one and adds its lines about refusals to a failed command's output. uv says it in its hint.
-Neither ever waits for input: the commands run with no stdin (runner.run), so pip's prompt for
-a user name ends at once.
+uv names a refusal in its hint. pip says it at its debug level only (pip 26: a 403 never shows,
+a 401 not under pip-compile's --quiet; its log file, PIP_LOG, has it, but writing every debug
+line made a sync up to twice as slow), so when pip found nothing, doitenv asks each index whose
+URL carries credentials once itself, as pip asked it. Neither tool ever waits for input: the
+commands run with no stdin (runner.run), so pip's prompt for a user name ends at once, and says
+which host asked.
 """
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import re
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.error import HTTPError
+from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.request import Request, urlopen
 
-from doitenv import files, reqfile, runner
+from doitenv import files, reqfile
 
 # A line of pip's (or uv's) that tells of a 401 or a 403 from a URL it names.
 _REFUSAL = re.compile(r'Unauthorized|Forbidden|Credentials not correct|Client Error|HTTP/[\d.]+" 40[13]')
@@ -28,24 +30,8 @@ _URL = re.compile(r"https?://[^\s)'\"`,]+")
 _PHRASE = {"401": "401 Unauthorized", "403": "403 Forbidden"}
 # pip's prompt after a 401 to a URL without credentials (it reads no input from doit: it stops).
 _PROMPT = re.compile(r"^\s*User for (\S+?):(\s|$)")
-
-
-@contextmanager
-def pip_log(environment: Mapping[str, str] | None) -> Iterator[dict[str, str]]:
-    """`environment` with a pip log file in a folder of its own (removed after, with whatever
-    pip wrote). A command that fails inside gets the log's lines about a refused index added to
-    its output (pip redacts passwords in them)."""
-    with tempfile.TemporaryDirectory(prefix="doitenv-pip-log-") as folder:
-        log = Path(folder, "pip.log")
-        try:
-            yield {**(environment or {}), "PIP_LOG": str(log)}
-        except runner.CommandFailed as failed:
-            try:
-                lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
-                lines = []
-            failed.output += "".join(f"{line}\n" for line in lines if _refusal(line) is not None)
-            raise
+# pip found nothing: what a refusing index looks like in its output.
+_NOTHING_FOUND = re.compile(r"Could not find a version that satisfies|No matching distribution found")
 
 
 def _refusal(line: str) -> tuple[str, str] | None:
@@ -66,6 +52,8 @@ def refused(output: str, options: Sequence[reqfile.IndexOption], texts: Mapping[
     output, with what to check: the variable the project's index option names for that host,
     ~/.netrc, the keyring. None when the output tells of no refusal."""
     found = next((each for each in map(_refusal, output.splitlines()) if each is not None), None)
+    if found is None and _NOTHING_FOUND.search(output):
+        found = next((each for each in map(_ask, options) if each is not None), None)
     if found is None:
         return None
     host, status = found
@@ -84,6 +72,28 @@ def refused(output: str, options: Sequence[reqfile.IndexOption], texts: Mapping[
         f"{what}: give it credentials as an environment reference in the index URL "
         f"(https://${{TOKEN}}@{host}/…), or check its entry in ~/.netrc or the keyring"
     )
+
+
+def _ask(option: reqfile.IndexOption) -> tuple[str, str] | None:
+    """(host, status) when the index or find-links URL `option` names answers 401 or 403 to the
+    credentials in it (as pip sends them: a user part alone with an empty password). A URL without
+    credentials is not asked: pip would have prompted for them (_PROMPT)."""
+    if option.flag not in ("--index-url", "--extra-index-url", "--find-links"):
+        return None
+    parts = urlsplit(reqfile.expand(option.value))
+    user_part, at, host = parts.netloc.rpartition("@")
+    if parts.scheme not in ("http", "https") or not at:
+        return None
+    user, _, password = user_part.partition(":")
+    token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode("ascii")
+    url = urlunsplit(parts._replace(netloc=host, path=parts.path.rstrip("/") + "/"))
+    try:
+        with urlopen(Request(url, headers={"Authorization": f"Basic {token}"}), timeout=10):
+            return None
+    except HTTPError as answer:
+        return (host, str(answer.code)) if answer.code in (401, 403) else None
+    except (OSError, ValueError):  # unreachable, or a certificate urllib does not trust: no verdict
+        return None
 
 
 def _host(value: str) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from doitenv import files, indexes, reqcheck, reqfile, runner
+from doitenv import files, reqcheck, reqfile, runner
 from doitenv.errors import Failure
 
 HEADER = "# doitenv: inputs="
@@ -355,8 +355,8 @@ def compile_lock(
         if generated is not None:
             generated.write_text(inputs.texts[generated], encoding="utf-8")
         argv = compile_argv(_named_from(folder, root / in_file), _named_from(folder, scratch))
-        with runner.heartbeat(f"pinning {lock}"), indexes.pip_log(environment) as logged:
-            runner.run(argv, capture=True, cwd=str(folder), env=logged)
+        with runner.heartbeat(f"pinning {lock}"):
+            runner.run(argv, capture=True, cwd=str(folder), env=environment)
         body = scratch.read_bytes()
     except runner.CommandFailed as failed:
         source = "pyproject.toml" if generated else in_file

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from doitenv import indexes, reqfile
+from tests.helpers import refusing_index
 
 
 def _warnings(tmp_path: Path, text: str) -> list[str]:
@@ -93,3 +94,21 @@ def test_a_refusal_names_the_variable_the_project_gives_that_host(tmp_path: Path
 )
 def test_no_refusal_is_read_where_there_was_none(tmp_path: Path, output: str) -> None:
     assert indexes.refused(output, [], {}, tmp_path) is None
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_an_index_pip_found_nothing_on_is_asked_with_the_credentials_it_was_given(
+    tmp_path: Path, status: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pip says of a 403 nothing at all: doitenv asks the index itself, as pip did."""
+    monkeypatch.setenv("PRIVATE_TOKEN", "wr0ng")
+    path = tmp_path / "requirements.in"
+    nothing = "ERROR: Could not find a version that satisfies the requirement alpha (from versions: none)"
+    with refusing_index(status) as index:
+        given = f"-i http://${{PRIVATE_TOKEN}}@{index}\nalpha\n"
+        found = indexes.refused(nothing, reqfile.index_options({path: given}), {path: given}, tmp_path)
+        bare = f"-i http://{index}\nalpha\n"  # no credentials: pip would have asked for them (_PROMPT)
+        unasked = indexes.refused(nothing, reqfile.index_options({path: bare}), {path: bare}, tmp_path)
+    assert found is not None and f"refused the credentials ({status} " in found and "wr0ng" not in found
+    assert unasked is None
+    assert indexes.refused("ERROR: something else failed", [], {}, tmp_path) is None

@@ -20,7 +20,7 @@ from packaging.requirements import Requirement
 from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
 from packaging.version import InvalidVersion
 
-from doitenv import editable, files, indexes, reqfile, runner
+from doitenv import editable, files, reqfile, runner
 from doitenv.interpreter import Interpreter, running_version
 from doitenv.venv import Venv
 
@@ -62,8 +62,7 @@ class PipTools:
         install = [
             *pip, "install", "--no-deps", "--no-compile", "--progress-bar", "off", "--requirement", str(lock)
         ]  # fmt: skip
-        with indexes.pip_log(PIP_ENV) as environment:  # where pip says an index refused the credentials
-            runner.run(install, capture=True, cwd=str(root), env=environment, on_line=_PipFetches(fetched))
+        runner.run(install, capture=True, cwd=str(root), env=PIP_ENV, on_line=_PipFetches(fetched))
         unlisted = _unlisted(venv, text, root, with_project)
         if unlisted:
             runner.run([*pip, "uninstall", "--quiet", "--yes", *unlisted], capture=True, cwd=str(root))
