@@ -321,3 +321,32 @@ def json_index(
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextlib.contextmanager
+def refusing_index(status: int) -> Iterator[str]:
+    """An index on 127.0.0.1 for the test's length that answers `status` (401 or 403) to every
+    request, as a private index does to a wrong token. Yields its URL without the scheme
+    (`127.0.0.1:PORT/simple`), for a test to put credentials before it."""
+    import http.server
+
+    class Refusing(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            self.send_response(status)
+            self.send_header("WWW-Authenticate", 'Basic realm="private"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_HEAD = do_GET  # noqa: N815 (http.server's name)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}/simple"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -9,14 +9,14 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from doitenv import files
 from doitenv.reqfile import ENV_REFERENCE, URL, Entry, conflict_sides, entries, is_local, local_path
 
 _ARCHIVE = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
-# Prefixes of the access tokens of GitHub, GitLab, PyPI and npm.
-_TOKEN_PREFIXES = ("ghp_", "gho_", "ghs_", "github_pat_", "glpat-", "pypi-", "npm_")
+# Prefixes of the access tokens of GitHub, GitLab, PyPI, npm and JFrog.
+_TOKEN_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "pypi-", "npm_", "AKCp")
 
 
 def problems(path: Path, root: Path, text: str, label: str | None = None) -> list[str]:
@@ -32,7 +32,7 @@ def problems(path: Path, root: Path, text: str, label: str | None = None) -> lis
         where = label or f"{files.shown(path, root)}, line {line.number}"
         problem = _line_problem(entry, path, root)
         if problem is None:
-            problem = _secret_problem(line.text)
+            problem = _secret_problem(entry)
         if problem is None:
             unset = [ref for ref in ENV_REFERENCE.findall(line.text) if ref not in os.environ]
             if unset:
@@ -95,24 +95,31 @@ def _looks_like_path(requirement: str) -> bool:
 # Query parameters that carry a credential (`?token=…`, `&private_token=…`, `?X-Amz-Signature=…`):
 # matched as words of the parameter's name, whatever its case and separators.
 _SECRET_WORDS = {"token", "key", "password", "passwd", "pwd", "secret", "auth", "signature", "sig", "credential"}
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s;]+")
 _SECRET_NAMES = {"apikey", "accesstoken", "authtoken", "privatetoken", "accesskey", "secretkey"}
 
 
-def _secret_problem(text: str) -> str | None:
+def _secret_problem(entry: Entry) -> str | None:
     """A password or token written into a URL (its user part or its query) would reach the
-    lock, git and every log. The message never repeats it."""
-    for word in text.split():
-        if word.startswith("-") and "=" in word:
-            word = word.split("=", 1)[1]  # --index-url=https://…
-        url = urlsplit(word) if URL.match(word) else None
+    lock, git and every log. The message never repeats it. The URLs are read from the line as
+    pip reads them (reqfile.parse): the requirement's words, and every option's value however
+    it is spelt (`-iURL`, `-i 'URL'`, `--index-url="URL"`, a shortened `--extra-index`), so
+    the check that passes an input passes the lock doitenv writes from it."""
+    # A requirement's URL may be glued to its name (`pkg@https://…`); a trusted host is a bare netloc.
+    urls = _URL_IN_TEXT.findall(entry.requirement)
+    urls += [f"https://{value}" if flag == "--trusted-host" else value for flag, value in entry.options]
+    for each in urls:
+        url = urlsplit(each) if URL.match(each) else None
         if url is None or not url.scheme.endswith(("http", "https")):
             continue
-        host = url.netloc.rsplit("@", 1)[-1]
-        if "@" in url.netloc:
+        user_part, at, host = url.netloc.rpartition("@")
+        if at:
             # Over ssh the user part is an account name (git@host), not a secret: http(s) only.
-            user, has_password, password = url.netloc.rsplit("@", 1)[0].partition(":")
-            # A lone user part is a token when it looks like one (a keyring user name is not).
-            secret = password if has_password else (user if _looks_like_token(user) else "")
+            user, has_password, password = user_part.partition(":")
+            # A lone user name is no secret (a keyring looks its password up), unless it looks like
+            # a token; `name:@host`, with an empty password, is how indexes take a token as the user.
+            user_is_secret = (has_password and not password) or _looks_like_token(unquote(user))
+            secret = password + (user if user_is_secret else "")
             if ENV_REFERENCE.sub("", secret):
                 return _plain_text_credential(host, f"https://${{TOKEN}}@{host}/…")
         for name, value in parse_qsl(url.query, keep_blank_values=True):

@@ -182,6 +182,10 @@ def test_malformed_requirements_get_one_verdict_naming_the_line(tmp_path: Path, 
         "alpha @ git+https://git@example.invalid/alpha.git",
         "--index-url https://me@example.invalid/simple",  # a keyring looks the password up
         "-f 'wheels",  # an unbalanced quote: pip says what is wrong with it
+        "-i https://${TOKEN}:@example.invalid/simple",  # the token as the user, as a reference
+        "-i 'https://${TOKEN}@example.invalid/simple'",
+        "-ihttps://__token__:${PASSWORD}@example.invalid/simple",
+        "--trusted-host example.invalid:8080",
     ],
 )
 def test_what_pip_reads_as_valid_passes(tmp_path: Path, line: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -210,6 +214,24 @@ def test_what_pip_reads_as_valid_passes(tmp_path: Path, line: str, monkeypatch: 
         "-i https://example.invalid/simple?secret=s3cret",
         "-i https://example.invalid/simple?auth=s3cret",
         "alpha @ https://example.invalid/alpha-1.0-py3-none-any.whl?X-Amz-Signature=s3cret&X-Amz-Credential=s3cret",
+        # Every spelling pip accepts for an option: glued, quoted, `=`, shortened, in any option.
+        "-ihttps://u:s3cret@example.invalid/simple",
+        '-i "https://u:s3cret@example.invalid/simple"',
+        "--index-url 'https://u:s3cret@example.invalid/simple'",
+        "--index-url='https://u:s3cret@example.invalid/simple'",
+        "--extra-index 'https://u:s3cret@example.invalid/simple'",
+        "-f'https://u:s3cret@example.invalid/wheels/'",
+        "alpha --hash=sha256:aa -f https://u:s3cret@example.invalid/wheels/",
+        "-r 'https://u:s3cret@example.invalid/base.txt'",
+        '-c"https://u:s3cret@example.invalid/constraints.txt"',
+        "-e 'git+https://u:s3cret@example.invalid/alpha.git#egg=alpha'",
+        "--trusted-host u:s3cret@example.invalid",
+        "alpha@https://u:s3cret@example.invalid/alpha.whl",
+        # A token as the user part with an empty password, the way indexes take a token as a user.
+        "--index-url https://ghp_s3cret:@example.invalid/simple",
+        "--index-url https://s3cret:@example.invalid/simple",
+        "-i https://ghu_s3cret@example.invalid/simple",
+        "-i https://ghp%5Fs3cret@example.invalid/simple",
     ],
 )
 def test_a_literal_credential_is_refused_without_repeating_it(tmp_path: Path, line: str) -> None:
@@ -269,6 +291,33 @@ def test_index_options_reach_the_lock_relative_to_it(tmp_path: Path, monkeypatch
     monkeypatch.setenv("TOKEN", "t0k")
     url = "https://t0k@example.invalid/simple"
     assert uv_environment(options) == {"UV_INDEX_URL": url, "UV_DEFAULT_INDEX": url}
+
+
+@pytest.mark.parametrize(
+    ("line", "refused"),
+    [
+        ("-ihttps://${TOKEN}@example.invalid/simple", False),
+        ("--index-url 'https://__token__:${TOKEN}@example.invalid/my simple'", False),
+        ('--extra-index-url="https://${TOKEN}:@example.invalid/simple"', False),
+        ("-f 'https://example.invalid/wheels?token=${TOKEN}'", False),
+        ("--trusted-host=example.invalid", False),
+        ("-f './my wheels'", False),
+        ("-ihttps://u:s3cret@example.invalid/simple", True),
+        ("--index-url 'https://u:s3cret@example.invalid/simple'", True),
+        ('--extra-index-url="https://ghp_s3cret:@example.invalid/simple"', True),
+    ],
+)
+def test_a_lock_gets_the_verdict_of_the_input_it_is_written_from(
+    tmp_path: Path, line: str, refused: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next run must never refuse a lock doitenv wrote: its index lines pass the one check
+    exactly when the input's spelling of them did."""
+    monkeypatch.setenv("TOKEN", "t")
+    (tmp_path / "my wheels").mkdir()
+    assert bool(_problems(tmp_path, line + "\n")) is refused
+    written = reqfile.lock_lines(reqfile.index_options({tmp_path / "requirements.in": line + "\n"}), tmp_path)
+    assert len(written) == 1
+    assert bool(reqcheck.problems(tmp_path / "requirements.txt", tmp_path, written[0] + "\n")) is refused
 
 
 def test_a_conflicted_file_is_read_as_each_side_wrote_it() -> None:

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from doitenv import clean, declared, editable, fits, imports, kernel, locks, sync, testrun
+from doitenv import clean, declared, editable, fits, imports, indexes, kernel, locks, sync, testrun
 from doitenv.errors import Failure
 from doitenv.filelock import exclusive
 from doitenv.interpreter import running_version
@@ -47,7 +47,9 @@ def sync_env(project: Project, layer: Layer) -> None:
                     imports.check(venv, lock_path, wanted, config.skip_imports, project.root, config.resolve_as_of)
 
                 def explain(output: str) -> str | None:
-                    return fits.explain(output, project.fit_context(layer))
+                    context = project.fit_context(layer)
+                    refused = indexes.refused(output, context.options, context.inputs, project.root)
+                    return refused or fits.explain(output, context)
 
                 backend = project.backend
                 sync.sync(venv, lock_path, project.root, project.state_dir, build_inputs, backend, verify, explain)

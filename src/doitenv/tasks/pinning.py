@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from doitenv import adoption, files, fits, interpreter, journal, layers, locks, releases, reqfile, runner, sync
+from doitenv import adoption, files, fits, indexes, interpreter, journal, layers, locks, releases, reqfile, runner, sync
 from doitenv.errors import Failure, if_stopped
 from doitenv.interpreter import InterpreterNotFound
 from doitenv.layers import Layer
@@ -38,6 +38,8 @@ def pin(
         _say_if_resolved_for_another_python(project, lock)
         _say_if_hashes_go(project, lock, shape)
         _say_if_undated(shape, inputs.index_options(), pinner.name)
+        for line in indexes.warnings(inputs.index_options(), inputs.texts, root):
+            print(f"doitenv: {line}")
         # A hand-edited lock is pinned again from the edits (the resolver keeps a version the
         # inputs allow) but never keeps a hash it did not compute itself.
         conflicted = locks.conflicted(root / lock)
@@ -63,7 +65,8 @@ def pin(
             return pinner.pinned_by(project.venv)
 
         def explain(output: str) -> str | None:
-            return fits.explain(output, project.fit_context(layer))
+            context = project.fit_context(layer)
+            return indexes.refused(output, context.options, context.inputs, root) or fits.explain(output, context)
 
         environment = pinner.pin_environment(lock, inputs.index_options())
         folder = adoption.resolver_folder(inputs, project.locks_from(layer))
