@@ -71,6 +71,7 @@ def test_a_clone_in_another_folder_installs_its_own_local_packages(
     assert f"\n./vendor/{wheel}\n" in project.read(runtime)
     assert "\n-e ./sub\n" in project.read(dev) and "\n-e ./nested/tool\n" in project.read(dev)
     assert {"localpkg==1.0", "delta==1.0", "subpkg==1.0", "toolpkg==1.0"} <= project.installed(editable=True)
+    assert "venv in step" in project.doit("check").output
 
     # A clone, as git makes it (no venv, no doit state); the original moves away.
     skip = shutil.ignore_patterns("venv", ".doit*", ".doitenv", "__pycache__")
@@ -83,6 +84,7 @@ def test_a_clone_in_another_folder_installs_its_own_local_packages(
     result = clone.doit("test")
     assert result.compiled() == [], result.output  # the committed locks serve the clone as they are
     assert "1 passed" in result.output
+    assert "locks fresh, layers agree, venv in step" in clone.doit("check").output
 
     # A lock an older doitenv wrote names the original's folder: not fresh, and pinned again.
     moved = (tmp_path / "moved" / "libs" / "localpkg").as_uri()
