@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from doitenv import locks
+from doitenv import locks, portable, reqfile
 
 
 class Fix(NamedTuple):
@@ -20,9 +20,9 @@ class Fix(NamedTuple):
     outside: str
 
 
-def unmet(build_inputs: dict[str, Any] | None, lock: Path, lock_name: str, fix: Fix, python_version: str) -> list[str]:
-    """One line per declared dependency (markers evaluated for `python_version`) that
-    `lock` leaves out or pins outside its specifier; each names `fix`."""
+def unmet(build_inputs: dict[str, Any] | None, root: Path, lock_name: str, fix: Fix, python_version: str) -> list[str]:
+    """One line per declared dependency (markers evaluated for `python_version`) that the lock
+    `lock_name` (in `root`) leaves out or pins outside its specifier; each names `fix`."""
     declared = ((build_inputs or {}).get("project") or {}).get("dependencies") or []
     if not declared:
         return []
@@ -34,7 +34,11 @@ def unmet(build_inputs: dict[str, Any] | None, lock: Path, lock_name: str, fix: 
     if python_version:
         environment["python_version"] = python_version
     own_name = canonicalize_name(str(build_inputs.get("project", {}).get("name", ""))) if build_inputs else ""
-    pinned = locks.pins(lock)
+    lock = root / lock_name
+    try:  # its local folders too (`./libs/pkg`), which it names by path
+        pinned = {**portable.local_names(reqfile.read(lock), root), **locks.pins(lock)}
+    except (OSError, reqfile.UnreadableFile):
+        pinned = {}
     problems = []
     for text in declared:
         try:

@@ -361,11 +361,20 @@ def uninstall(dist_info: Path, venv: Venv) -> None:
 
 def editable_target(dist_info: Path) -> str | None:
     """The real path of the folder an editable install points at (None if it is no editable)."""
+    return installed_from(dist_info, editable=True)
+
+
+def installed_from(dist_info: Path, editable: bool = False) -> str | None:
+    """The real path of the local folder or archive a distribution was installed from (its
+    direct_url.json), None when it came from an index or a remote URL (or, `editable`, when it
+    is no editable install)."""
     try:
         url = json.loads((dist_info / "direct_url.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not (isinstance(url, dict) and (url.get("dir_info") or {}).get("editable")):
+    if not isinstance(url, dict) or not str(url.get("url", "")).startswith("file:"):
+        return None
+    if editable and not (url.get("dir_info") or {}).get("editable"):
         return None
     # Imported here: urllib.request pulls in http and ssl, which `doit list` must not pay for.
     from urllib.request import url2pathname

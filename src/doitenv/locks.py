@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import datetime
 import os
-import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from doitenv import files, reqcheck, reqfile, runner
+from doitenv import files, portable, reqcheck, reqfile, runner
 from doitenv.errors import Failure
 
 HEADER = "# doitenv: inputs="
@@ -224,7 +223,8 @@ def why_stale(lock: str, inputs: Inputs, shape: LockShape) -> str | None:
         return f"{lock} cannot be read"
     if found.body != body_digest(text):
         return f"{lock} was edited by hand: its pins are not the ones doitenv wrote from its inputs"
-    return None
+    placed = portable.absolute(text, inputs.root, inputs.texts.values())
+    return f"{lock} names {placed} by an absolute path, which another clone cannot use" if placed else None
 
 
 def conflicted(lock: Path) -> bool:
@@ -329,13 +329,12 @@ def compile_lock(
     """Pin `inputs` into `lock` with `compile_argv(input, output)`, both named from the folder the resolver runs in
     (`folder`: adoption.resolver_folder; default the project's), and `environment`. On any failure `lock` stays
     byte for byte; `write` puts it in place. A generated top input is written for the resolver and removed after
-    it. The index options of the inputs are written into the lock. The resolver starts from what `keep` says of
-    the current lock: "pins" (all of it), "versions" (its requirement lines without their hashes, which both
-    resolvers would otherwise copy; of a lock git left conflicted, those both sides agree on) or "nothing".
-    `pinned_by` names the resolver for the header, asked once it has run; `explain` reads a failed resolver's
-    output for the line that names the fix (fits.explain), when it finds one."""
-    root, in_file = inputs.root, inputs.in_file
-    target = root / lock
+    it. The inputs' index options are written into the lock, made portable (portable.py). The resolver starts
+    from what `keep` says of the current lock: "pins" (all of it), "versions" (its requirement lines without their
+    hashes, which both resolvers would otherwise copy; of a lock git left conflicted, those both sides agree on) or
+    "nothing". `pinned_by` names the resolver for the header, asked once it has run; `explain` reads a failed
+    resolver's output for the line that names the fix (fits.explain), when it finds one."""
+    root, in_file, target = inputs.root, inputs.in_file, inputs.root / lock
     scratch = files.scratch(target, "compile")
     folder = folder or root
     # The inputs as they were read: one edited during the run makes the lock stale.
@@ -345,8 +344,8 @@ def compile_lock(
     try:
         # The resolver keeps the pins of the file it writes to: start it from the current lock.
         # (In the try: a full disk here must not leave a scratch file behind.)
-        if target.exists() and keep == "pins":
-            shutil.copyfile(target, scratch)
+        if target.exists() and keep == "pins":  # its local paths as the resolver reads them from its folder
+            scratch.write_text(portable.relocated(read_requirements(target), root, folder, root), encoding="utf-8")
         elif target.exists() and keep == "versions":
             kept = reqfile.agreed_requirements(read_requirements(target))
             scratch.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
@@ -380,7 +379,8 @@ def compile_lock(
     if generated is not None:
         # Annotations name the file the resolver read; the user wrote pyproject.toml.
         body = body.replace(f"-r {in_file}".encode(), b"pyproject.toml")
-    body = _with_index_lines(body, index_lines)
+    text = portable.portable(body.decode("utf-8"), inputs.texts, folder, root, lock)
+    body = _with_index_lines(text.encode("utf-8"), index_lines)
     header = header_line(digest, body_digest(body.decode("utf-8")), shape, pinned_by())
     write(target, header.encode() + body)
 

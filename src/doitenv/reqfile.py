@@ -316,16 +316,37 @@ def index_options(texts: Mapping[Path, str]) -> list[IndexOption]:
     return found
 
 
-def editable_paths(text: str, root: Path) -> list[Path]:
-    """The local folders a requirements file's `-e` lines install (pip reads them from the
-    working folder, the project root)."""
+class LocalReference(NamedTuple):
+    """A local folder or archive a requirements file installs: `-e ./sub`, `./libs/pkg`,
+    `pkg @ file:///abs/pkg`, `./dist/pkg-1.0-py3-none-any.whl`."""
+
+    line: int  # the physical line it starts on
+    value: str  # as written: a path or a file: URL, without extras or a #fragment
+    editable: bool
+
+    def path(self, folder: Path) -> Path:
+        """Where it points, a relative path read from `folder`: pip and uv read a requirement's
+        path from the folder they run in, not from the file's (unlike -r, -c and --find-links)."""
+        return folder / local_path(self.value, folder / "-")  # (a relative file: URL too)
+
+
+_NAMED_FILE_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*@\s*(file:[^\s;#]+)")
+
+
+def local_references(text: str) -> list[LocalReference]:
+    """The local folders and archives `text` installs, in order."""
     found = []
-    for value in (value for entry in entries(text) for value in entry.values("--editable")):
-        if value:
-            if value.startswith("file:"):
-                found.append(local_path(value, root / "x"))
-            elif not URL.match(value):
-                found.append(root / value.split("#", 1)[0])
+    for entry in entries(text):
+        for value in entry.values("--editable"):
+            if value and is_local(value):
+                found.append(LocalReference(entry.line.number, value.split("#", 1)[0], True))
+        named = _NAMED_FILE_URL.match(entry.requirement)
+        # pip takes a requirement for a path when it has a path separator or starts with a dot.
+        word = re.split(r"[\s;\[#]", entry.requirement, maxsplit=1)[0]
+        if named:
+            found.append(LocalReference(entry.line.number, named.group(1), False))
+        elif word and "@" not in word and not URL.match(word) and ("/" in word or "\\" in word or word.startswith(".")):
+            found.append(LocalReference(entry.line.number, word, False))
     return found
 
 

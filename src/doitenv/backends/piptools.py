@@ -213,16 +213,20 @@ def pip_environment(options: Iterable[reqfile.IndexOption]) -> dict[str, str]:
 
 
 def _unlisted(venv: Venv, text: str, root: Path, with_project: bool) -> list[str]:
-    """Installed distributions the lock (`text`) does not name, except pip (which does the work)
-    and editable installs of the project (`with_project`) or of the lock's own `-e` lines. A pin whose marker
-    leaves it out for this venv is counted as named: pip-sync removed it, this keeps it."""
+    """Installed distributions the lock (`text`) does not name, except pip (which does the work),
+    the project's editable install (`with_project`) and what was installed from the lock's own
+    local folders and archives (`-e ./sub`, `./libs/pkg`: a lock names them by path, not by name).
+    A pin whose marker leaves it out for this venv is counted as named: pip-sync removed it, this keeps it."""
     listed = {*reqfile.pins(text), "pip"}
-    kept = [*([root] if with_project else []), *reqfile.editable_paths(text, root)]
-    editables = [os.path.realpath(path) for path in kept]
+    # pip reads the lock's relative paths from the folder it runs in: the project's (sync).
+    local = [reference.path(root) for reference in reqfile.local_references(text)]
+    kept = {os.path.realpath(path) for path in local}
     found = []
     for site in venv.site_packages():
         for dist_info in site.glob("*.dist-info"):
             name = reqfile.normalized(dist_info.name[: -len(".dist-info")].rsplit("-", 1)[0])
-            if name not in listed and editable.editable_target(dist_info) not in editables:
+            if name in listed or (with_project and editable.editable_target(dist_info) == os.path.realpath(root)):
+                continue
+            if editable.installed_from(dist_info) not in kept:
                 found.append(name)
     return sorted(found)

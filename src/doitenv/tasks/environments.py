@@ -95,7 +95,7 @@ def unmet_dependencies(project: Project) -> list[str]:
     python = project.venv.python_version() or (header.python if header else "")
     if python.startswith("universal"):  # no venv: the markers of the Python that runs doit
         python = running_version()
-    return declared.unmet(config.build_inputs, lock, runtime.lock, fix, python)
+    return declared.unmet(config.build_inputs, project.root, runtime.lock, fix, python)
 
 
 # --- kernel -----------------------------------------------------------------------------
