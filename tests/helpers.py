@@ -5,6 +5,8 @@ are in tests/conftest.py; no test imports another test module."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import http.server
 import json
 import os
 import re
@@ -261,6 +263,43 @@ class Watching:
             self.process.stdout.close()
 
 
+class Handler(http.server.BaseHTTPRequestHandler):
+    """What the tests' HTTP servers share: HEAD answered as GET without the body (uv asks before
+    it fetches), a reply in one call, and no log on stderr."""
+
+    def do_HEAD(self) -> None:  # noqa: N802 (http.server's name)
+        self.head_only = True
+        self.do_GET()
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.send_error(404)
+
+    def reply(self, body: bytes, kind: str = "application/octet-stream", status: int = 200) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        if status in (401, 403):
+            self.send_header("WWW-Authenticate", 'Basic realm="private"')
+        self.end_headers()
+        if not getattr(self, "head_only", False):
+            self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serving(handler: Callable[..., http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` on 127.0.0.1 for the test's length; yields `127.0.0.1:PORT`."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @contextlib.contextmanager
 def json_index(
     folder: Path, uploaded: Callable[[str], str], delay: Callable[[str], float] = lambda filename: 0.0
@@ -269,20 +308,13 @@ def json_index(
     with each file's upload time (PEP 700) as `uploaded(filename)` says: what `resolve-as-of`
     needs, which a find-links folder cannot give. Each file is served `delay(filename)` seconds
     after it is asked for, as over a slow network. Yields the index's URL."""
-    import hashlib
-    import http.server
-
     by_project: dict[str, list[Path]] = {}
     for path in sorted(folder.iterdir()):
         name = re.split(r"-\d", path.name, maxsplit=1)[0]
         by_project.setdefault(re.sub(r"[-_.]+", "-", name).lower(), []).append(path)
 
-    class Index(http.server.BaseHTTPRequestHandler):
-        def do_HEAD(self) -> None:  # noqa: N802 (http.server's name): uv asks before it fetches
-            self._head_only = True
-            self.do_GET()
-
-        def do_GET(self) -> None:  # noqa: N802
+    class Index(Handler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             parts = [part for part in self.path.split("?")[0].split("/") if part]
             if len(parts) == 2 and parts[0] == "simple" and parts[1] in by_project:
                 files = [
@@ -295,32 +327,15 @@ def json_index(
                     for path in by_project[parts[1]]
                 ]
                 body = json.dumps({"meta": {"api-version": "1.1"}, "name": parts[1], "files": files, "versions": []})
-                self._send(body.encode(), "application/vnd.pypi.simple.v1+json")
+                self.reply(body.encode(), "application/vnd.pypi.simple.v1+json")
             elif len(parts) == 2 and parts[0] == "files" and (folder / parts[1]).is_file():
                 time.sleep(delay(parts[1]))
-                self._send((folder / parts[1]).read_bytes(), "application/octet-stream")
+                self.reply((folder / parts[1]).read_bytes())
             else:
                 self.send_error(404)
 
-        def _send(self, body: bytes, kind: str) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if not getattr(self, "_head_only", False):
-                self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Index)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/simple"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Index) as host:
+        yield f"http://{host}/simple"
 
 
 @contextlib.contextmanager
@@ -328,25 +343,10 @@ def refusing_index(status: int) -> Iterator[str]:
     """An index on 127.0.0.1 for the test's length that answers `status` (401 or 403) to every
     request, as a private index does to a wrong token. Yields its URL without the scheme
     (`127.0.0.1:PORT/simple`), for a test to put credentials before it."""
-    import http.server
 
-    class Refusing(http.server.BaseHTTPRequestHandler):
+    class Refusing(Handler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            self.send_response(status)
-            self.send_header("WWW-Authenticate", 'Basic realm="private"')
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self.reply(b"", status=status)
 
-        do_HEAD = do_GET  # noqa: N815 (http.server's name)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}/simple"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Refusing) as host:
+        yield f"{host}/simple"

@@ -4,16 +4,13 @@ and the `${VAR}` references of the inputs unexpanded, whichever backend pins."""
 from __future__ import annotations
 
 import contextlib
-import functools
-import http.server
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ProjectFactory, TmpProject
+from tests.helpers import Handler, ProjectFactory, TmpProject, serving
 
 SUBFOLDER = """\
 requirements-in = "requirements/base.in"
@@ -100,17 +97,16 @@ def test_a_clone_in_another_folder_installs_its_own_local_packages(
 def _served(folder: Path) -> Iterator[str]:
     """The files of `folder` over http on 127.0.0.1, for the test's length; yields the base URL."""
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
+    class Files(Handler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            path = folder / self.path.split("?")[0].lstrip("/")
+            if path.is_file():
+                self.reply(path.read_bytes())
+            else:
+                self.send_error(404)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Files) as host:
+        yield f"http://{host}"
 
 
 def test_variables_of_the_inputs_stay_unexpanded_in_every_lock_line(

@@ -8,17 +8,15 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-import http.server
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from doitenv import scaffold
-from tests.helpers import ProjectFactory
+from tests.helpers import Handler, ProjectFactory, serving
 from tests.wheels import build_wheel
 
 SECRET = "zq7Hush3dMark41"
@@ -26,22 +24,15 @@ USER = "ci-bot"
 
 
 @contextlib.contextmanager
-def private_index(folder: Path, texts: dict[str, str]) -> Iterator[int]:
+def private_index(folder: Path, texts: dict[str, str]) -> Iterator[str]:
     """A PEP 503 index of the wheels in `folder` and the text files `texts` on 127.0.0.1, answering
-    401 to any request without the secret: every fetch that works carried it. Yields the port."""
+    401 to any request without the secret: every fetch that works carried it. Yields `host:port`."""
     expected = "Basic " + base64.b64encode(f"{USER}:{SECRET}".encode()).decode()
 
-    class Index(http.server.BaseHTTPRequestHandler):
-        def do_HEAD(self) -> None:  # noqa: N802 (http.server's name): uv asks before it fetches
-            self._head_only = True
-            self.do_GET()
-
-        def do_GET(self) -> None:  # noqa: N802
+    class Index(Handler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             if self.headers.get("Authorization") != expected:
-                self.send_response(401)
-                self.send_header("WWW-Authenticate", 'Basic realm="private"')
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                self.reply(b"", status=401)
                 return
             parts = [part for part in self.path.split("?")[0].split("/") if part]
             wheels = {path.name: path for path in folder.glob("*.whl")}
@@ -51,33 +42,16 @@ def private_index(folder: Path, texts: dict[str, str]) -> Iterator[int]:
                     for name, path in wheels.items()
                     if name.split("-")[0] == parts[1].replace("-", "_")
                 )
-                self._send(f"<html><body>\n{links}</body></html>\n".encode(), "text/html")
+                self.reply(f"<html><body>\n{links}</body></html>\n".encode(), "text/html")
             elif len(parts) == 2 and parts[0] == "files" and parts[1] in wheels:
-                self._send(wheels[parts[1]].read_bytes(), "application/octet-stream")
+                self.reply(wheels[parts[1]].read_bytes())
             elif len(parts) == 2 and parts[0] == "reqs" and parts[1] in texts:
-                self._send(texts[parts[1]].encode(), "text/plain")
+                self.reply(texts[parts[1]].encode(), "text/plain")
             else:
                 self.send_error(404)
 
-        def _send(self, body: bytes, kind: str) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if not getattr(self, "_head_only", False):
-                self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Index)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Index) as host:
+        yield host
 
 
 STEP = '''
@@ -120,8 +94,8 @@ def test_a_secret_in_every_channel_reaches_no_file_and_no_output(
     # As a user runs it: command lines are printed only on request (show-commands), words typed included.
     monkeypatch.delenv("DOITENV_SHOW_COMMANDS")
 
-    with private_index(served, texts) as port:
-        url = f"http://{USER}:${{HUSH_TOKEN}}@127.0.0.1:{port}"
+    with private_index(served, texts) as host:
+        url = f"http://{USER}:${{HUSH_TOKEN}}@{host}"
         requirements = (
             f"--extra-index-url {url}/simple\n"
             f"-r {url}/reqs/more.in\n"
