@@ -47,6 +47,8 @@ def test_artifacts_skip_venvs_and_git(tmp_path: Path) -> None:
         "build/x",
         "sub/build/keep",
         "x.egg-info/PKG-INFO",
+        "vendor/lib/.git/HEAD",  # another repository (a clone, a submodule): its files are its own
+        "vendor/lib/__pycache__/m.pyc",
     ]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("")
