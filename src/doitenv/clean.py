@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,12 +118,3 @@ def _parents(name: str) -> Iterator[str]:
     while "/" in name:
         name = name.rsplit("/", 1)[0]
         yield name
-
-
-def forget_doit_state(dep_file: Path) -> None:
-    """Empty doit's sqlite3 state in place: the running doit holds the file open."""
-    if not dep_file.exists():
-        return
-    with sqlite3.connect(dep_file) as connection:
-        connection.execute("DELETE FROM doit")
-    connection.close()

@@ -13,6 +13,7 @@ from doitenv.filelock import exclusive
 from doitenv.interpreter import running_version
 from doitenv.layers import Layer
 from doitenv.project import DOIT_DEP_FILE, Project
+from doitenv.tasks import state
 from doitenv.tasks.access import changing, using, writing
 
 # --- dev and prod -----------------------------------------------------------------------
@@ -160,7 +161,7 @@ def distclean(project: Project) -> None:
             print(f"removing {cached.relative_to(project.root).as_posix()}/")
             clean.remove(cached)
     print("forgetting doit's state")
-    clean.forget_doit_state(Path(project.root, DOIT_DEP_FILE))
+    state.forget(Path(project.root, DOIT_DEP_FILE))
     # What the last passes stood on goes with doit's record of them: kept, it would tell the
     # next `doit test` that a pass doit no longer holds was never there.
     for last_pass in project.state_dir.glob(f"*{testrun.LAST_PASS_SUFFIX}"):
