@@ -139,11 +139,3 @@ def test_a_full_disk_when_a_pass_is_recorded_is_one_line(
     assert f"\ndoitenv: {unwritten}: No space left on device" in result.output, result.output
     again = project.doit("test")
     assert "3 passed" in again.output  # not recorded as a pass: it runs again
-
-
-def test_the_state_file_backend_is_registered() -> None:
-    """doit finds doitenv's backend by its entry point; without it DOIT_CONFIG falls back to
-    doit's sqlite3, and a full disk is a traceback again."""
-    from doitenv.tasks import DOIT_CONFIG
-
-    assert DOIT_CONFIG["backend"] == "doitenv-sqlite3"

@@ -147,11 +147,13 @@ def distclean(project: Project) -> None:
     for each in (project, *(project.for_python(version) for version in project.config.pythons)):
         with changing(each):
             where = each.venv.path.relative_to(project.root).as_posix()
-            if each.venv.foreign():
-                print(f"keeping {where}/: it holds files that are not a venv, and doitenv deletes only what it made")
-            elif each.venv.path.exists():
+            foreign = each.venv.foreign()
+            if foreign:
+                print(f"keeping {where}/: {foreign}")
+            elif each.venv.real.exists():
                 with writing(each, "removing"):
-                    print(f"removing {where}/")
+                    linked = f" (its files in {each.venv.real}: the link stays)" if each.venv.path.is_symlink() else ""
+                    print(f"removing {where}/{linked}")
                     each.venv.remove()
                     each.venv.remove_redirect()
     cached = project.state_dir / editable.CACHE
