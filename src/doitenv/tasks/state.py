@@ -89,11 +89,20 @@ class StateFile(SqliteDB):  # type: ignore[misc]  # doit has no type hints
             # does again what this one could not record, unless it would count a failed task done.
             self._conn.close()
             problem = refused(error, self.name)
-            if self.removed:
-                for path in (self.name, f"{self.name}-journal"):
-                    Path(path).unlink(missing_ok=True)
+            # Removing a file needs no space. Only on a full disk: a file locked by another doit
+            # process holds that process's results too.
+            if self.removed and problem.errno == errno.ENOSPC and _removed(self.name):
                 _end(problem, "; doit's state is forgotten (it would count a task that failed as done)")
             _end(problem)
+
+
+def _removed(dep_file: str) -> bool:
+    try:
+        for path in (dep_file, f"{dep_file}-journal"):
+            Path(path).unlink(missing_ok=True)
+    except OSError:
+        return False
+    return True
 
 
 def _end(problem: OSError, after: str = "") -> NoReturn:
