@@ -126,6 +126,7 @@ def _environment_unchanged(task: Any, values: dict[str, Any], environment: str) 
     from doitenv.keyed import KeyProblem
     from doitenv.notebooks import code_digest
     from doitenv.tasks import project
+    from doitenv.tasks.failures import saver
 
     found = project()
     layer = found.dev if environment == "dev" else found.runtime
@@ -151,7 +152,7 @@ def _environment_unchanged(task: Any, values: dict[str, Any], environment: str) 
             provenance.write_receipts(found.root, found.state_dir, facts, inputs, targets)
         return {"environment": now, "environment_pins": env["pins"], "environment_python": env["python"]}
 
-    task.value_savers.append(record)
+    task.value_savers.append(saver(record))
     before = values.get("environment")
     if before is None or before == now:
         return before == now  # None: it never ran with the environment recorded

@@ -274,6 +274,18 @@ def probe(argvs: Sequence[Sequence[str]], cwd: str) -> list[bytes] | None:
     return None if any(process.returncode for process in processes) else outputs
 
 
+def read(argv: Sequence[str], cwd: str) -> bytes:
+    """A quick read-only command's output as bytes (file names need not be UTF-8), unlogged;
+    stderr apart, so a warning never reads as output. Raises CommandFailed with the stderr."""
+    try:
+        done = subprocess.run(list(argv), cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True)
+    except OSError as exc:
+        raise CommandFailed(argv, 127, f"cannot start {argv[0]}: {exc.strerror}") from None
+    if done.returncode != 0:
+        raise CommandFailed(argv, done.returncode, done.stderr.decode("utf-8", "replace"))
+    return done.stdout
+
+
 _UNREACHABLE = re.compile(
     r"Failed to establish a new connection: \[Errno -?\d+\] ([^'\"\)]+)"
     r"|(Temporary failure in name resolution|Name or service not known|Network is unreachable"

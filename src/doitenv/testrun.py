@@ -33,8 +33,10 @@ LAST_PASS_SUFFIX = ".passed.json"
 PLUGIN = "doitenv_pytest_report"
 REPORT_VARIABLE = "DOITENV_PYTEST_REPORT"
 _PLUGIN_SOURCE = f'''"""doitenv's pytest plugin: how many tests ran, for doitenv to tell a pass from a run of none."""
+import errno
 import json
 import os
+import sys
 
 _ran = 0
 
@@ -48,8 +50,27 @@ def pytest_runtest_logreport(report):
 def pytest_sessionfinish(session, exitstatus):
     path = os.environ.get("{REPORT_VARIABLE}")
     if path and not hasattr(session.config, "workerinput"):  # under xdist, the controller reports
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump({{"ran": _ran, "exit": int(exitstatus)}}, handle)
+        try:
+            with open(path, "w", encoding="utf-8") as handle:
+                json.dump({{"ran": _ran, "exit": int(exitstatus)}}, handle)
+        except OSError as error:  # a full disk: no count, so no pass on record, and one line why
+            try:
+                os.unlink(path)  # half a report is none
+            except OSError:
+                pass
+            full = error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+            fix = "the disk is full: free some space" if full else "fix that"
+            why = f"{{error.strerror}}, so this run is not recorded as a pass"
+            # On a line of its own: pytest's line of dots is not ended yet.
+            print(f"\\ndoitenv: {{_shown(path)}}: {{why}}: {{fix}} and run again", file=sys.stderr)
+
+
+def _shown(path):
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive
+        return path
+    return path if relative.startswith("..") else relative
 '''
 
 
@@ -115,7 +136,9 @@ def ran_no_test(report: Path) -> str | None:
     """Why a run that exited 0 is no pass (it ran no test), or None when it ran some."""
     found = files.read_json(report)
     if not isinstance(found, dict):
-        return "pytest ended before it ran any test (as with --help or --version)"
+        return (
+            "pytest left no count of the tests it ran (it ended before any ran, as with --help, or could not write it)"
+        )
     if not found.get("ran"):
         return "pytest ran no test (as with --collect-only, or every test deselected)"
     return None

@@ -200,23 +200,52 @@ class Venv:
         """Beside the venv while doitenv makes it: what a cut-off creation left is ours to remove."""
         return self.path.with_name(f".{self.path.name}.doitenv-making")
 
-    def foreign(self) -> bool:
-        """Does the venv's path hold something doitenv must not delete: files that are no venv
-        and no unfinished creation of its own?"""
-        if not os.path.lexists(self.path):
-            return False
-        if self.path.is_symlink() or not self.path.is_dir():
-            return True
-        if (self.path / "pyvenv.cfg").is_file() or self._making.exists():
-            return False
-        return any(self.path.iterdir())
+    @property
+    def real(self) -> Path:
+        """The folder that holds the venv's files: its path, or where a symlink there points (a
+        venv kept on a faster disk). The venv is made and removed there; the link stays."""
+        return Path(os.path.realpath(self.path)) if self.path.is_symlink() else self.path
+
+    def foreign(self) -> str | None:
+        """Why what is at the venv's path is not doitenv's to delete (the whole line, with the
+        fix), or None: nothing there, a venv, an empty folder, or an unfinished creation of its own."""
+        name = self.path.name
+        if self.path.is_symlink():
+            return self._foreign_target()
+        if not os.path.lexists(self.path) or (self.path.is_dir() and self._ours(self.path, any_venv=True)):
+            return None
+        return (
+            f"{name}/ holds files that are not a venv, and doitenv deletes only what it made: "
+            "move them away, or set tool.doitenv.venv in pyproject.toml to another folder"
+        )
+
+    def _foreign_target(self) -> str | None:
+        """A symlink's target is the user's choice of place: only a venv with doitenv's record in
+        it is doitenv's, not any venv (one made by hand there is no cut-off creation of doitenv's)."""
+        real = self.real
+        if not os.path.lexists(real) or (real.is_dir() and self._ours(real, any_venv=False)):
+            return None  # missing: made there
+        held = "files that are not a venv" if real.is_dir() else "a file, not a folder"
+        if (real / "pyvenv.cfg").is_file():
+            held = "a venv doitenv did not make"
+        return (
+            f"{self.path.name}/ is a symlink to {real}, which holds {held}, and doitenv deletes only what it "
+            f"made: empty {real} (doitenv then makes the venv there) or remove the link, and run again"
+        )
+
+    def _ours(self, folder: Path, any_venv: bool) -> bool:
+        """Is `folder` a venv (doitenv's, or `any_venv`), doitenv's unfinished creation, or empty?"""
+        venv = (folder / "pyvenv.cfg").is_file() and (any_venv or (folder / _MADE_FROM).is_file())
+        return venv or self._making.exists() or not any(folder.iterdir())
 
     def remove(self) -> None:
-        """Delete the venv; refuses (Failure) anything else found at its path."""
-        if self.foreign():
-            raise Failure(f"{self.path.name}/ holds files that are not a venv")
-        if self.path.exists():
-            shutil.rmtree(self.path)
+        """Delete the venv (through a symlink, its files: the link stays); refuses (Failure)
+        anything else found at its path."""
+        foreign = self.foreign()
+        if foreign:
+            raise Failure(foreign)
+        if self.real.is_dir():
+            shutil.rmtree(self.real)
         self._making.unlink(missing_ok=True)
 
     def remove_redirect(self) -> None:

@@ -125,6 +125,43 @@ def test_a_venv_path_that_holds_other_files_is_refused_never_removed(new_project
     assert project.read("data/results.csv") == "precious\n"
 
 
+def test_a_venv_that_is_a_symlink_is_made_used_and_rebuilt_where_it_points(
+    new_project: ProjectFactory, backend: str
+) -> None:
+    """A venv kept on another disk: the link is the user's, the venv behind it doitenv's."""
+    project = new_project(backend=backend)
+    fast = project.path.parent / "fast disk" / "venv"
+    (project.path / "venv").symlink_to(fast)  # dangling: the venv is made there
+    project.doit("dev")
+    assert (project.path / "venv").is_symlink() and (fast / "pyvenv.cfg").is_file()
+    assert project.installed() >= project.pins("requirements-dev.txt")
+    assert project.doit("dev").ran == []
+    (fast / "bin" / "python").unlink()  # broken: made again, behind the link
+    assert "rebuilding venv/" in project.doit("dev").output
+    assert (project.path / "venv").is_symlink() and project.installed() >= project.pins("requirements-dev.txt")
+    removed = project.doit("distclean").output
+    assert f"removing venv/ (its files in {fast}: the link stays)" in removed, removed
+    assert (project.path / "venv").is_symlink() and not fast.exists()
+    project.doit("dev")
+    assert project.installed() >= project.pins("requirements-dev.txt")
+
+
+def test_a_venv_symlink_to_what_doitenv_did_not_make_is_named_and_kept(new_project: ProjectFactory) -> None:
+    project = new_project()
+    theirs = project.path.parent / "theirs"
+    subprocess.run([sys.executable, "-m", "virtualenv", "-q", "--no-periodic-update", str(theirs)], check=True)
+    (theirs / "notes.txt").write_text("theirs\n")
+    (project.path / "venv").symlink_to(theirs)
+    result = project.doit("dev", ok=False)
+    assert (
+        f"venv/ is a symlink to {theirs}, which holds a venv doitenv did not make, and doitenv deletes only what "
+        f"it made: empty {theirs} (doitenv then makes the venv there) or remove the link, and run again"
+    ) in result.output, result.output
+    assert "Traceback" not in result.output
+    assert f"keeping venv/: venv/ is a symlink to {theirs}" in project.doit("distclean").output
+    assert (theirs / "notes.txt").read_text() == "theirs\n" and (theirs / "pyvenv.cfg").is_file()
+
+
 def test_a_sync_says_what_it_changed(new_project: ProjectFactory, backend: str) -> None:
     """A sync printed the commands it ran and nothing of the result; a removal showed only a
     `pip uninstall` command line."""

@@ -123,6 +123,36 @@ def test_clean_never_removes_what_git_tracks(new_project: ProjectFactory) -> Non
     assert not (project.path / "dist").exists()
 
 
+# Each a real way for git to give no answer in a repository: not installed, refusing a repository
+# owned by someone else (git's own switch for that check: only root could chown the folder), broken.
+GIT_CANNOT_ANSWER = {
+    "git missing from PATH": ({"PATH": "/nonexistent"}, None, "cannot start git"),
+    "dubious ownership": ({"GIT_TEST_ASSUME_DIFFERENT_OWNER": "1"}, None, "git: detected dubious ownership in"),
+    "corrupt HEAD": ({}, ".git/HEAD", "git: not a git repository"),
+}
+
+
+@pytest.mark.parametrize("way", GIT_CANNOT_ANSWER)
+def test_clean_removes_nothing_git_may_track_when_git_cannot_answer(new_project: ProjectFactory, way: str) -> None:
+    env, broken, reason = GIT_CANNOT_ANSWER[way]
+    project = new_project()
+    project.write("build/Dockerfile", "FROM python\n")
+    project.write("dist/notes.txt", "committed\n")
+    subprocess.run(["git", "init", "-q"], cwd=project.path, check=True)
+    subprocess.run(["git", "add", "build", "dist"], cwd=project.path, check=True)
+    project.write("build/Dockerfile", "FROM python\nRUN an uncommitted edit\n")
+    scratch = project.write(".requirements.txt.doitenv-tmp", "")  # doitenv's own: removed all the same
+    if broken:
+        project.write(broken, "garbage\n")
+    result = project.doit("clean", env=env)
+    assert project.read("build/Dockerfile") == "FROM python\nRUN an uncommitted edit\n"
+    assert project.read("dist/notes.txt") == "committed\n"
+    assert not scratch.exists()
+    line = next(line for line in result.output.splitlines() if "are kept" in line)
+    assert line.startswith("doitenv: build/ and dist/ are kept: git could not say which files it tracks ("), line
+    assert reason in line and line.endswith("once `git ls-files` works here, `doit clean` removes the rest"), line
+
+
 def test_distclean_removes_venv_and_state_and_dev_comes_back(new_project: ProjectFactory) -> None:
     project = new_project()
     project.doit("test")

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from doitenv import clean, files, interpreter, runner, scaffold, tasks
+from doitenv.errors import Failure
 from doitenv.tasks import runs
+from doitenv.venv import Venv
 
 
 def test_error_lines_keep_the_tools_message_and_drop_the_traceback() -> None:
@@ -47,6 +49,8 @@ def test_artifacts_skip_venvs_and_git(tmp_path: Path) -> None:
         "build/x",
         "sub/build/keep",
         "x.egg-info/PKG-INFO",
+        "vendor/lib/.git/HEAD",  # another repository (a clone, a submodule): its files are its own
+        "vendor/lib/__pycache__/m.pyc",
     ]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("")
@@ -85,7 +89,7 @@ def test_task_graph_as_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert tasks.task_test()["task_dep"] == ["dev"] and tasks.task_test()["pos_arg"] == "args"
     assert tasks.task_format()["task_dep"] == ["dev"]
     assert "clean" not in lock_tasks["locks/run.txt"]  # `doit clean` must never delete a lock
-    assert tasks.DOIT_CONFIG["default_tasks"] == ["dev"] and tasks.DOIT_CONFIG["backend"] == "sqlite3"
+    assert tasks.DOIT_CONFIG["default_tasks"] == ["dev"] and tasks.DOIT_CONFIG["backend"] == "doitenv-sqlite3"
     docs = [f.__doc__.splitlines()[0] for f in (tasks.task_venv, tasks.task_test, tasks.task_format)]
     assert len(set(docs)) == len(docs)
 
@@ -211,3 +215,26 @@ def test_a_heartbeat_setting_that_is_no_positive_number_keeps_the_default(
     assert runner._heartbeat_every(on_terminal=False) == 10.0
     monkeypatch.setenv(runner.HEARTBEAT_VARIABLE, "2.5")
     assert runner._heartbeat_every(on_terminal=False) == 2.5
+
+
+def test_a_venv_symlink_is_doitenvs_to_delete_only_behind_it_is_nothing_or_doitenvs_venv(tmp_path: Path) -> None:
+    link = tmp_path / "proj" / "venv"
+    link.parent.mkdir()
+    target = tmp_path / "fast" / "venv"
+    link.symlink_to(target)
+    assert Venv(link).foreign() is None  # missing: made there
+    target.mkdir(parents=True)
+    assert Venv(link).foreign() is None  # empty
+    (target / "pyvenv.cfg").write_text("home = /usr\n")
+    assert f"venv/ is a symlink to {target}, which holds a venv doitenv did not make" in (Venv(link).foreign() or "")
+    (target / ".doitenv-made-from.json").write_text("{}")
+    assert Venv(link).foreign() is None and Venv(link).real == target
+    (target / "pyvenv.cfg").unlink()
+    assert "which holds files that are not a venv" in (Venv(link).foreign() or "")
+    link.unlink()
+    link.symlink_to(target / ".doitenv-made-from.json")
+    assert "which holds a file, not a folder" in (Venv(link).foreign() or "")
+    Venv(tmp_path / "proj" / "other").remove()  # nothing there: nothing to do
+    with pytest.raises(Failure, match="is a symlink to"):
+        Venv(link).remove()
+    assert (target / ".doitenv-made-from.json").exists()

@@ -17,6 +17,7 @@ doitenv's errors become doit's.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import MutableMapping
@@ -29,7 +30,7 @@ from doit.exceptions import InvalidTask
 from doitenv import config, files, runner, watch
 from doitenv.layers import Layer
 from doitenv.project import DOIT_DEP_FILE, STATE_DIR, Project
-from doitenv.tasks import environments, failures, pinning, resolving, runs, venv
+from doitenv.tasks import environments, failures, pinning, resolving, runs, state, venv
 from doitenv.tasks.failures import action
 
 __all__ = [
@@ -50,8 +51,9 @@ __all__ = [
 
 DOIT_CONFIG = {
     "default_tasks": ["dev"],
-    # dbm and json lose one side's results when two doit processes share a project.
-    "backend": "sqlite3",
+    # dbm and json lose one side's results when two doit processes share a project; doit's sqlite3
+    # prints a traceback when it cannot write, doitenv's one line.
+    "backend": state.backend(),
     "dep_file": DOIT_DEP_FILE,
     # Show what the tools print as they run: syncs and test runs are long.
     "verbosity": 2,
@@ -112,6 +114,8 @@ def _state_problem(state_dir: Path, dep_file: Path, command: str) -> str | None:
     try:
         _prepare_state(state_dir, dep_file)
     except OSError as exc:
+        if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):  # a full disk, say
+            return failures.file_problem(exc)
         return f"{state_dir}/ cannot be written ({exc.strerror}): {fix}"
     if command in _READ_ONLY_COMMANDS:
         return None

@@ -13,6 +13,7 @@ from doitenv.filelock import exclusive
 from doitenv.interpreter import running_version
 from doitenv.layers import Layer
 from doitenv.project import DOIT_DEP_FILE, Project
+from doitenv.tasks import state
 from doitenv.tasks.access import changing, using, writing
 
 # --- dev and prod -----------------------------------------------------------------------
@@ -148,11 +149,13 @@ def distclean(project: Project) -> None:
     for each in (project, *(project.for_python(version) for version in project.config.pythons)):
         with changing(each):
             where = each.venv.path.relative_to(project.root).as_posix()
-            if each.venv.foreign():
-                print(f"keeping {where}/: it holds files that are not a venv, and doitenv deletes only what it made")
-            elif each.venv.path.exists():
+            foreign = each.venv.foreign()
+            if foreign:
+                print(f"keeping {where}/: {foreign}")
+            elif each.venv.real.exists():
                 with writing(each, "removing"):
-                    print(f"removing {where}/")
+                    linked = f" (its files in {each.venv.real}: the link stays)" if each.venv.path.is_symlink() else ""
+                    print(f"removing {where}/{linked}")
                     each.venv.remove()
                     each.venv.remove_redirect()
     cached = project.state_dir / editable.CACHE
@@ -162,7 +165,7 @@ def distclean(project: Project) -> None:
             print(f"removing {cached.relative_to(project.root).as_posix()}/")
             clean.remove(cached)
     print("forgetting doit's state")
-    clean.forget_doit_state(Path(project.root, DOIT_DEP_FILE))
+    state.forget(Path(project.root, DOIT_DEP_FILE))
     # What the last passes stood on goes with doit's record of them: kept, it would tell the
     # next `doit test` that a pass doit no longer holds was never there.
     for last_pass in project.state_dir.glob(f"*{testrun.LAST_PASS_SUFFIX}"):

@@ -89,6 +89,22 @@ def reported(action: Callable[..., Any], leaves: str) -> Callable[..., Any]:
     return run
 
 
+def saver(save: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """`save` as a doit value saver: doit calls it after the task's actions, outside `reported`,
+    and records the task only once it returns. A file it cannot write is one line, and the run
+    ends there (doit first saves what the tasks before did): the task runs again next time."""
+
+    @functools.wraps(save)
+    def run() -> dict[str, Any]:
+        try:
+            return save()
+        except OSError as error:
+            print(f"doitenv: {file_problem(error)}", file=sys.stderr, flush=True)
+            raise SystemExit(1) from None
+
+    return run
+
+
 def _raise_stopped(signum: int, frame: Any) -> NoReturn:
     raise Stopped
 

@@ -21,7 +21,7 @@ from doitenv.interpreter import InterpreterNotFound
 from doitenv.project import STATE_DIR, Project
 from doitenv.tasks.access import using
 from doitenv.tasks.environments import sync_env
-from doitenv.tasks.failures import message
+from doitenv.tasks.failures import message, saver
 from doitenv.tasks.venv import make_venv
 from doitenv.watch import Watch, dodo_file, doit_command
 
@@ -160,7 +160,7 @@ def tests_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool
             files.write_json(_last_pass(project, task.name), last)
         return cached
 
-    task.value_savers.append(record_the_pass)
+    task.value_savers.append(saver(record_the_pass))
     return False
 
 

@@ -8,6 +8,7 @@ from doitenv.errors import Failure
 from doitenv.interpreter import InterpreterNotFound, check_supported, running_version
 from doitenv.project import Project
 from doitenv.tasks.access import changing, writing
+from doitenv.venv import Venv
 
 
 def venv_is_ready(project: Project) -> bool:
@@ -34,11 +35,9 @@ def make_venv(project: Project) -> None:
                 f"{venv.path.name}/ must be rebuilt ({problem}), but doit runs from inside it: "
                 "run doit with a Python outside the venv"
             )
-        if venv.foreign():
-            raise Failure(
-                f"{venv.path.name}/ holds files that are not a venv, and doitenv deletes only what it made: "
-                "move them away, or set tool.doitenv.venv in pyproject.toml to another folder"
-            )
+        foreign = venv.foreign()
+        if foreign:
+            raise Failure(foreign)
         doing = "rebuilding" if (venv.path / "pyvenv.cfg").is_file() else "creating"
         print(f"doitenv: {doing} {venv.path.name}/ with {interpreter.path}: {problem}")
         locked = project.locks_python()
@@ -51,6 +50,6 @@ def make_venv(project: Project) -> None:
         check_supported(interpreter.path)
         try:
             with writing(project, "rebuilding"):
-                venv.create(interpreter, backend.create_venv(interpreter.path, venv), backend.name)
+                venv.create(interpreter, backend.create_venv(interpreter.path, Venv(venv.real)), backend.name)
         except runner.CommandFailed as failed:
             raise Failure(f"{venv.path.name}/: could not create it ({failed})") from None
