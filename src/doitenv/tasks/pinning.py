@@ -66,7 +66,9 @@ def pin(
 
         def explain(output: str) -> str | None:
             context = project.fit_context(layer)
-            return indexes.refused(output, context.options, context.inputs, root) or fits.explain(output, context)
+            refused = indexes.refused(output, context.options, context.inputs, root)
+            ignored = indexes.ignored(output, context.options, context.inputs, root)
+            return refused or ignored or fits.explain(output, context)
 
         environment = pinner.pin_environment(lock, inputs.index_options())
         folder = adoption.resolver_folder(inputs, project.locks_from(layer))
