@@ -34,6 +34,26 @@ _PROMPT = re.compile(r"^\s*User for (\S+?):(\s|$)")
 _NOTHING_FOUND = re.compile(r"Could not find a version that satisfies|No matching distribution found")
 
 
+def ignored(output: str, options: Sequence[reqfile.IndexOption], texts: Mapping[Path, str], root: Path) -> str | None:
+    """The line that says pip found nothing because it ignored an index over plain http that no
+    --trusted-host names (pip says so in a WARNING that pip-compile's --quiet drops), with the fix;
+    None otherwise. uv asks such an index, and words its failure otherwise."""
+    if not _NOTHING_FOUND.search(output):
+        return None
+    trusted = {urlsplit(f"//{option.value}").hostname for option in options if option.flag == "--trusted-host"}
+    for option in options:
+        value = option.value
+        if option.flag == "--trusted-host" or not value.lower().startswith("http://") or _loopback(_host(value)):
+            continue
+        host = urlsplit(value).hostname or ""
+        if host not in trusted:
+            return (
+                f"pip ignored the package index at {host} ({_where(option, texts, root)}): it is plain http, and no "
+                f"--trusted-host names it: use https://, or, for an index you trust, add `--trusted-host {host}`"
+            )
+    return None
+
+
 def _refusal(line: str) -> tuple[str, str] | None:
     """(host, status) when `line` tells of an index that answered 401 or 403; the host never
     holds the URL's user part."""

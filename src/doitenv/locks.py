@@ -251,11 +251,11 @@ def is_fresh(lock: str, inputs: Inputs, shape: LockShape) -> bool:
 
 
 def check_inputs(
-    inputs: Inputs, layered_on: str | None, *, layered: bool, lock: str = "", made: Sequence[str] = ()
+    inputs: Inputs, layered_on: str | None, *, layered: bool, lock: str = "", made: Sequence[str] = (), env: bool = True
 ) -> None:
-    """Report the mistakes pip-compile would explain badly, before running it. When the top
-    input is generated from pyproject.toml's sources, the files it names must exist, but for
-    `layered_on` and `made`, locks pinned first. `layered`: the inputs hold `layered_on`'s pins."""
+    """Report the mistakes pip-compile would explain badly, before running it. When the top input is generated from
+    pyproject.toml's sources, the files it names must exist, but for `layered_on` and `made`, locks pinned first.
+    `layered`: the inputs hold `layered_on`'s pins. `env`: an unset ${NAME} counts (`doit check` pins nothing)."""
     root, in_file = inputs.root, inputs.in_file
     pinned_first = {os.path.normpath(root / name) for name in (layered_on, *made) if name}
     path = root / in_file
@@ -280,9 +280,9 @@ def check_inputs(
     problems = []
     for each in inputs.paths:
         if generated and each == path:
-            problems += reqcheck.problems(each, root, inputs.texts[each], label="pyproject.toml's sources")
+            problems += reqcheck.problems(each, root, inputs.texts[each], "pyproject.toml's sources", environment=env)
         elif each in inputs.texts and os.path.normpath(each) not in pinned_first:  # a lock is judged as one
-            problems += reqcheck.problems(each, root, inputs.texts[each])
+            problems += reqcheck.problems(each, root, inputs.texts[each], environment=env)
             for _, included in reqfile.includes(each, inputs.texts[each]):
                 if not included.is_file() and os.path.normpath(included) not in pinned_first:
                     where, what = files.shown(each, root), files.shown(included, root)

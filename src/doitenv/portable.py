@@ -158,15 +158,8 @@ def absolute(text: str, root: Path, inputs: Iterable[str]) -> str | None:
 def local_names(text: str, root: Path) -> dict[str, str]:
     """{normalized name: ''} of the local folders and archives a lock (`text`) installs, as pins()
     gives a direct reference: a lock names them by path, so the name is read from an archive's file
-    name, or from the folder's pyproject.toml (`[project] name`); a folder that states none is left out."""
-    import sys
-
+    name, or from what the folder states (_folder_name); a folder that states none is left out."""
     from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
-
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised only on Python 3.9 and 3.10
-        import tomli as tomllib
 
     found = {}
     for reference in reqfile.local_references(text):
@@ -177,10 +170,46 @@ def local_names(text: str, root: Path) -> dict[str, str]:
             elif path.name.endswith((".tar.gz", ".zip")):
                 name = str(parse_sdist_filename(path.name)[0])
             else:
-                data = tomllib.loads((path / "pyproject.toml").read_text(encoding="utf-8"))
-                name = str((data.get("project") or {}).get("name") or "")
-        except (OSError, ValueError, InvalidWheelFilename, InvalidSdistFilename):
-            continue  # (tomllib's TOMLDecodeError is a ValueError)
+                name = _folder_name(path)
+        except (InvalidWheelFilename, InvalidSdistFilename):
+            continue
         if name:
             found[reqfile.normalized(name)] = ""
     return found
+
+
+def _folder_name(path: Path) -> str:
+    """The name a project folder states without running anything: pyproject.toml's `[project] name`
+    (or Poetry's `[tool.poetry] name`), an unpacked sdist's PKG-INFO (every sdist has one, whatever
+    its build backend: asttokens' names itself only in setup.cfg), or setup.cfg's `[metadata] name`;
+    '' when it states none (a bare setup.py)."""
+    import configparser
+    import email.parser
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised only on Python 3.9 and 3.10
+        import tomli as tomllib
+
+    try:
+        data = tomllib.loads((path / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # (tomllib's TOMLDecodeError is a ValueError)
+        data = {}
+    tool = data.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    for table in (data.get("project"), poetry):
+        if isinstance(table, dict) and isinstance(table.get("name"), str) and table["name"]:
+            return str(table["name"])
+    try:
+        metadata = email.parser.HeaderParser().parsestr((path / "PKG-INFO").read_text(encoding="utf-8"))
+        if metadata.get("Name"):
+            return str(metadata["Name"]).strip()
+    except (OSError, ValueError):
+        pass
+    setup_cfg = configparser.ConfigParser(interpolation=None)
+    try:
+        setup_cfg.read(path / "setup.cfg", encoding="utf-8")
+    except (OSError, ValueError, configparser.Error):
+        return ""
+    return setup_cfg.get("metadata", "name", fallback="").strip()

@@ -19,10 +19,11 @@ _ARCHIVE = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 _TOKEN_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "pypi-", "npm_", "AKCp")
 
 
-def problems(path: Path, root: Path, text: str, label: str | None = None) -> list[str]:
+def problems(path: Path, root: Path, text: str, label: str | None = None, *, environment: bool = True) -> list[str]:
     """One message per bad line of a requirements file, naming the file (or `label`, for text
-    doitenv made from pyproject.toml), the line and the fix. An environment reference that is
-    not set is one too: these are read when a lock is compiled or synced, which needs them."""
+    doitenv made from pyproject.toml), the line and the fix. With `environment`, an environment
+    reference that is not set is one too: these are read when a lock is compiled or synced, which
+    needs them; `doit check` reads files only, and needs no credentials."""
     if conflict_sides(text) is not None:
         where = label or files.shown(path, root)
         return [f"{where} has merge conflicts from git (<<<<<<< markers): resolve them in it, then run doit again"]
@@ -33,7 +34,7 @@ def problems(path: Path, root: Path, text: str, label: str | None = None) -> lis
         problem = _line_problem(entry, path, root)
         if problem is None:
             problem = _secret_problem(entry)
-        if problem is None:
+        if problem is None and environment:
             unset = [ref for ref in ENV_REFERENCE.findall(line.text) if ref not in os.environ]
             if unset:
                 problem = (

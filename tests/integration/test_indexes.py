@@ -52,6 +52,26 @@ def test_the_index_the_in_file_names_wins_in_compile_and_sync(
     assert project.doit("dev").ran == []
 
 
+def test_doit_check_needs_no_credentials_but_check_resolve_does(
+    new_project: ProjectFactory, backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README: "`doit check` needs no credentials". It read the .in files as a pin does and
+    failed on a ${NAME} that is not set, so a CI check job without the index's secret failed."""
+    private = _simple_index(tmp_path / "private", "1.0")
+    for name in ("PIP_NO_INDEX", "UV_OFFLINE"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("GIZMO_INDEX", private.as_posix())
+    project = new_project(backend=backend, requirements="--index-url file://${GIZMO_INDEX}/simple\ngizmo\n")
+    project.doit("dev")
+    monkeypatch.delenv("GIZMO_INDEX")
+
+    assert "locks fresh, layers agree, venv in step" in project.doit("check").output
+    # --resolve pins, which needs it: said before any resolver runs.
+    refused = project.doit("check", "--resolve", ok=False).output
+    assert "requirements.in, line 1: uses ${GIZMO_INDEX}, which is not set" in refused
+    assert "pinning requirements.in again" not in refused
+
+
 def _online(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only the project's index: none of the test machine's offline settings or wheel folder."""
     for name in ("PIP_NO_INDEX", "PIP_FIND_LINKS", "UV_OFFLINE", "UV_FIND_LINKS"):

@@ -112,3 +112,26 @@ def test_an_index_pip_found_nothing_on_is_asked_with_the_credentials_it_was_give
     assert found is not None and f"refused the credentials ({status} " in found and "wr0ng" not in found
     assert unasked is None
     assert indexes.refused("ERROR: something else failed", [], {}, tmp_path) is None
+
+
+def test_an_http_index_pip_ignores_is_named_with_the_fix(tmp_path: Path) -> None:
+    """`-i http://host/simple` without --trusted-host: pip ignores the index and says so only in a
+    WARNING that pip-compile's --quiet drops, so the failure read "Could not find a version ...
+    (from versions: none)" and nothing more."""
+    path = tmp_path / "requirements.in"
+    output = "ERROR: Could not find a version that satisfies the requirement alpha (from versions: none)\n"
+
+    def said(text: str) -> str | None:
+        return indexes.ignored(output, reqfile.index_options({path: text}), {path: text}, tmp_path)
+
+    assert said("alpha\n-i http://u:${TOKEN}@pypi.example/simple\n") == (
+        "pip ignored the package index at pypi.example (requirements.in, line 2): it is plain http, and no "
+        "--trusted-host names it: use https://, or, for an index you trust, add `--trusted-host pypi.example`"
+    )
+    assert said("-i http://pypi.example/simple\n--trusted-host pypi.example\n") is None
+    assert said("-i http://localhost:3141/simple\n") is None
+    assert said("-i https://pypi.example/simple\n") is None
+    assert (
+        indexes.ignored("ERROR: Cannot install alpha", reqfile.index_options({path: "-i http://h/s\n"}), {}, tmp_path)
+        is None
+    )

@@ -153,3 +153,23 @@ def test_a_dependency_the_lock_installs_from_a_local_folder_or_archive_counts_as
         "pyproject.toml: [project] depends on missing, which requirements.txt does not pin: "
         "add it to requirements.in and run `doit dev`"
     ]
+
+
+def test_a_local_folder_names_itself_in_an_sdist_s_pkg_info_or_in_setup_cfg(tmp_path: Path) -> None:
+    """An sdist unpacked into ./libs (asttokens 2.4.1: setup.cfg, no [project] table) was reported as
+    not pinned, so `doit dev` warned and `doit check` failed on every run, in every clone."""
+    from doitenv import declared
+
+    root = _project(tmp_path)
+    for name in ("unpacked", "cfgonly", "poetrypkg"):
+        (root / "libs" / name).mkdir()
+    (root / "libs/unpacked/PKG-INFO").write_text("Metadata-Version: 2.1\nName: AstTokens\nVersion: 2.4.1\n")
+    (root / "libs/unpacked/pyproject.toml").write_text('[build-system]\nrequires = ["setuptools"]\n')
+    (root / "libs/cfgonly/setup.cfg").write_text("[metadata]\nname = my_cfg.pkg\nversion = 1.0\n")
+    (root / "libs/poetrypkg/pyproject.toml").write_text('[tool.poetry]\nname = "poetry-pkg"\n')
+    lock = "./libs/unpacked\n-e ./libs/cfgonly\n./libs/poetrypkg\n-e ./sub\n"
+    (root / "requirements.txt").write_text(lock)
+    assert portable.local_names(lock, root) == {"asttokens": "", "my-cfg-pkg": "", "poetry-pkg": ""}
+    build_inputs = {"project": {"name": "demo", "dependencies": ["asttokens>=2,<3", "my_cfg.pkg", "poetry-pkg"]}}
+    fix = declared.Fix("add it to requirements.in", "widen it")
+    assert declared.unmet(build_inputs, root, "requirements.txt", fix, "3.11") == []

@@ -50,7 +50,8 @@ def sync_env(project: Project, layer: Layer) -> None:
                 def explain(output: str) -> str | None:
                     context = project.fit_context(layer)
                     refused = indexes.refused(output, context.options, context.inputs, project.root)
-                    return refused or fits.explain(output, context)
+                    ignored = indexes.ignored(output, context.options, context.inputs, project.root)
+                    return refused or ignored or fits.explain(output, context)
 
                 backend = project.backend
                 sync.sync(venv, lock_path, project.root, project.state_dir, build_inputs, backend, verify, explain)

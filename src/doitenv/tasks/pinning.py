@@ -66,7 +66,9 @@ def pin(
 
         def explain(output: str) -> str | None:
             context = project.fit_context(layer)
-            return indexes.refused(output, context.options, context.inputs, root) or fits.explain(output, context)
+            refused = indexes.refused(output, context.options, context.inputs, root)
+            ignored = indexes.ignored(output, context.options, context.inputs, root)
+            return refused or ignored or fits.explain(output, context)
 
         environment = pinner.pin_environment(lock, inputs.index_options())
         folder = adoption.resolver_folder(inputs, project.locks_from(layer))
@@ -81,13 +83,13 @@ def pin(
             locks.compile_lock(inputs, lock, shape, pin_argv, environment, "nothing", folder, by, explain, write)
 
 
-def input_problems(project: Project, layer: Layer) -> list[str]:
+def input_problems(project: Project, layer: Layer, *, environment: bool = True) -> list[str]:
     """What is wrong with the layer's inputs that pinning would meet (locks.check_inputs): read
-    from the files alone, no process."""
+    from the files alone, no process. `environment`: a ${NAME} that is not set counts."""
     layered = layer.below is None or layers.reaches(project.layers, layer, layer.below)
     inputs = layer.read_inputs(project.root)
     try:
-        locks.check_inputs(inputs, layer.below, layered=layered, lock=layer.lock, made=layer.pulls_in)
+        locks.check_inputs(inputs, layer.below, layered=layered, lock=layer.lock, made=layer.pulls_in, env=environment)
     except locks.LockError as error:
         problems = str(error).splitlines()
         elsewhere = [] if inputs.generated or (project.root / inputs.in_file).exists() else _unread_inputs(project)
@@ -250,15 +252,16 @@ def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
     )
 
 
-def check(project: Project) -> None:
+def check(project: Project, *, environment: bool = False) -> None:
     """Report every way the locks and the venv are out of step, each with the command that
-    fixes it. Reads files only: no network, no process."""
+    fixes it. Reads files only: no network, no process, and no credentials: a ${NAME} that is
+    not set counts only with `environment` (`doit check --resolve`, which pins)."""
     config = project.config
     venv = project.venv
     problems = []
     for layer in project.layers:
         lock = layer.lock
-        broken = input_problems(project, layer)
+        broken = input_problems(project, layer, environment=environment)
         if broken:
             problems += broken  # each names its file and its fix; the lock's freshness means nothing yet
             continue

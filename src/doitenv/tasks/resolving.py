@@ -32,7 +32,9 @@ SHOWN = 3
 
 def check(project: Project, resolve: bool = False) -> None:
     """`doit check`, then, with `resolve`, every lock pinned again from its inputs and compared."""
-    pinning.check(project)  # a stale lock says so first: pinning it again would prove nothing
+    # A stale lock says so first: pinning it again would prove nothing. So does a ${NAME} of an
+    # index that is not set, which only pinning needs.
+    pinning.check(project, environment=resolve)
     if not resolve:
         return
     if not project.config.universal and not (project.venv.path / "pyvenv.cfg").exists():
