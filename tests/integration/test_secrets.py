@@ -88,6 +88,7 @@ def test_a_secret_in_every_channel_reaches_no_file_and_no_output(
     build_wheel(served, "hushdep", "2.0")
     build_wheel(served, "hushdirect", "1.0")
     texts = {"more.in": "hushpkg\n", "constraints.txt": "hushdep<2\n"}
+    # The private index replaces the default one (--index-url below): nothing reaches the network.
     for name in ("PIP_NO_INDEX", "UV_OFFLINE"):
         monkeypatch.delenv(name)
     monkeypatch.setenv("HUSH_TOKEN", SECRET)
@@ -97,7 +98,7 @@ def test_a_secret_in_every_channel_reaches_no_file_and_no_output(
     with private_index(served, texts) as host:
         url = f"http://{USER}:${{HUSH_TOKEN}}@{host}"
         requirements = (
-            f"--extra-index-url {url}/simple\n"
+            f"--index-url {url}/simple\n"
             f"-r {url}/reqs/more.in\n"
             f"-c {url}/reqs/constraints.txt\n"
             f"hushdirect @ {url}/files/hushdirect-1.0-py3-none-any.whl\n"
