@@ -5,9 +5,10 @@ A fast `doit check` job (no venv, no network: are the locks fresh and in step?),
 uv's) cache keyed on the digest lines of the locks, which change exactly when a lock's inputs do.
 On one runner, `doit check --resolve` pins every lock again with the index and compares: the
 offline check proves a lock is what doitenv wrote only against accidents, and a pull request can
-forge a lock with its digests recomputed. It runs after `doit dev`, which it needs for the venv's
-Python and which pins nothing once `doit check` passed, and on Linux, where locks are most often
-pinned: a lock that is not universal is resolved for one platform.
+forge a lock with its digests recomputed. It runs after `doit venv`, for the venv's Python, and
+before `doit dev`, so that nothing of a forged lock is installed (nor its build steps run) before
+it is caught; and on Linux, where locks are most often pinned: a lock that is not universal is
+resolved for one platform.
 """
 
 from __future__ import annotations
@@ -69,12 +70,13 @@ jobs:
             ${{{{ runner.temp }}}}/uv-cache
           key: ${{{{ matrix.os }}}}-py${{{{ matrix.python }}}}-${{{{ steps.locks.outputs.digest }}}}
       - run: python -m pip install "{install}"
-      - run: doit dev
+      - name: locks are what their inputs give (a forged lock passes doit check), before any install
+        if: matrix.os == 'ubuntu-latest' && matrix.python == '{resolve_python}'
+        shell: bash
+        run: doit venv && doit check --resolve
         env:
           UV_CACHE_DIR: ${{{{ runner.temp }}}}/uv-cache
-      - name: locks are what their inputs give (a forged lock passes doit check)
-        if: matrix.os == 'ubuntu-latest' && matrix.python == '{resolve_python}'
-        run: doit check --resolve
+      - run: doit dev
         env:
           UV_CACHE_DIR: ${{{{ runner.temp }}}}/uv-cache
       - run: doit test

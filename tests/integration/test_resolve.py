@@ -140,6 +140,26 @@ def test_check_resolve_asks_for_the_venv_of_a_lock_for_one_python(new_project: P
     assert "no venv/ here to check" in project.doit("check").output
     alone = project.doit("check", "--resolve", ok=False)
     assert (
-        "doit check --resolve pins with venv/'s Python, and there is no venv/ here: run `doit dev` first "
-        "(after `doit check`, it pins nothing)"
+        "doit check --resolve pins with venv/'s Python, and there is no venv/ here: run `doit venv` first "
+        "(it makes the venv and installs nothing from the locks)"
     ) in alone.output
+
+
+def test_check_resolve_catches_a_forged_lock_before_anything_of_it_is_installed(new_project: ProjectFactory) -> None:
+    """The CI workflow ran `doit dev` before `doit check --resolve`, which wanted a venv in step: a
+    forged lock was installed, its build steps run, before it was caught."""
+    project = new_project(requirements="beta<2\n")
+    project.doit("requirements-dev.txt")
+    shutil.rmtree(project.path / "venv")
+    project.doit("venv")
+    _forge(project, "requirements.txt", "beta==1.0", "beta==2.0")
+    _forge(project, "requirements-dev.txt", "beta==1.0", "beta==2.0")
+    before = project.installed()
+    assert not any(pin.startswith(("beta==", "demo==")) for pin in before)
+
+    forged = project.doit("check", "--resolve", ok=False)
+    assert "requirements.txt: not what requirements.in gives: the lock pins beta==2.0, pinning gives beta==1.0" in (
+        forged.output
+    )
+    assert "out of step" not in forged.output
+    assert project.installed() == before

@@ -254,8 +254,9 @@ def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
 
 def check(project: Project, *, environment: bool = False) -> None:
     """Report every way the locks and the venv are out of step, each with the command that
-    fixes it. Reads files only: no network, no process, and no credentials: a ${NAME} that is
-    not set counts only with `environment` (`doit check --resolve`, which pins)."""
+    fixes it. Reads files only: no network, no process, and no credentials. With `environment`
+    (`doit check --resolve`, which pins) a ${NAME} that is not set counts, and the venv's sync
+    does not: --resolve runs before anything is installed from locks it has yet to prove."""
     config = project.config
     venv = project.venv
     problems = []
@@ -309,11 +310,14 @@ def check(project: Project, *, environment: bool = False) -> None:
             problems.append(f"{venv.path.name}/ must be made again: {rebuild}: run `doit dev`")
         held = runtime if sync.held_lock(venv) == Path(runtime.lock).name else dev
         reason = sync.why_unsynced(venv, project.root / held.lock, config.editable_inputs)
-        if reason is not None:
+        if reason is not None and not environment:
             problems.append(f"{venv.path.name}/ is out of step: {reason}: run `doit {held.sync_task}`")
 
     if problems:
         raise Failure("\n".join(problems))
+    if environment:
+        print("doitenv: locks fresh, layers agree")
+        return
     venv_state = "venv in step" if (venv.path / "pyvenv.cfg").exists() else f"no {venv.path.name}/ here to check"
     print(f"doitenv: locks fresh, layers agree, {venv_state}")
 

@@ -40,7 +40,8 @@ def check(project: Project, resolve: bool = False) -> None:
     if not project.config.universal and not (project.venv.path / "pyvenv.cfg").exists():
         raise Failure(
             f"doit check --resolve pins with {project.venv.path.name}/'s Python, and there is no "
-            f"{project.venv.path.name}/ here: run `doit dev` first (after `doit check`, it pins nothing)"
+            f"{project.venv.path.name}/ here: run `doit venv` first "
+            "(it makes the venv and installs nothing from the locks)"
         )
     problems: list[str] = []
     with changing(project):  # nobody pins while the locks are read and pinned aside
