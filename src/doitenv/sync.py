@@ -70,10 +70,11 @@ def why_unsynced(venv: Venv, lock: Path, build_inputs: dict[str, Any] | None) ->
         return f"{venv.path.name}/ was synced by an older doitenv, whose record did not name the project's folder"
     if record.get("folder") != wanted["folder"]:
         return f"{venv.path.name}/ was synced to the locks in {record['folder']}, not this copy of the project"
+    shown = files.shown(lock, venv.path.parent)  # requirements/dev.txt, as the project names it
     if record.get("lock") != wanted["lock"]:
         return f"{venv.path.name}/ holds {record.get('lock')}, not {lock.name}"
     if record.get("lock_digest") != wanted["lock_digest"]:
-        return f"{lock.name} changed since the last sync"
+        return f"{shown} changed since the last sync"
     if record.get("project_digest") != wanted["project_digest"]:
         return "the project's metadata (pyproject.toml, setup.py or setup.cfg) changed since the last sync"
     if record.get("installed") != venv.installed():

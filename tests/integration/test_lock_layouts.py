@@ -38,6 +38,11 @@ def test_locks_in_a_subfolder_pin_repin_sync_check_and_upgrade(new_project: Proj
     assert project.doit("dev").ran == []
     project.doit("check")
 
+    # A lock a pull brought (the venv's record said only `dev.txt`, without its folder).
+    project.write_lock("requirements/dev.txt", project.read("requirements/dev.txt") + "# pulled\n")
+    stale = project.doit("check", ok=False).output
+    assert "venv/ is out of step: requirements/dev.txt changed since the last sync: run `doit dev`" in stale
+
     project.write("requirements/base.in", "alpha\ndelta\n")  # beta may move to 2.0 now
     project.doit("dev")
     assert "beta==1.0" in project.pins("requirements/base.txt")  # pins are kept ...
