@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name, canonicalize_version
 
-from doitenv import editable, files, locks, reqcheck, reqfile, runner
+from doitenv import editable, files, localpackages, locks, reqcheck, reqfile, runner
 from doitenv.errors import Failure, if_stopped
 from doitenv.venv import Venv
 
@@ -34,13 +34,15 @@ class SyncError(Failure):
     """The venv could not be synced; the message says which lock and why."""
 
 
-def wanted_state(lock: Path, build_inputs: dict[str, Any] | None) -> dict[str, Any]:
+def wanted_state(lock: Path, build_inputs: dict[str, Any] | None, root: Path) -> dict[str, Any]:
+    text = lock.read_text(encoding="utf-8", errors="replace") if lock.exists() else ""
     return {
         # The project's folder: a copy carries the venv, and so this record, along.
         "folder": os.path.realpath(lock.parent),
         "lock": lock.name,
         "lock_digest": files.digest([lock.read_bytes()]) if lock.exists() else None,
         "project_digest": files.digest([json.dumps(build_inputs, sort_keys=True, default=str)]),
+        "local_packages": localpackages.digests(text, root),
     }
 
 
@@ -58,14 +60,15 @@ def held_lock(venv: Venv) -> str | None:
     return record.get("lock") if isinstance(record, dict) else None
 
 
-def why_unsynced(venv: Venv, lock: Path, build_inputs: dict[str, Any] | None) -> str | None:
+def why_unsynced(venv: Venv, lock: Path, build_inputs: dict[str, Any] | None, root: Path) -> str | None:
     """Why `venv` does not hold exactly `lock` (plus the project built from `build_inputs`,
-    editable.build_inputs), or None if it does."""
+    editable.build_inputs, and the local folders the lock installs as they are in `root`), or
+    None if it does."""
     record = files.read_json(venv.path / _SYNCED)
     if record is None:
         # (A sync removes the record first: one that failed or was stopped leaves none.)
         return f"{venv.path.name}/ is not synced to any lock yet, or its last sync did not finish"
-    wanted = wanted_state(lock, build_inputs)
+    wanted = wanted_state(lock, build_inputs, root)
     if record.get("folder") is None:
         return f"{venv.path.name}/ was synced by an older doitenv, whose record did not name the project's folder"
     if record.get("folder") != wanted["folder"]:
@@ -77,6 +80,9 @@ def why_unsynced(venv: Venv, lock: Path, build_inputs: dict[str, Any] | None) ->
         return f"{shown} changed since the last sync"
     if record.get("project_digest") != wanted["project_digest"]:
         return "the project's metadata (pyproject.toml, setup.py or setup.cfg) changed since the last sync"
+    moved = localpackages.changed(record.get("local_packages"), wanted["local_packages"])
+    if moved:
+        return f"{moved[0]}, which {shown} installs (not editable), changed since the last sync"
     if record.get("installed") != venv.installed():
         return f"packages in {venv.path.name}/ were installed or removed by hand"
     return None
@@ -104,7 +110,11 @@ def sync(
     record = venv.path / _SYNCED
     held = files.read_json(record)
     before = venv.installed()
-    wanted = wanted_state(lock, build_inputs)
+    wanted = wanted_state(lock, build_inputs, root)
+    # Installed again though their version is the same: neither pip nor uv looks at the files.
+    reinstall = localpackages.changed(
+        held.get("local_packages") if isinstance(held, dict) else None, wanted["local_packages"]
+    )
     # Until the new record is written, a kill or a full disk leaves the venv marked unsynced.
     record.unlink(missing_ok=True)
     with if_stopped(f"{venv.path.name}/ is marked unsynced: the next run syncs it again"):
@@ -130,7 +140,7 @@ def sync(
                 editable.remove_cut_short(venv, built[0])
             progress = Progress(venv, reqfile.pins_for(text, venv.marker_environment()))
             with runner.heartbeat(f"syncing {venv.path.name}/ to {files.shown(lock, root)}", progress.detail):
-                backend.sync(venv, lock, text, root, build_inputs is not None, progress.fetched)
+                backend.sync(venv, lock, text, root, build_inputs is not None, progress.fetched, reinstall)
         except (runner.CommandFailed, editable.BuildFailed) as failed:
             unchanged = venv.installed() == before
             # The backends check everything before they change anything: a venv that still holds

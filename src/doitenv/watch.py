@@ -129,7 +129,7 @@ class Watch:
         if not set(paths) <= {*lock_files, pointer}:
             return False
         venv = self.project.venv
-        if all(sync.why_unsynced(venv, self.root / lock, config.editable_inputs) for lock in lock_files):
+        if all(sync.why_unsynced(venv, self.root / lock, config.editable_inputs, self.root) for lock in lock_files):
             return False  # the venv holds neither lock as it is now
         # Every lock, not only those that changed: a runtime lock pulled by git leaves the dev lock stale.
         return all(self.project.lock_is_fresh(lock) for lock in lock_files)

@@ -141,3 +141,26 @@ def test_variables_of_the_inputs_stay_unexpanded_in_every_lock_line(
                 assert f"-r {base}/${{AREA}}/more.txt" in text and f"-c {base}/${{AREA}}/limits.txt" in text
         assert secret not in result.output
         project.doit("check")
+
+
+def test_an_edit_to_a_local_package_installed_without_e_reaches_the_venv(
+    new_project: ProjectFactory, backend: str
+) -> None:
+    """`./libs/localpkg` in a lock installs a copy. Its code edited at the same version, `doit dev`
+    did nothing, `doit check` passed, and the tests ran against the old copy."""
+    project = new_project(requirements="./libs/localpkg\n", backend=backend)
+    _package(project, "libs/localpkg", "localpkg", "first")
+    test = "import localpkg\n\n\ndef test_edited():\n    assert localpkg.WHERE == 'edited'\n"
+    project.write("tests/test_demo.py", test)
+    assert "1 failed" in project.doit("test", ok=False).output
+    assert project.doit("dev").ran == []
+
+    _package(project, "libs/localpkg", "localpkg", "edited")
+    stale = project.doit("check", ok=False).output
+    expected = "venv/ is out of step: ./libs/localpkg, which requirements-dev.txt installs (not editable), changed"
+    assert expected in stale, stale
+    result = project.doit("test")
+    assert "1 passed" in result.output
+    assert result.compiled() == []  # the lock is as it was: only the copy in the venv moved
+    assert project.doit("dev").ran == []
+    assert "venv in step" in project.doit("check").output

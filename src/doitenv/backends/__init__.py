@@ -48,9 +48,20 @@ class Backend(Protocol):
         """The environment that hands a lock's index options to an install that reads no file."""
         ...
 
-    def sync(self, venv: Venv, lock: Path, text: str, root: Path, with_project: bool, fetched: Fetched) -> None:
+    def sync(
+        self,
+        venv: Venv,
+        lock: Path,
+        text: str,
+        root: Path,
+        with_project: bool,
+        fetched: Fetched,
+        reinstall: Sequence[str],
+    ) -> None:
         """Make `venv` hold exactly `lock` (whose content is `text`), telling `fetched` each package it
-        has fetched while it fetches (for the heartbeat); raises runner.CommandFailed."""
+        has fetched while it fetches (for the heartbeat), and install again the local folders and
+        archives `reinstall` names (as the lock writes them), whatever their version; raises
+        runner.CommandFailed."""
         ...
 
     @staticmethod

@@ -50,7 +50,16 @@ class PipTools:
     def index_environment(self, options: Sequence[reqfile.IndexOption]) -> dict[str, str]:
         return {**PIP_ENV, **pip_environment(options)}
 
-    def sync(self, venv: Venv, lock: Path, text: str, root: Path, with_project: bool, fetched: Fetched) -> None:
+    def sync(
+        self,
+        venv: Venv,
+        lock: Path,
+        text: str,
+        root: Path,
+        with_project: bool,
+        fetched: Fetched,
+        reinstall: Sequence[str],
+    ) -> None:
         """pip-sync uninstalls first and installs after, so a failing install left a half-synced
         venv. pip itself prepares everything before it installs anything: install, then
         remove what the lock does not list (the project's editable install, when `with_project`,
@@ -63,6 +72,9 @@ class PipTools:
             *pip, "install", "--no-deps", "--no-compile", "--progress-bar", "off", "--requirement", str(lock)
         ]  # fmt: skip
         runner.run(install, capture=True, cwd=str(root), env=PIP_ENV, on_line=_PipFetches(fetched))
+        if reinstall:  # pip keeps an installed version: the files of these changed all the same
+            again = [*pip, "install", "--no-deps", "--no-compile", "--force-reinstall", "--quiet", *reinstall]
+            runner.run(again, capture=True, cwd=str(root), env=PIP_ENV)
         unlisted = _unlisted(venv, text, root, with_project)
         if unlisted:
             runner.run([*pip, "uninstall", "--quiet", "--yes", *unlisted], capture=True, cwd=str(root))

@@ -48,13 +48,26 @@ class Uv:
     def index_environment(self, options: Sequence[reqfile.IndexOption]) -> dict[str, str]:
         return uv_environment(options)
 
-    def sync(self, venv: Venv, lock: Path, text: str, root: Path, with_project: bool, fetched: Fetched) -> None:
+    def sync(
+        self,
+        venv: Venv,
+        lock: Path,
+        text: str,
+        root: Path,
+        with_project: bool,
+        fetched: Fetched,
+        reinstall: Sequence[str],
+    ) -> None:
         """uv pip sync resolves, fetches and builds before it changes the venv. It removes the
         project's editable install too (the lock does not list it): sync.py puts it back."""
         environment = uv_environment(reqfile.index_options({lock: text}))
         fetched.watch(_Unpacked(self.uv, environment, time.time()))
         argv = [self.uv, "pip", "sync", "--quiet", "--python", str(venv.python), str(lock)]
         runner.run(argv, capture=True, cwd=str(root), env=environment)
+        if reinstall:  # uv keeps an installed version, and its build of the folder: the files changed
+            python = ["--python", str(venv.python)]
+            again = [self.uv, "pip", "install", "--quiet", "--no-deps", "--reinstall", *python, *reinstall]
+            runner.run(again, capture=True, cwd=str(root), env=environment)
 
     @staticmethod
     def shaping_flags(shape: LockShape) -> list[str]:

@@ -22,14 +22,16 @@ from doitenv.tasks.access import changing, using, writing
 def env_is_synced(project: Project, layer: Layer) -> bool:
     if _hook_changes(project, layer) or project.jupyter_kernel.wanted():
         return False
-    return sync.why_unsynced(project.venv, project.root / layer.lock, project.config.editable_inputs) is None
+    return (
+        sync.why_unsynced(project.venv, project.root / layer.lock, project.config.editable_inputs, project.root) is None
+    )
 
 
 def sync_env(project: Project, layer: Layer) -> None:
     venv = project.venv
     lock_path = project.root / layer.lock
     with changing(project):
-        reason = sync.why_unsynced(venv, lock_path, project.config.editable_inputs)
+        reason = sync.why_unsynced(venv, lock_path, project.config.editable_inputs, project.root)
         if reason is not None:
             # doit running from this very venv survives a sync only if the sync keeps what runs.
             missing = _running_tools_missing(project, lock_path)

@@ -309,7 +309,7 @@ def check(project: Project, *, environment: bool = False) -> None:
         if rebuild is not None:
             problems.append(f"{venv.path.name}/ must be made again: {rebuild}: run `doit dev`")
         held = runtime if sync.held_lock(venv) == Path(runtime.lock).name else dev
-        reason = sync.why_unsynced(venv, project.root / held.lock, config.editable_inputs)
+        reason = sync.why_unsynced(venv, project.root / held.lock, config.editable_inputs, project.root)
         if reason is not None and not environment:
             problems.append(f"{venv.path.name}/ is out of step: {reason}: run `doit {held.sync_task}`")
 

@@ -61,7 +61,7 @@ def run_in_venv(
     venv = project.venv
     with using(project):
         if synced_to is not None:
-            changed = sync.why_unsynced(venv, project.root / synced_to, project.config.editable_inputs)
+            changed = sync.why_unsynced(venv, project.root / synced_to, project.config.editable_inputs, project.root)
             if changed is not None:
                 raise Failure(f"another doit changed {venv.path.name}/ meanwhile ({changed}): run this again")
         prefix = prefix or venv.command(command[0])
