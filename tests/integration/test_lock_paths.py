@@ -123,14 +123,16 @@ def test_variables_of_the_inputs_stay_unexpanded_in_every_lock_line(
     secret = "s3cr3t-t0ken-4-test"
     monkeypatch.setenv("AREA", "private-area")
     monkeypatch.setenv("SECRET_TOKEN", secret)
-    monkeypatch.delenv("UV_OFFLINE")  # uv fetches the served files; the index stays the wheel folder
-    monkeypatch.setenv("UV_NO_INDEX", "1")
+    # uv fetches the served files. Packages come from the wheel folder alone: `--no-index` below
+    # (uv reads no UV_NO_INDEX; without it, uv asked PyPI and cached what it said for later tests).
+    monkeypatch.delenv("UV_OFFLINE")
     with _served(tmp_path / "served") as base:
         requirements = (
-            f"needs-old-beta\n-r {base}/${{AREA}}/more.txt\n-c {base}/${{AREA}}/limits.txt\n"
+            f"--no-index\nneeds-old-beta\n-r {base}/${{AREA}}/more.txt\n-c {base}/${{AREA}}/limits.txt\n"
             f"delta @ http://user:${{SECRET_TOKEN}}@{base.removeprefix('http://')}/${{AREA}}/{wheel}\n"
         )
-        project = new_project(requirements=requirements, backend=backend)
+        # Not installed: building it would fetch its build backend from an index.
+        project = new_project(requirements=requirements, backend=backend, tool="install-project = false\n")
         result = project.doit("dev")
         assert {"gamma==1.0", "beta==1.0", "delta==1.0"} <= project.installed()
         for lock in ("requirements.txt", "requirements-dev.txt"):
