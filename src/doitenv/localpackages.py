@@ -16,8 +16,9 @@ from pathlib import Path
 
 from doitenv import files, reqfile
 
-# What a package's folder holds that is not its source: built or cached by tools, or a venv.
-_NOT_SOURCE = {".git", ".hg", "__pycache__", ".tox", ".nox", ".venv", "venv", "build", "dist", "node_modules"}
+# What a package's folder holds that is not its source: built or cached by tools (hidden folders
+# too: .git, .pytest_cache, doitenv's own .doitenv/, which every run writes), or a venv.
+_NOT_SOURCE = {"__pycache__", "venv", "build", "dist", "node_modules"}
 # A cheap look before a lock is parsed on every no-op run: a local path or file: URL starts a
 # line, or follows ` @ ` (uv and doitenv write `./libs/pkg`; older locks `pkg @ file:///…`).
 _MAYBE_LOCAL = re.compile(r"^\s*(\.|/|[A-Za-z]:[\\/]|file:|\S+\s*@\s*file:)", re.MULTILINE)
@@ -43,6 +44,13 @@ def changed(recorded: object, now: dict[str, str]) -> list[str]:
     return [path for path, digest in now.items() if before.get(path) != digest]
 
 
+def _is_source(folder: Path) -> bool:
+    name = folder.name
+    if name in _NOT_SOURCE or name.startswith(".") or name.endswith(".egg-info"):
+        return False
+    return not (folder / "pyvenv.cfg").exists()  # a venv of any name (`.` names the project itself)
+
+
 def _where(value: str, root: Path) -> Path:
     return reqfile.local_path(value, root) if value.startswith("file:") else root / reqfile.expand(value)
 
@@ -56,9 +64,7 @@ def _digest(path: Path) -> str:
             return "missing"
         parts: list[str] = []
         for folder, subfolders, names in os.walk(path):
-            subfolders[:] = sorted(
-                name for name in subfolders if name not in _NOT_SOURCE and not name.endswith(".egg-info")
-            )
+            subfolders[:] = sorted(name for name in subfolders if _is_source(Path(folder, name)))
             for name in sorted(names):
                 stat = os.stat(os.path.join(folder, name))
                 relative = os.path.relpath(os.path.join(folder, name), path)

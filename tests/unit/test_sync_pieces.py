@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from doitenv import sync
+from doitenv import localpackages, sync
 from doitenv.backends import piptools
 from doitenv.venv import Venv
 
@@ -83,3 +83,26 @@ def test_pip_s_output_says_which_packages_it_has_fetched_each_once_it_goes_on_pa
     for line, expected in PIP_FETCHING:
         reads(line + "\n")
         assert fetched.names() == expected, line
+
+
+def test_a_local_package_s_digest_moves_with_its_source_and_nothing_else(tmp_path: Path) -> None:
+    """`.` (the project itself) or `./libs/pkg` installed without -e: an edit to its code moves the
+    digest; what tools write inside it on every run (a venv, .doitenv/, caches) does not."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "code.py").write_text("A = 1\n")
+    lock = "./pkg\n.\n-e ./other\nalpha==1.0\n"
+    first = localpackages.digests(lock, tmp_path)
+    assert set(first) == {"./pkg", "."}
+    for noise in ("venv/lib/x.py", ".doitenv/doit.sqlite3", "pkg/.pytest_cache/v", "pkg/__pycache__/c.pyc"):
+        (tmp_path / noise).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / noise).write_text("changes on every run")
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("home = /usr\n")
+    (tmp_path / "env2").mkdir()
+    (tmp_path / "env2" / "pyvenv.cfg").write_text("home = /usr\n")
+    assert localpackages.digests(lock, tmp_path) == first
+    assert localpackages.changed(first, first) == []
+    (tmp_path / "pkg" / "code.py").write_text("A = 2\n")
+    now = localpackages.digests(lock, tmp_path)
+    assert localpackages.changed(first, now) == ["./pkg", "."]
+    assert localpackages.changed(None, now) == ["./pkg", "."]
+    assert localpackages.digests("alpha==1.0\n", tmp_path) == {}
