@@ -144,9 +144,9 @@ def warnings(options: Sequence[reqfile.IndexOption], texts: Mapping[Path, str], 
             found.append((
                 f"{option.flag} {value}",
                 f"{where}: --extra-index-url adds a second index to the first: pip takes each package's highest "
-                "version from any of them, so a package of the same name published on the other index can replace "
-                "yours (dependency confusion): serve every package from one index (--index-url), or set "
-                "hashes = true so that no file of the lock can change unseen",
+                "version from any of them (uv, the first index that has it), so a package of the same name "
+                "published on the other index can replace yours (dependency confusion): serve every package from "
+                "one index (--index-url), or set hashes = true so that no file of the lock can change unseen",
             ))  # fmt: skip
         if scheme == "http" and option.flag != "--trusted-host" and not _loopback(_host(value)):
             found.append((

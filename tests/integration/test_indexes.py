@@ -151,9 +151,9 @@ def test_an_extra_index_and_plain_http_are_said_once_when_pinning(new_project: P
     result = project.doit("dev")
     extra = (
         "doitenv: requirements.in, line 1: --extra-index-url adds a second index to the first: pip takes each "
-        "package's highest version from any of them, so a package of the same name published on the other index can "
-        "replace yours (dependency confusion): serve every package from one index (--index-url), or set "
-        "hashes = true so that no file of the lock can change unseen"
+        "package's highest version from any of them (uv, the first index that has it), so a package of the same "
+        "name published on the other index can replace yours (dependency confusion): serve every package from one "
+        "index (--index-url), or set hashes = true so that no file of the lock can change unseen"
     )
     http = (
         "doitenv: requirements.in, line 1: --extra-index-url uses plain http, so the packages (and any credential) "
