@@ -31,7 +31,7 @@ def digests(text: str, root: Path) -> dict[str, str]:
     if not _MAYBE_LOCAL.search(text):
         return {}
     return {
-        reference.value: _digest(_where(reference.value, root))
+        reference.value: _digest(reference.path(root))
         for reference in reqfile.local_references(text)
         if not reference.editable
     }
@@ -49,10 +49,6 @@ def _is_source(folder: Path) -> bool:
     if name in _NOT_SOURCE or name.startswith(".") or name.endswith(".egg-info"):
         return False
     return not (folder / "pyvenv.cfg").exists()  # a venv of any name (`.` names the project itself)
-
-
-def _where(value: str, root: Path) -> Path:
-    return reqfile.local_path(value, root) if value.startswith("file:") else root / reqfile.expand(value)
 
 
 def _digest(path: Path) -> str:

@@ -35,14 +35,14 @@ class SyncError(Failure):
 
 
 def wanted_state(lock: Path, build_inputs: dict[str, Any] | None, root: Path) -> dict[str, Any]:
-    text = lock.read_text(encoding="utf-8", errors="replace") if lock.exists() else ""
+    content = lock.read_bytes() if lock.exists() else None  # read once: this runs on every no-op
     return {
         # The project's folder: a copy carries the venv, and so this record, along.
         "folder": os.path.realpath(lock.parent),
         "lock": lock.name,
-        "lock_digest": files.digest([lock.read_bytes()]) if lock.exists() else None,
+        "lock_digest": files.digest([content]) if content is not None else None,
         "project_digest": files.digest([json.dumps(build_inputs, sort_keys=True, default=str)]),
-        "local_packages": localpackages.digests(text, root),
+        "local_packages": localpackages.digests((content or b"").decode("utf-8", "replace"), root),
     }
 
 
