@@ -171,7 +171,10 @@ def sync(
     for line in moves:
         print(f"  {line}")
     verify()
-    files.write_json(record, {**wanted, "installed": after})
+    # The local folders as the install left them: building one may write into it (setuptools-scm's
+    # version file), and a digest taken before would call it changed on every run after.
+    now_local = localpackages.digests(text, root)
+    files.write_json(record, {**wanted, "local_packages": now_local, "installed": after})
 
 
 _KINDS = (("+", "added"), ("-", "removed"), ("~", "changed"))

@@ -145,6 +145,20 @@ def test_variables_of_the_inputs_stay_unexpanded_in_every_lock_line(
         project.doit("check")
 
 
+WRITER = """\
+import time
+
+from flit_core.buildapi import *  # noqa: F403
+from flit_core import buildapi
+
+
+def build_wheel(*args, **kwargs):
+    with open("localpkg/_built.py", "w") as out:
+        out.write(f"AT = {time.time()!r}\\n")
+    return buildapi.build_wheel(*args, **kwargs)
+"""
+
+
 def test_an_edit_to_a_local_package_installed_without_e_reaches_the_venv(
     new_project: ProjectFactory, backend: str
 ) -> None:
@@ -152,6 +166,11 @@ def test_an_edit_to_a_local_package_installed_without_e_reaches_the_venv(
     did nothing, `doit check` passed, and the tests ran against the old copy."""
     project = new_project(requirements="./libs/localpkg\n", backend=backend)
     _package(project, "libs/localpkg", "localpkg", "first")
+    # Its build writes into its folder, as setuptools-scm writes a version file: no edit of the user's.
+    project.write("libs/localpkg/writer.py", WRITER)
+    pyproject = project.read("libs/localpkg/pyproject.toml")
+    built_by_writer = pyproject.replace('"flit_core.buildapi"', '"writer"\nbackend-path = ["."]')
+    project.write("libs/localpkg/pyproject.toml", built_by_writer)
     test = "import localpkg\n\n\ndef test_edited():\n    assert localpkg.WHERE == 'edited'\n"
     project.write("tests/test_demo.py", test)
     assert "1 failed" in project.doit("test", ok=False).output
