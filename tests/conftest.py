@@ -10,6 +10,7 @@ pylint, mypy, pyright) into .cache/checkers, once.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shlex
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from doitenv import interpreter, scaffold
+from doitenv import filelock, interpreter, scaffold
 from tests.helpers import PYPROJECT, ProjectFactory, TmpProject
 from tests.wheels import build_tiny_wheels
 
@@ -53,6 +54,16 @@ OLDEST_PYTHON = "3.9"
 USER_INSTALL_OTHER_PYTHON = OLDEST_PYTHON if sys.version_info[:2] != (3, 9) else "3.13"
 
 
+# Held while a cache under .cache/ is filled: with pytest -n, every worker runs the session
+# fixtures, and two `pip download`s into one folder would each see the other's half-written files.
+FETCH_LOCK = REPO / ".cache" / ".fetching.lock"
+
+
+def fetching() -> contextlib.AbstractContextManager[None]:
+    """Fill a cache alone: the caller checks its stamp again inside, where no other worker writes."""
+    return filelock.exclusive(FETCH_LOCK)
+
+
 # The slow tiers, by folder: `pytest -m "not slow"` is the quick loop (unit, in-process, integration).
 SLOW_TIERS = ("realprojects", "reliability")
 
@@ -77,6 +88,11 @@ OLDEST_WHEELS = ("pip-tools", "pytest")
 
 
 def _fetch_real_wheels() -> None:
+    with fetching():
+        _fetch_real_wheels_alone()
+
+
+def _fetch_real_wheels_alone() -> None:
     wanted = _wanted_wheels()
     stamp = WHEEL_CACHE / (".fetched-" + "-".join(wanted) + f"-py{sys.version_info[0]}{sys.version_info[1]}-oldest")
     if stamp.exists():
@@ -110,7 +126,9 @@ CHECKERS_CACHE = REPO / ".cache" / "checkers"
 def checker_wheels() -> Path:
     """CHECKERS_CACHE, fetched once (with this machine's pip settings) for this Python."""
     stamp = CHECKERS_CACHE / (".fetched-" + "-".join(CHECKERS) + f"-py{sys.version_info[0]}{sys.version_info[1]}")
-    if not stamp.exists():
+    with fetching():
+        if stamp.exists():
+            return CHECKERS_CACHE
         CHECKERS_CACHE.mkdir(parents=True, exist_ok=True)
         download = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:"]
         completed = subprocess.run(
@@ -142,6 +160,11 @@ def _fetch(argv: list[str]) -> None:
 
 
 def _fetch_user_install(own_wheel: Path, other_python: str) -> Path:
+    with fetching():
+        return _fetch_user_install_alone(own_wheel, other_python)
+
+
+def _fetch_user_install_alone(own_wheel: Path, other_python: str) -> Path:
     """The day's folder of what `own_wheel` with the uv extra installs on this Python (the newest
     releases its metadata allows), and of pip-tools and pytest for `other_python`: fetched with this
     machine's pip settings, once a day and again when doitenv's own requirements change."""

@@ -131,12 +131,12 @@ def test_syncs_wait_for_each_other(new_project: ProjectFactory) -> None:
     project.doit("dev")
     project.pip("uninstall", "--yes", "beta")  # so that the next `doit dev` must sync
     with exclusive(project.path / ".doitenv" / "venv.lock"):
-        waiting = project.start("dev")
-        time.sleep(4)
-        assert waiting.poll() is None, waiting.communicate()[0]
+        waiting = _Output(project.start("dev"))
+        # Its own line is the marker that it waits, not a sleep and a process still running.
+        _wait_for(lambda: waiting.has_line_starting("doitenv: waiting for another doit"), "the sync to wait")
         assert "beta==2.0" not in project.installed()
-    output, _ = waiting.communicate(timeout=300)
-    assert waiting.returncode == 0, output
+    code, output = waiting.finish()
+    assert code == 0, output
     assert "beta==2.0" in project.installed()
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from doitenv import interpreter
-from tests.conftest import REPO
+from tests.conftest import REPO, fetching
 
 PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13")
 LOCKS = ("requirements.txt", "requirements-dev.txt")
@@ -30,6 +30,11 @@ def _wheels_for(python: str) -> Path:
     version = subprocess.run(
         [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True, check=True
     ).stdout.strip()
+    with fetching():
+        return _fetch_wheels(python, version)
+
+
+def _fetch_wheels(python: str, version: str) -> Path:
     lock_line = (REPO / "requirements-dev.txt").read_text().splitlines()[0]
     folder = REPO / ".cache" / "own-wheels" / f"py{version}"
     stamp = folder / ".fetched"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from doitenv import interpreter, scaffold
-from tests.conftest import REPO
+from tests.conftest import REPO, fetching
 from tests.helpers import TmpProject, have_python
 
 CACHE = Path(os.environ.get("DOITENV_REAL_PROJECTS", REPO / ".cache" / "real-projects")) / "reference-example-py39"
@@ -31,6 +31,11 @@ def example_wheels() -> Path:
     if not have_python("3.9"):
         pytest.skip("needs Python 3.9 installed")
     python = interpreter.find("3.9", REPO).path
+    with fetching():
+        return _fetch_example(python)
+
+
+def _fetch_example(python: str) -> Path:
     stamp = CACHE / f".fetched-2-py{sys.version_info[0]}{sys.version_info[1]}"
     if stamp.exists():
         return CACHE

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from doitenv import interpreter, locks, scaffold
-from tests.conftest import REPO
+from tests.conftest import REPO, fetching
 from tests.helpers import WAITING, TmpProject, Watching, have_python, run_in_kernel
 from tests.realprojects.projects import FLASK, FLASK_PYTHON, PROJECTS, RealProject, fetch, unpack
 
@@ -28,7 +28,8 @@ CACHE = Path(os.environ.get("DOITENV_REAL_PROJECTS", REPO / ".cache" / "real-pro
 
 @pytest.fixture(scope="session")
 def real_cache() -> Path:
-    problem = fetch(CACHE)
+    with fetching():
+        problem = fetch(CACHE)
     if problem:
         pytest.exit(f"could not fetch the real projects into {CACHE}:\n{problem}", returncode=3)
     return CACHE
