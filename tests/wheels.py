@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -87,8 +88,8 @@ IMPORT_BREAKS = [
     ("needs-display", "1.0", (), (), "py3-none-any", 'raise ImportError("no display: $DISPLAY is not set")\n', ()),
 ]
 
-# Installs on CPython 3.11 only: a lock resolved there that another interpreter cannot install.
-ONLY_311 = ("only311", "1.0", (), (), "cp311-none-any")
+# Installs only on the CPython running the tests: a lock resolved here that another interpreter cannot install.
+ONLY_HERE = ("onlyhere", "1.0", (), (), f"cp{sys.version_info[0]}{sys.version_info[1]}-none-any")
 
 
 def build_sdist(dest: Path, name: str, version: str, build_requires: str) -> Path:
@@ -120,7 +121,7 @@ OLD_PIN = ("oldpin", "1.0", (), (), "cp39-none-any")
 def build_tiny_wheels(dest: Path) -> None:
     for name, version, requires, extras in TINY:
         build_wheel(dest, name, version, requires, extras)
-    build_wheel(dest, *ONLY_311)
+    build_wheel(dest, *ONLY_HERE)
     for each in IMPORT_BREAKS:
         build_wheel(dest, *each)
     build_wheel(dest, *OLD_PIN)

@@ -1,54 +1,82 @@
-"""`pythons = [...]`: a venv per interpreter and `matrix:X.Y` test tasks that run in parallel."""
+"""`pythons = [...]`: a venv per interpreter and `matrix:X.Y` test tasks that run in parallel.
+
+The interpreters are the ones installed here, so that the matrix runs wherever the suite does (our
+CI included): others than the running one where there are, else the running one again, which
+still has a venv and a task of its own.
+"""
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
+from doitenv import interpreter
 from tests.helpers import ProjectFactory, have_python
 
-pytestmark = pytest.mark.skipif(
-    sys.version_info[:2] != (3, 11) or not (have_python("3.12") and have_python("3.13")),
-    reason="needs CPython 3.11 running the tests, and 3.12 and 3.13 installed",
-)
+RUNNING = interpreter.running_version()
+SUPPORTED = ("3.9", "3.10", "3.11", "3.12", "3.13")
+
+
+def _minor(version: str) -> int:
+    return int(version.split(".")[1])
+
+
+def _others(fitting_the_running_lock: bool) -> list[str]:
+    """The installed Pythons other than the running one. Fitting: those a lock pinned for the running
+    one installs and runs pytest on (pytest needs tomli and exceptiongroup below 3.11 only, so a lock
+    pinned on 3.11 or newer lacks them for an older Python)."""
+    found = [v for v in SUPPORTED if v != RUNNING and have_python(v)]
+    if fitting_the_running_lock and _minor(RUNNING) >= 11:
+        found = [v for v in found if _minor(v) >= 11]
+    return found
+
+
+def _two_pythons() -> list[str]:
+    """Two entries for the matrix: other Pythons, or the running one where there is no second."""
+    others = _others(True)
+    return others[:2] if len(others) >= 2 else [*others, RUNNING]
 
 
 def test_the_matrix_tests_on_each_python_in_parallel(new_project: ProjectFactory) -> None:
-    project = new_project(tool='pythons = ["3.12", "3.13"]\n')
+    pythons = _two_pythons()
+    project = new_project(tool=f"pythons = {pythons!r}\n".replace("'", '"'))
     listing = project.doit("list", "--all").output
-    assert "matrix:3.13" in listing and "matrix:3.12" in listing
+    assert all(f"matrix:{version}" in listing for version in pythons), listing
     result = project.doit("-n", "2", "matrix")
-    assert result.output.count("2 passed") == 2
-    for version in ("3.12", "3.13"):
+    assert result.output.count("2 passed") == len(pythons), result.output
+    for version in pythons:
         cfg = (project.path / ".doitenv" / f"py{version}" / "pyvenv.cfg").read_text()
         assert f"version_info = {version}." in cfg
     again = project.doit("-n", "2", "matrix")
-    assert again.ran == [] and again.output.count("tests passed before") == 2
+    assert again.ran == [] and again.output.count("tests passed before") == len(pythons)
     project.doit("distclean")
-    assert not (project.path / ".doitenv" / "py3.12").exists()
+    assert not any((project.path / ".doitenv" / f"py{version}").exists() for version in pythons)
 
 
+@pytest.mark.skipif(not _others(False), reason="needs a second Python installed (pyenv or PATH)")
 def test_a_lock_one_python_cannot_install_fails_there_and_nowhere_else(new_project: ProjectFactory) -> None:
-    project = new_project(requirements="only311\n", tool='pythons = ["3.12"]\n')
+    other = _others(False)[-1]
+    project = new_project(requirements="onlyhere\n", tool=f'pythons = ["{other}"]\n')
     assert "2 passed" in project.doit("test").output
     failed = project.doit("--continue", "matrix", ok=False)
-    assert "Python 3.12 (py3.12/): requirements-dev.txt: could not sync py3.12/" in failed.output
+    assert f"Python {other} (py{other}/): requirements-dev.txt: could not sync py{other}/" in failed.output
     assert "tests passed before" in project.doit("test").output  # the main venv is untouched
     assert project.doit("dev").ran == []
 
 
+@pytest.mark.skipif(not _others(False), reason="needs a second Python installed (pyenv or PATH)")
 def test_the_matrix_syncs_one_universal_lock_on_every_python(new_project: ProjectFactory) -> None:
+    pythons = _others(False)[-2:]
+    lowest = min([RUNNING, *pythons], key=_minor)
     project = new_project(
-        requirements='alpha\nbeta<2; python_version < "3.12"\nbeta>=2; python_version >= "3.12"\n',
-        tool='universal = true\nuniversal-python = ">=3.10"\npythons = ["3.12", "3.13"]\n',
+        requirements=f'alpha\nbeta<2; python_version == "{RUNNING}"\nbeta>=2; python_version != "{RUNNING}"\n',
+        tool=f'universal = true\nuniversal-python = ">={lowest}"\npythons = {pythons!r}\n'.replace("'", '"'),
     )
     assert "2 passed" in project.doit("test").output
     locks = {name: project.read(name) for name in ("requirements.txt", "requirements-dev.txt")}
     result = project.doit("-n", "2", "matrix")
-    assert result.compiled() == [] and result.output.count("2 passed") == 2, result.output
+    assert result.compiled() == [] and result.output.count("2 passed") == len(pythons), result.output
     assert {name: project.read(name) for name in locks} == locks
     # One lock, and each interpreter gets what its markers give it.
     assert "beta==1.0" in project.installed()
-    for version in ("3.12", "3.13"):
+    for version in pythons:
         assert "beta==2.0" in project.installed(venv=f".doitenv/py{version}")
