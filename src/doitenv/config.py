@@ -1,7 +1,8 @@
 """Read `[tool.doitenv]` from pyproject.toml into one frozen `Config`.
 
-Nothing else in doitenv reads pyproject.toml's settings. Every problem is
-collected and reported at once, each with its full TOML key.
+Nothing else in doitenv reads pyproject.toml's settings (pyproject.py loads the file and checks
+its other tables). Every problem, theirs and these, is collected and reported at once, each with
+its full TOML key.
 """
 
 from __future__ import annotations
@@ -9,19 +10,14 @@ from __future__ import annotations
 import datetime
 import re
 import shlex
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from doitenv import backends, editable, sources
+from doitenv import backends, editable, pyproject, sources
+from doitenv.pyproject import PYPROJECT as PYPROJECT  # the file's name, as the modules above know it
+from doitenv.pyproject import Metadata, Pyproject
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised only on Python 3.9 and 3.10
-    import tomli as tomllib
-
-PYPROJECT = "pyproject.toml"
 DEFAULT_TEST_COMMAND = ("pytest", "tests", "--cov=src", "-v", "--cov-report=term-missing")
 
 
@@ -62,6 +58,7 @@ class Config:
     requirements_from_text: str | None = None
     dev_requirements_from_text: str | None = None
     requires_python: str | None = None  # [project].requires-python
+    metadata: Metadata | None = field(default=None, compare=False)  # [project], checked (pyproject.py)
     # [project].name, Poetry's, else the folder's: the project's name as its users know it.
     project_name: str = field(default="", compare=False)
     # None: pre-commit when configured, else ruff. A tuple of commands replaces both.
@@ -131,19 +128,13 @@ _SOURCE_FOLDERS = ("src", "tests", ".git", ".doitenv")
 def load(root: Path) -> Config:
     """Read the settings of the project at `root`; raise ConfigError listing every problem."""
     path = root / PYPROJECT
-    if not path.exists():
-        return Config(root=root, build_inputs=editable.build_inputs(root, {}))
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{path}: not valid TOML ({exc}); fix the file"]) from None
-    if not isinstance(data.get("tool", {}), dict):
-        raise ConfigError([f"{path}: tool must be a table, as in [tool.doitenv]"])
-    table = data.get("tool", {}).get("doitenv", {})
+    document = pyproject.read(root)
+    table = document.tools.get("doitenv", {})
     if not isinstance(table, dict):
-        raise ConfigError([f"{path}: tool.doitenv must be a table"])
+        raise ConfigError([*document.problems, f"{path}: tool.doitenv must be a table"])
+    requires_python = document.metadata.requires_python if document.metadata else None
 
-    errors: list[str] = []
+    errors: list[str] = list(document.problems)  # [project]'s, reported with [tool.doitenv]'s
     values: dict[str, Any] = {}
     for key, value in table.items():
         full_key = f"tool.doitenv.{key}"
@@ -151,7 +142,7 @@ def load(root: Path) -> Config:
             errors.append(f"{path}: {full_key} is not a doitenv setting (known: {', '.join(_KEYS)})")
             continue
         attribute, kind = _KEYS[key]
-        problem = _check(kind, value, data)
+        problem = _check(kind, value, document)
         if problem:
             errors.append(f"{path}: {full_key} {problem}")
         else:
@@ -159,7 +150,7 @@ def load(root: Path) -> Config:
     if errors:
         raise ConfigError(errors)
     if values.get("universal"):
-        requires = values.get("universal_python") or data.get("project", {}).get("requires-python")
+        requires = values.get("universal_python") or requires_python
         if not isinstance(requires, str) or lowest_python(requires) is None:
             raise ConfigError([
                 f"{path}: tool.doitenv.universal = true needs the range of Pythons to resolve for, with a lower "
@@ -173,17 +164,16 @@ def load(root: Path) -> Config:
             raise ConfigError(errors)
     for setting in ("requirements_from", "dev_requirements_from"):
         if values.get(setting) is not None:
-            values[f"{setting}_text"] = sources.input_text(values[setting], data)
-    uv_table = (data.get("tool") or {}).get("uv")
+            values[f"{setting}_text"] = sources.input_text(values[setting], document)
+    uv_table = document.tools.get("uv")
     if "install_project" not in values and isinstance(uv_table, dict) and uv_table.get("package") is False:
         values["install_project"] = False  # the project already told uv not to install it
-    table = data.get("project")
-    requires = table.get("requires-python") if isinstance(table, dict) else None
     config = Config(
         root=root,
-        build_inputs=editable.build_inputs(root, data),
-        requires_python=requires if isinstance(requires, str) else None,
-        project_name=_project_name(data),
+        build_inputs=editable.build_inputs(root, document),
+        requires_python=requires_python,
+        project_name=document.name,
+        metadata=document.metadata,
         **values,
     )
     errors = _check_layout(config, path)
@@ -198,15 +188,7 @@ def lowest_python(requires: str) -> str | None:
     return "{}.{}".format(*max(bounds)) if bounds else None
 
 
-def _project_name(data: dict[str, Any]) -> str:
-    """[project].name, else Poetry's ('' when neither names one)."""
-    for table in (data.get("project"), (data.get("tool") or {}).get("poetry")):
-        if isinstance(table, dict) and isinstance(table.get("name"), str) and table["name"].strip():
-            return str(table["name"]).strip()
-    return ""
-
-
-def _check(kind: str, value: Any, data: dict[str, Any]) -> str | None:
+def _check(kind: str, value: Any, data: Pyproject) -> str | None:
     if kind == "date":
         if as_of(value) is None:
             return f'must be a day or a moment, such as "2020-10-15" or "2020-10-15T12:00:00Z", not {value!r}'
@@ -297,7 +279,7 @@ def _layer_inputs(root: Path, patterns: tuple[str, ...], venv: str, path: Path) 
     found: dict[str, None] = {}
     errors = []
     for pattern in patterns:
-        problem = _check("path", pattern, {})
+        problem = _check("path", pattern, Pyproject())
         if problem:
             errors.append(f"{path}: tool.doitenv.locks {problem}")
             continue

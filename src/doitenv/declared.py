@@ -8,9 +8,10 @@ specifier) would surface as an ImportError at run time, so it is named before th
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from doitenv import locks, portable, reqfile
+from doitenv.pyproject import Metadata
 
 
 class Fix(NamedTuple):
@@ -20,11 +21,10 @@ class Fix(NamedTuple):
     outside: str
 
 
-def unmet(build_inputs: dict[str, Any] | None, root: Path, lock_name: str, fix: Fix, python_version: str) -> list[str]:
-    """One line per declared dependency (markers evaluated for `python_version`) that the lock
-    `lock_name` (in `root`) leaves out or pins outside its specifier; each names `fix`."""
-    declared = ((build_inputs or {}).get("project") or {}).get("dependencies") or []
-    if not declared:
+def unmet(metadata: Metadata | None, root: Path, lock_name: str, fix: Fix, python_version: str) -> list[str]:
+    """One line per dependency `metadata` ([project]) declares (markers evaluated for `python_version`)
+    that the lock `lock_name` (in `root`) leaves out or pins outside its specifier; each names `fix`."""
+    if metadata is None or not metadata.dependencies:
         return []
     from packaging.markers import default_environment
     from packaging.requirements import InvalidRequirement, Requirement
@@ -33,16 +33,16 @@ def unmet(build_inputs: dict[str, Any] | None, root: Path, lock_name: str, fix: 
     environment = {key: str(value) for key, value in default_environment().items()}
     if python_version:
         environment["python_version"] = python_version
-    own_name = canonicalize_name(str(build_inputs.get("project", {}).get("name", ""))) if build_inputs else ""
+    own_name = canonicalize_name(metadata.name or "")
     lock = root / lock_name
     try:  # its local folders too (`./libs/pkg`), which it names by path
         pinned = {**portable.local_names(reqfile.read(lock), root), **locks.pins(lock)}
     except (OSError, reqfile.UnreadableFile):
         pinned = {}
     problems = []
-    for text in declared:
+    for text in metadata.dependencies:
         try:
-            requirement = Requirement(str(text))
+            requirement = Requirement(text)
         except InvalidRequirement as exc:
             problems.append(f"pyproject.toml: project.dependencies has {text!r}, which is not a requirement ({exc})")
             continue

@@ -36,6 +36,7 @@ from doitenv.venv import Venv
 
 if TYPE_CHECKING:
     from doitenv.backends import Backend
+    from doitenv.pyproject import Pyproject
 
 CACHE = "editable"  # in the project's state folder: the cached wheel, under its key
 BUILD_LOCK = "editable.build.lock"  # held while a wheel is built or the cache removed
@@ -62,7 +63,7 @@ _NOT_BUILD = {
 _ONLY_BUILD = {"uv": ("build-backend",)}
 
 
-def _build_tables(tool: dict[str, Any]) -> dict[str, Any]:
+def _build_tables(tool: Mapping[str, Any]) -> dict[str, Any]:
     found = {name: tool[name] for name in _BUILD_TOOLS_ALL if name in tool}
     for name, dropped in _NOT_BUILD.items():
         if isinstance(tool.get(name), dict):
@@ -107,7 +108,7 @@ def refused_project(output: str) -> str | None:
     return None
 
 
-def build_inputs(root: Path, data: dict[str, Any]) -> dict[str, Any] | None:
+def build_inputs(root: Path, document: Pyproject) -> dict[str, Any] | None:
     """What the project's editable install is built from, or None when it declares no
     installable project: a [project] table, a setup.py, a setup.cfg with [metadata], or a
     Poetry project's [tool.poetry] with a name."""
@@ -117,18 +118,21 @@ def build_inputs(root: Path, data: dict[str, Any]) -> dict[str, Any] | None:
             found[name] = (root / name).read_text(encoding="utf-8", errors="replace")
         except OSError:
             pass
-    tools = _build_tables(data.get("tool") or {})
-    poetry = tools.get("poetry") or {}
+    tools = _build_tables(document.tools)
     installable = (
-        "project" in data
+        document.metadata is not None
         or "setup.py" in found
         # `build` needs a pyproject.toml or a setup.py to build from setup.cfg.
         or ("[metadata]" in found.get("setup.cfg", "") and (root / "pyproject.toml").is_file())
-        or ("name" in poetry and poetry.get("package-mode", True) is not False)
+        or (document.poetry_name is not None and document.poetry_package)
     )
     if not installable:
         return None
-    found.update({key: data[key] for key in ("project", "build-system") if key in data})
+    # The tables as written: the wheel's digest covers every key, not only those doitenv reads.
+    if document.metadata is not None:
+        found["project"] = document.metadata.table
+    if document.build_system is not None:
+        found["build-system"] = document.build_system
     if tools:
         found["tool"] = tools
     return found

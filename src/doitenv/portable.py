@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from doitenv import reqfile
+from doitenv import pyproject, reqfile
 from doitenv.errors import Failure
 
 
@@ -185,22 +185,11 @@ def _folder_name(path: Path) -> str:
     '' when it states none (a bare setup.py)."""
     import configparser
     import email.parser
-    import sys
 
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised only on Python 3.9 and 3.10
-        import tomli as tomllib
-
-    try:
-        data = tomllib.loads((path / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # (tomllib's TOMLDecodeError is a ValueError)
-        data = {}
-    tool = data.get("tool")
-    poetry = tool.get("poetry") if isinstance(tool, dict) else None
-    for table in (data.get("project"), poetry):
-        if isinstance(table, dict) and isinstance(table.get("name"), str) and table["name"]:
-            return str(table["name"])
+    # Another project's file: what is wrong in it is its own (its build says so), not this one's.
+    stated = pyproject.read(path).name
+    if stated:
+        return stated
     try:
         metadata = email.parser.HeaderParser().parsestr((path / "PKG-INFO").read_text(encoding="utf-8"))
         if metadata.get("Name"):

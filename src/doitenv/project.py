@@ -142,10 +142,10 @@ class Project:
         and what provenance names first."""
         chain = self.holding(layer)
         layer_locks = {(self.root / each.lock).resolve() for each in self.layers}
-        project_table = (self.config.build_inputs or {}).get("project") or {}
-        declared = [str(each) for each in project_table.get("dependencies") or [] if isinstance(each, str)]
+        metadata = self.config.metadata
+        declared = list(metadata.dependencies) if metadata else []
         found = imports.direct(self.root, [each.read_inputs(self.root) for each in chain], layer_locks, declared)
-        own = reqfile.normalized(str(project_table.get("name") or self.config.project_name))
+        own = reqfile.normalized(self.config.project_name)
         return [each for each in found if reqfile.normalized(each.name) != own]
 
     def fit_context(self, layer: Layer) -> fits.Context:

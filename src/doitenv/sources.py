@@ -8,7 +8,9 @@ the resolver reads; its text is what the lock's digest covers.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+
+from doitenv.pyproject import Include, Pyproject
 
 TABLE_PREFIXES = ("extra:", "group:")
 
@@ -17,7 +19,7 @@ def is_table(source: str) -> bool:
     return source == "project" or source.startswith(TABLE_PREFIXES)
 
 
-def problem(source: str, pyproject: dict[str, Any]) -> str | None:
+def problem(source: str, pyproject: Pyproject) -> str | None:
     """Why `source` cannot be read from `pyproject`, or None."""
     if not is_table(source):
         return None
@@ -28,35 +30,35 @@ def problem(source: str, pyproject: dict[str, Any]) -> str | None:
     return None
 
 
-def requirements(source: str, pyproject: dict[str, Any]) -> list[str]:
+def requirements(source: str, pyproject: Pyproject) -> list[str]:
     """The requirement strings of a pyproject.toml table source."""
-    project = pyproject.get("project", {})
+    project = pyproject.metadata
     if source == "project":
         # Without these checks a setup.py project (click 8.1.7) got an empty lock, silently.
-        if "project" not in pyproject:
+        if project is None:
             raise KeyError("[project] table (setup.py's and setup.cfg's requirements are not read: name a file)")
-        if "dependencies" in project.get("dynamic", ()):
+        if "dependencies" in project.dynamic:
             raise KeyError("[project] dependencies of its own (they are dynamic: name a requirements file instead)")
-        return list(project.get("dependencies", []))
+        return list(project.dependencies)
     kind, _, name = source.partition(":")
     if kind == "extra":
-        extras = project.get("optional-dependencies", {})
+        extras = project.optional_dependencies if project else {}
         if name not in extras:
             raise KeyError(f"[project.optional-dependencies] {name}")
         return list(extras[name])
-    return _group(name, pyproject.get("dependency-groups", {}), ())
+    return _group(name, pyproject.dependency_groups, ())
 
 
-def _group(name: str, groups: dict[str, Any], seen: tuple[str, ...]) -> list[str]:
+def _group(name: str, groups: Mapping[str, tuple[str | Include, ...]], seen: tuple[str, ...]) -> list[str]:
     if name not in groups:
         raise KeyError(f"[dependency-groups] {name}")
     if name in seen:
         return []  # an include cycle; PEP 735 forbids it, and there is nothing more to add
     found: list[str] = []
     for item in groups[name]:
-        if isinstance(item, dict) and "include-group" in item:
-            found += _group(item["include-group"], groups, (*seen, name))
-        elif isinstance(item, str):
+        if isinstance(item, Include):
+            found += _group(item.group, groups, (*seen, name))
+        else:
             found.append(item)
     return found
 
@@ -78,7 +80,7 @@ def _table_name(source: str) -> str:
     return f"[project.optional-dependencies] {name}" if kind == "extra" else f"[dependency-groups] {name}"
 
 
-def input_text(sources: tuple[str, ...], pyproject: dict[str, Any]) -> str:
+def input_text(sources: tuple[str, ...], pyproject: Pyproject) -> str:
     """One requirements file joining `sources`: files are pulled in with -r."""
     lines = []
     for source in sources:

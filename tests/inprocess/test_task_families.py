@@ -133,3 +133,13 @@ def test_a_matrix_entry_whose_python_is_missing_says_which_entry(doit) -> None: 
     assert code != 0
     assert "Python 2.1 (py2.1/): pyproject.toml: tool.doitenv.python: no Python interpreter '2.1'" in output
     assert "Traceback" not in output
+
+
+def test_a_project_table_of_the_wrong_type_is_one_line_naming_its_key(doit) -> None:  # type: ignore[no-untyped-def]
+    """`dependencies = "abc"` was pinned as the three requirements a, b and c."""
+    bad = PYPROJECT.format(tool='requirements-from = ["project"]\n').replace('["alpha"]', '"abc"')
+    code, output = doit("list", files={"pyproject.toml": bad})
+    assert code != 0
+    said = "pyproject.toml: project.dependencies must be a list of requirement strings, such as [\"abc\"], not 'abc'"
+    assert output.count(said) == 1, output
+    assert "Traceback" not in output

@@ -94,3 +94,70 @@ def test_the_editable_install_follows_build_settings_not_tool_environments(tmp_p
     assert load(tmp_path).build_inputs == before
     (tmp_path / "pyproject.toml").write_text('[tool.poetry]\nname = "x"\npackage-mode = false\n')
     assert load(tmp_path).build_inputs is None
+
+
+def test_project_table_of_wrong_types_is_reported_with_the_settings_all_at_once(tmp_path: Path) -> None:
+    """`dependencies = "abc"` was pinned as the three requirements a, b and c; a wrong type in
+    [project] is now one line with its full key and the fix, beside [tool.doitenv]'s problems."""
+    text = """[project]
+name = 3
+version = 1.0
+requires-python = 3.9
+dependencies = "abc"
+optional-dependencies = {test = "pytest", docs = ["sphinx", 2]}
+dynamic = "version"
+
+[dependency-groups]
+dev = "pytest"
+
+[tool.doitenv]
+requirements-from = ["project"]
+hashes = "yes"
+"""
+    with pytest.raises(ConfigError) as caught:
+        load(write(tmp_path, text))
+    path = tmp_path / "pyproject.toml"
+    assert caught.value.errors == [
+        f'{path}: project.name must be a string, such as "my-package", not 3',
+        f'{path}: project.version must be a string, such as "1.0", not 1.0',
+        f'{path}: project.requires-python must be a string, such as ">=3.9", not 3.9',
+        f"{path}: project.dependencies must be a list of requirement strings, such as [\"abc\"], not 'abc'",
+        f"{path}: project.optional-dependencies.test must be a list of requirement strings, such as "
+        "[\"pytest\"], not 'pytest'",
+        f"{path}: project.optional-dependencies.docs must be a list of requirement strings, such as "
+        "[\"requests>=2\"], not ['sphinx', 2]",
+        f"{path}: project.dynamic must be a list of [project] keys, such as [\"version\"], not 'version'",
+        f'{path}: dependency-groups.dev must be a list of requirement strings and {{include-group = "..."}} '
+        "tables, such as [\"pytest\"], not 'pytest'",
+        f"{path}: tool.doitenv.hashes must be true or false, not 'yes'",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'project = "x"\n',
+        'project = "x"\n[tool.doitenv]\nuniversal = true\n',  # read [project] as a table: a traceback
+    ],
+)
+def test_a_project_that_is_no_table_is_refused(tmp_path: Path, text: str) -> None:
+    """`project = "x"` passed silently (and with universal = true, failed with a traceback)."""
+    with pytest.raises(ConfigError) as caught:
+        load(write(tmp_path, text))
+    assert caught.value.errors == [
+        f"{tmp_path / 'pyproject.toml'}: project must be a table, as in [project] name = \"my-package\", not 'x'"
+    ]
+
+
+def test_dynamic_dependencies_are_the_build_backend_s(tmp_path: Path) -> None:
+    """PEP 621: dependencies listed in `dynamic` come from the build backend; doitenv reads none."""
+    config = load(write(tmp_path, '[project]\nname = "x"\ndynamic = ["version", "dependencies"]\n'))
+    assert config.metadata is not None and config.metadata.dependencies == ()
+    assert config.metadata.dynamic == ("version", "dependencies")
+    with pytest.raises(ConfigError, match="they are dynamic: name a requirements file instead"):
+        load(
+            write(
+                tmp_path,
+                '[project]\nname = "x"\ndynamic = ["dependencies"]\n[tool.doitenv]\nrequirements-from = ["project"]\n',
+            )
+        )

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from doitenv import portable, reqfile
+from doitenv.pyproject import Metadata
 
 
 def _project(tmp_path: Path) -> Path:
@@ -147,9 +148,9 @@ def test_a_dependency_the_lock_installs_from_a_local_folder_or_archive_counts_as
     lock = "./libs/localpkg\n./dist/gizmo-1.0-py3-none-any.whl\n-e ./sub\nalpha==1.0\n"
     (root / "requirements.txt").write_text(lock)
     assert portable.local_names(lock, root) == {"localpkg": "", "gizmo": ""}  # sub/ states no name
-    build_inputs = {"project": {"name": "demo", "dependencies": ["localpkg", "gizmo>=1", "alpha", "missing"]}}
+    metadata = Metadata(name="demo", dependencies=("localpkg", "gizmo>=1", "alpha", "missing"))
     fix = declared.Fix("add it to requirements.in", "widen it")
-    assert declared.unmet(build_inputs, root, "requirements.txt", fix, "3.11") == [
+    assert declared.unmet(metadata, root, "requirements.txt", fix, "3.11") == [
         "pyproject.toml: [project] depends on missing, which requirements.txt does not pin: "
         "add it to requirements.in and run `doit dev`"
     ]
@@ -170,6 +171,6 @@ def test_a_local_folder_names_itself_in_an_sdist_s_pkg_info_or_in_setup_cfg(tmp_
     lock = "./libs/unpacked\n-e ./libs/cfgonly\n./libs/poetrypkg\n-e ./sub\n"
     (root / "requirements.txt").write_text(lock)
     assert portable.local_names(lock, root) == {"asttokens": "", "my-cfg-pkg": "", "poetry-pkg": ""}
-    build_inputs = {"project": {"name": "demo", "dependencies": ["asttokens>=2,<3", "my_cfg.pkg", "poetry-pkg"]}}
+    metadata = Metadata(name="demo", dependencies=("asttokens>=2,<3", "my_cfg.pkg", "poetry-pkg"))
     fix = declared.Fix("add it to requirements.in", "widen it")
-    assert declared.unmet(build_inputs, root, "requirements.txt", fix, "3.11") == []
+    assert declared.unmet(metadata, root, "requirements.txt", fix, "3.11") == []

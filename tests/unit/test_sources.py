@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 from doitenv import sources
+from doitenv.pyproject import parse
 
-PYPROJECT = {
-    "project": {"dependencies": ["alpha"], "optional-dependencies": {"fast": ["gamma>1"]}},
-    "dependency-groups": {
-        "test": ["pytest"],
-        "dev": [{"include-group": "test"}, "delta"],
-        "loop": [{"include-group": "loop"}],
-    },
-}
+PYPROJECT = parse(
+    {
+        "project": {"dependencies": ["alpha"], "optional-dependencies": {"fast": ["gamma>1"]}},
+        "dependency-groups": {
+            "test": ["pytest"],
+            "dev": [{"include-group": "test"}, "delta"],
+            "loop": [{"include-group": "loop"}],
+        },
+    }
+)
 
 
 def test_table_sources_read_their_requirements() -> None:
@@ -36,7 +39,7 @@ def test_input_text_joins_files_and_tables() -> None:
 def test_project_dependencies_that_pyproject_does_not_hold_are_named() -> None:
     """A setup.py project (click 8.1.7) adopted with requirements-from = ["project"] got an
     empty runtime lock and no word of why."""
-    assert "has no [project] table (setup.py's and setup.cfg's" in str(sources.problem("project", {}))
-    dynamic = {"project": {"name": "x", "dynamic": ["version", "dependencies"]}}
+    assert "has no [project] table (setup.py's and setup.cfg's" in str(sources.problem("project", parse({})))
+    dynamic = parse({"project": {"name": "x", "dynamic": ["version", "dependencies"]}})
     assert "they are dynamic" in str(sources.problem("project", dynamic))
-    assert sources.problem("project", {"project": {"name": "x"}}) is None  # no dependencies at all
+    assert sources.problem("project", parse({"project": {"name": "x"}})) is None  # no dependencies at all

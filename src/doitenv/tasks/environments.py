@@ -73,7 +73,8 @@ def _running_tools_missing(project: Project, lock: Path) -> list[str]:
     """What runs this doit process and a sync to `lock` would remove (doitenv itself stays
     when it is the project being installed)."""
     kept = set(locks.pins(lock))
-    if ((project.config.build_inputs or {}).get("project") or {}).get("name") == "doitenv":
+    metadata = project.config.metadata
+    if metadata is not None and metadata.name == "doitenv":
         kept.add("doitenv")
     return [name for name in ("doit", "pip-tools", "doitenv") if name not in kept]
 
@@ -99,7 +100,7 @@ def unmet_dependencies(project: Project) -> list[str]:
     python = project.venv.python_version() or (header.python if header else "")
     if python.startswith("universal"):  # no venv: the markers of the Python that runs doit
         python = running_version()
-    return declared.unmet(config.build_inputs, project.root, runtime.lock, fix, python)
+    return declared.unmet(config.metadata, project.root, runtime.lock, fix, python)
 
 
 # --- kernel -----------------------------------------------------------------------------
