@@ -16,16 +16,14 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from packaging.utils import canonicalize_name, canonicalize_version
 
 from doitenv import editable, files, localpackages, locks, reqcheck, reqfile, runner
+from doitenv.backends import Backend, Fetched
 from doitenv.errors import Failure, if_stopped
 from doitenv.venv import Venv
-
-if TYPE_CHECKING:
-    from doitenv.backends import Backend
 
 _SYNCED = ".doitenv-synced.json"
 
@@ -178,29 +176,6 @@ def sync(
 
 
 _KINDS = (("+", "added"), ("-", "removed"), ("~", "changed"))
-
-
-class Fetched:
-    """The packages a backend has fetched so far while it syncs (normalized names), read by the
-    heartbeat's thread while the backend's command runs: the backend adds each one as it sees it
-    done (pip's output), or gives a `watch` that finds them when asked (uv's cache)."""
-
-    def __init__(self) -> None:
-        self._names: frozenset[str] = frozenset()
-        self._watches: list[Callable[[], Iterable[str]]] = []
-
-    def add(self, name: str) -> None:
-        # A new set each time, swapped in whole: the other thread never reads one half-changed.
-        self._names = self._names | {canonicalize_name(name)}
-
-    def watch(self, finds: Callable[[], Iterable[str]]) -> None:
-        self._watches.append(finds)
-
-    def names(self) -> frozenset[str]:
-        for finds in self._watches:
-            for name in finds():
-                self.add(name)
-        return self._names
 
 
 class Progress:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from doitenv import localpackages, sync
-from doitenv.backends import piptools
+from doitenv.backends import Fetched, piptools
 from doitenv.venv import Venv
 
 PIP_MISSING_PIN = """\
@@ -78,7 +78,7 @@ PIP_FETCHING = [
 
 def test_pip_s_output_says_which_packages_it_has_fetched_each_once_it_goes_on_past_it() -> None:
     """The heartbeat counts them while pip fetches (it installs nothing until all are there)."""
-    fetched = sync.Fetched()
+    fetched = Fetched()
     reads = piptools._PipFetches(fetched)
     for line, expected in PIP_FETCHING:
         reads(line + "\n")

@@ -25,8 +25,8 @@ from doitenv.interpreter import Interpreter, running_version
 from doitenv.venv import Venv
 
 if TYPE_CHECKING:
+    from doitenv.backends import Fetched
     from doitenv.locks import LockShape
-    from doitenv.sync import Fetched
 
 # pip retries an unreachable index five times with back-off by default; once is enough to
 # ride out a hiccup and still say "offline" in seconds. The user's own setting wins.
@@ -162,7 +162,7 @@ def piptools_for(venv: Venv) -> list[str]:
     if venv.python_version() == running_version():
         return [sys.executable, "-m", "piptools"]
     tools, interpreter = _tools_venv(venv), Interpreter.at(venv.base_interpreter())
-    if tools.problem(interpreter, PipTools.name) is not None or not tools.script("pip-compile"):
+    if tools.problem(interpreter, PipTools.name, PipTools.name) is not None or not tools.script("pip-compile"):
         print(f"doitenv: preparing pip-tools for Python {venv.python_version()} in {tools.path}")
         tools.create(interpreter, virtualenv_argv(interpreter.path, tools.path), PipTools.name)
         # The newest pip-tools that this interpreter supports, within doitenv's own bounds: the

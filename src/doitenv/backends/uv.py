@@ -19,8 +19,8 @@ from doitenv.venv import Venv
 UNSAFE = ("distribute", "pip", "setuptools")
 
 if TYPE_CHECKING:
+    from doitenv.backends import Fetched
     from doitenv.locks import LockShape
-    from doitenv.sync import Fetched
 
 
 class BackendMissing(Failure):

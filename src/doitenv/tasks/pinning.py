@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from doitenv import adoption, files, fits, indexes, interpreter, journal, layers, locks, releases, reqfile, runner, sync
+from doitenv.backends import registry
 from doitenv.errors import Failure, if_stopped
 from doitenv.interpreter import InterpreterNotFound
 from doitenv.layers import Layer
@@ -303,7 +304,7 @@ def check(project: Project, *, environment: bool = False) -> None:
     runtime, dev = project.runtime, project.dev
     if (venv.path / "pyvenv.cfg").exists():
         try:
-            rebuild = venv.problem(project.interpreter(), config.backend)
+            rebuild = venv.problem(project.interpreter(), config.backend, registry.DEFAULT)
         except InterpreterNotFound as exc:
             rebuild = str(exc)
         if rebuild is not None:
