@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 from packaging.utils import canonicalize_name
 
 from doitenv import reqfile
+from doitenv.runner import ToolFailure
 
 if TYPE_CHECKING:
     from doitenv.locks import LockShape
@@ -81,6 +82,11 @@ class Backend(Protocol):
 
     def pin_environment(self, lock: str, options: Sequence[reqfile.IndexOption]) -> dict[str, str]:
         """The environment of that command."""
+        ...
+
+    @staticmethod
+    def explain_failure(output: str) -> ToolFailure:
+        """What the output of one of its commands that failed (runner.CommandFailed.output) says."""
         ...
 
 

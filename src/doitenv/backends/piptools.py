@@ -21,7 +21,9 @@ from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sd
 from packaging.version import InvalidVersion
 
 from doitenv import editable, files, reqfile, runner
+from doitenv.backends import toolerrors
 from doitenv.interpreter import Interpreter, running_version
+from doitenv.runner import ToolFailure
 from doitenv.venv import Venv
 
 if TYPE_CHECKING:
@@ -33,6 +35,12 @@ if TYPE_CHECKING:
 PIP_ENV = {"PIP_RETRIES": os.environ.get("PIP_RETRIES", "1")}
 
 
+# pip's words for a pin it found no file for, a file that does not match its hash, an index out of reach.
+_NOT_FOUND = re.compile(r"No matching distribution found for (\S+)")
+_BAD_HASH = re.compile(r"DO NOT MATCH THE HASHES.*?\n\s+(\S+) from", re.DOTALL)
+_UNREACHABLE = re.compile(rf"Failed to establish a new connection: \[Errno -?\d+\] ([^'\"\)]+)|({toolerrors.OFFLINE})")
+
+
 class PipTools:
     name: str = "pip-tools"
     extra: str | None = None
@@ -40,6 +48,15 @@ class PipTools:
     @staticmethod
     def can_pin(shape: LockShape) -> bool:
         return shape.universal_from is None
+
+    @staticmethod
+    def explain_failure(output: str) -> ToolFailure:
+        return ToolFailure(
+            tuple(toolerrors.error_lines(output)),
+            unreachable=toolerrors.first(_UNREACHABLE, output),
+            not_found=toolerrors.first(_NOT_FOUND, output),
+            bad_hash=toolerrors.first(_BAD_HASH, output),
+        )
 
     def create_venv(self, python: str, venv: Venv) -> list[str]:
         return virtualenv_argv(python, venv.path)

@@ -4,6 +4,7 @@ Python from a lowest one on, every platform, the markers kept on the pins), what
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import time
@@ -12,7 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from doitenv import reqfile, runner, sync
+from doitenv.backends import toolerrors
 from doitenv.errors import Failure
+from doitenv.runner import ToolFailure
 from doitenv.venv import Venv
 
 # What pip-compile leaves out of a lock without --allow-unsafe (piptools.UNSAFE_PACKAGES).
@@ -27,6 +30,12 @@ class BackendMissing(Failure):
     """uv is asked for and not installed where doit runs."""
 
 
+# uv's words for a pin it found no release for, a file that does not match its hash, an index out of reach.
+_NOT_FOUND = re.compile(r"there is no version of (\S+?)[ ,]|Because (\S+?) was not found")
+_BAD_HASH = re.compile(r"[Hh]ash mismatch for `([^`]+)`")
+_UNREACHABLE = re.compile(rf"({toolerrors.OFFLINE}|dns error|error sending request)")
+
+
 class Uv:
     name: str = "uv"
     extra: str | None = "uv"
@@ -37,6 +46,15 @@ class Uv:
     @staticmethod
     def can_pin(shape: LockShape) -> bool:
         return True
+
+    @staticmethod
+    def explain_failure(output: str) -> ToolFailure:
+        return ToolFailure(
+            tuple(toolerrors.error_lines(output)),
+            unreachable=toolerrors.first(_UNREACHABLE, output),
+            not_found=toolerrors.first(_NOT_FOUND, output),
+            bad_hash=toolerrors.first(_BAD_HASH, output),
+        )
 
     def create_venv(self, python: str, venv: Venv) -> list[str]:
         # No seed packages: uv needs no pip inside the venv, and uv pip sync would keep them.

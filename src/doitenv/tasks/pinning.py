@@ -73,15 +73,20 @@ def pin(
 
         environment = pinner.pin_environment(lock, inputs.index_options())
         folder = adoption.resolver_folder(inputs, project.locks_from(layer))
+        failure = pinner.explain_failure
         try:
             keep = "versions" if edited else "pins"
-            locks.compile_lock(inputs, lock, shape, pin_argv, environment, keep, folder, by, explain, write)
+            locks.compile_lock(
+                inputs, lock, shape, pin_argv, environment, keep, folder, by, explain, write, failure=failure
+            )
         except locks.LockError:
             if not edited:
                 raise
             # The edits conflict with the inputs: they are what must go, not the inputs.
             print(f"doitenv: the edits to {lock} do not fit {layer.source}: pinning it afresh from {layer.source}")
-            locks.compile_lock(inputs, lock, shape, pin_argv, environment, "nothing", folder, by, explain, write)
+            locks.compile_lock(
+                inputs, lock, shape, pin_argv, environment, "nothing", folder, by, explain, write, failure=failure
+            )
 
 
 def input_problems(project: Project, layer: Layer, *, environment: bool = True) -> list[str]:

@@ -82,7 +82,9 @@ def _differs(project: Project, layer: Layer) -> str | None:
     folder = adoption.resolver_folder(inputs, project.locks_from(layer))
     try:
         shutil.copyfile(root / lock, aside)
-        locks.compile_lock(inputs, twin, shape, pin_argv, environment, "versions", folder, str, explain)
+        locks.compile_lock(
+            inputs, twin, shape, pin_argv, environment, "versions", folder, str, explain, failure=pinner.explain_failure
+        )
         committed, pinned = locks.read_requirements(root / lock), locks.read_requirements(aside)
     except locks.LockError as error:  # it names the file it would have written: the twin
         raise locks.LockError(f"doit check --resolve: {str(error).replace(twin, lock)}") from None
