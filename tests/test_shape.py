@@ -105,3 +105,62 @@ def test_import_doitenv_alone_imports_no_doit_and_its_names_come_from_the_task_l
     done = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["doitenv.tasks.steps", "doitenv.tasks.steps", "doitenv.tasks.notebooks"]
+
+
+# Words of pip's and uv's output when they fail: a module holding one reads a tool's output.
+_TOOL_WORDS = (
+    "No matching distribution found",
+    "Could not find a version that satisfies",
+    "DO NOT MATCH THE HASHES",
+    "ash mismatch for",
+    "there is no version of",
+    "Failed to establish a new connection",
+    "error sending request",
+    "Failed to build",
+    "Failed building wheel",
+    "did not run successfully",
+    "has no wheels with a matching Python",
+    "requires a different Python",
+    "Credentials not correct",
+    "Traceback (most recent call last)",
+)
+_TOOL_MARKS = ("ERROR", "error:", "Error:", "WARNING", "cause:", "hint:")  # as a line starts
+# Where a backend's name stays outside backends/, and why: each is another thing of that name.
+_NAMED_ELSEWHERE = {
+    ("config.py", "uv"): "the [tool.uv] table of pyproject.toml, which says whether to install the project",
+    ("editable.py", "uv"): "the [tool.uv] keys that shape the project's build",
+    ("interpreter.py", "uv"): "the folder of Pythons `uv python install` put there, searched whatever the backend",
+    ("venv.py", "uv"): "pyvenv.cfg's word for a venv uv made, by hand or not",
+    ("tasks/environments.py", "pip-tools"): "a distribution doitenv itself runs on, which a sync must not remove",
+    # Not moved yet (issue 33): which tool reads which variables and configuration is the backends'.
+    ("releases.py", "uv"): "releases.sources(tool=...) reads pip's or uv's settings",
+}
+# Not moved yet (issue 33): fits.py reads a failed build's or pin's words for the release that did
+# not fit, indexes.py for an index that refused the credentials; both belong in explain_failure.
+_READS_OUTPUT_STILL = {"fits.py", "indexes.py"}
+
+
+def test_only_the_backends_package_names_a_backend_or_reads_a_tool_s_output() -> None:
+    """A backend's name as a value (a default, a record's) comes from backends/registry.py, and the
+    words of pip's and uv's output are read by the backends alone (Backend.explain_failure). Prose
+    for a person may still name a tool ("could not prepare pip-tools"): that is no decision."""
+    from doitenv.backends import registry
+
+    assert set(registry.REGISTRY) == {"pip-tools", "uv"}
+    backends = PACKAGE / "backends"
+    found = set()
+    for path in PACKAGE.rglob("*.py"):
+        if backends in path.parents:
+            continue
+        name = path.relative_to(PACKAGE).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                continue
+            if node.value in registry.REGISTRY and (name, node.value) not in _NAMED_ELSEWHERE:
+                found.add(f"{name}:{node.lineno} names the backend {node.value!r}")
+            read = [word for word in _TOOL_WORDS if word in node.value] + [
+                mark for mark in _TOOL_MARKS if node.value == mark
+            ]
+            if read and name not in _READS_OUTPUT_STILL:
+                found.add(f"{name}:{node.lineno} reads a tool's words {read}")
+    assert not found, "\n".join(sorted(found))
