@@ -135,9 +135,6 @@ _NAMED_ELSEWHERE = {
     # Not moved yet (issue 33): which tool reads which variables and configuration is the backends'.
     ("releases.py", "uv"): "releases.sources(tool=...) reads pip's or uv's settings",
 }
-# Not moved yet (issue 33): fits.py reads a failed build's or pin's words for the release that did
-# not fit, indexes.py for an index that refused the credentials; both belong in explain_failure.
-_READS_OUTPUT_STILL = {"fits.py", "indexes.py"}
 
 
 def test_only_the_backends_package_names_a_backend_or_reads_a_tool_s_output() -> None:
@@ -161,6 +158,6 @@ def test_only_the_backends_package_names_a_backend_or_reads_a_tool_s_output() ->
             read = [word for word in _TOOL_WORDS if word in node.value] + [
                 mark for mark in _TOOL_MARKS if node.value == mark
             ]
-            if read and name not in _READS_OUTPUT_STILL:
+            if read:
                 found.add(f"{name}:{node.lineno} reads a tool's words {read}")
     assert not found, "\n".join(sorted(found))

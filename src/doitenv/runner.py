@@ -38,6 +38,14 @@ class ToolFailure:
     unreachable: str | None = None  # why the package index could not be reached
     not_found: str | None = None  # a pin with no release for the venv's Python (`alpha==9.9`)
     bad_hash: str | None = None  # a pin whose file does not match its hash
+    # A release that does not fit the venv's Python (fits.py): (name, version or None) of one that
+    # failed to build, (name, version) of a pin with no file for it, (name, Requires-Python).
+    not_built: tuple[str, str | None] | None = None
+    no_file: tuple[str, str | None] | None = None
+    wrong_python: tuple[str, str] | None = None
+    refused: tuple[str, str] | None = None  # (host, "401" or "403"): an index refused the credentials
+    found_nothing: bool = False  # no version at all: what an index that refused or was ignored looks like
+    fix: str | None = None  # the fix, when the failure is the backend's own (a tool too old for a setting)
 
 
 def run(

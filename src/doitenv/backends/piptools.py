@@ -39,6 +39,30 @@ PIP_ENV = {"PIP_RETRIES": os.environ.get("PIP_RETRIES", "1")}
 _NOT_FOUND = re.compile(r"No matching distribution found for (\S+)")
 _BAD_HASH = re.compile(r"DO NOT MATCH THE HASHES.*?\n\s+(\S+) from", re.DOTALL)
 _UNREACHABLE = re.compile(rf"Failed to establish a new connection: \[Errno -?\d+\] ([^'\"\)]+)|({toolerrors.OFFLINE})")
+# pip's words for a release that failed to build, and one with no file for the venv's Python.
+_NOT_BUILT = (
+    re.compile(r"Failed to build '([A-Za-z0-9._-]+)' when"),  # pip 25 and later
+    re.compile(
+        r"(?:installing build dependencies|Getting requirements to build \w+|Preparing metadata "
+        r"\(pyproject\.toml\)|Building wheel) for ([A-Za-z0-9._-]+) did not run successfully"
+    ),  # fmt: skip
+    re.compile(r"Failed building wheel for ([A-Za-z0-9._-]+)"),
+    re.compile(r"Could not build wheels for ([A-Za-z0-9._-]+)"),
+    # pip's "metadata generation failed" names the package only in its build folder's name.
+    re.compile(r"/pip-(?:resolve|install|req-build|download)-[^/\s]+/([A-Za-z0-9.-]+?)_[0-9a-f]{32}\b"),
+)
+_NO_FILE = (re.compile(r"No matching distribution found for ([A-Za-z0-9._-]+)==([^\s;,]+)"),)
+# A release whose Requires-Python leaves out the venv's Python (pip names no version).
+_WRONG_PYTHON = re.compile(r"Package '([A-Za-z0-9._-]+)' requires a different Python: \S+ not in '([^']+)'")
+# pip's prompt after a 401 to a URL without credentials (it reads no input from doit: it stops).
+_PROMPT = re.compile(r"^\s*User for (\S+?):(\s|$)")
+# pip found nothing: what a refusing index, or one it ignored, looks like in its output.
+_NOTHING_FOUND = re.compile(r"Could not find a version that satisfies|No matching distribution found")
+_TOO_OLD = (  # resolve-as-of is pip's --uploaded-prior-to
+    "no such option: --uploaded-prior-to",
+    "tool.doitenv.resolve-as-of needs pip 26 or newer where pip-compile runs: upgrade pip there "
+    '(pip install -U pip), or set backend = "uv"',
+)
 
 
 class PipTools:
@@ -51,11 +75,18 @@ class PipTools:
 
     @staticmethod
     def explain_failure(output: str) -> ToolFailure:
+        wrong = _WRONG_PYTHON.search(output)
         return ToolFailure(
             tuple(toolerrors.error_lines(output)),
             unreachable=toolerrors.first(_UNREACHABLE, output),
             not_found=toolerrors.first(_NOT_FOUND, output),
             bad_hash=toolerrors.first(_BAD_HASH, output),
+            not_built=toolerrors.release(_NOT_BUILT, output),
+            no_file=toolerrors.release(_NO_FILE, output),
+            wrong_python=(wrong.group(1), wrong.group(2)) if wrong else None,
+            refused=toolerrors.refused(output, _PROMPT),
+            found_nothing=bool(_NOTHING_FOUND.search(output)),
+            fix=_TOO_OLD[1] if _TOO_OLD[0] in output else None,
         )
 
     def create_venv(self, python: str, venv: Venv) -> list[str]:

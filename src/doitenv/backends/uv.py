@@ -34,6 +34,9 @@ class BackendMissing(Failure):
 _NOT_FOUND = re.compile(r"there is no version of (\S+?)[ ,]|Because (\S+?) was not found")
 _BAD_HASH = re.compile(r"[Hh]ash mismatch for `([^`]+)`")
 _UNREACHABLE = re.compile(rf"({toolerrors.OFFLINE}|dns error|error sending request)")
+# uv's words for a release that failed to build, and one with no file for the venv's Python.
+_NOT_BUILT = (re.compile(r"Failed to (?:download and )?build `([A-Za-z0-9._-]+)(?:==([^`\s]+))?`"),)
+_NO_FILE = (re.compile(r"Because ([A-Za-z0-9._-]+)==(\S+?) has no wheels with a matching Python"),)
 
 
 class Uv:
@@ -54,6 +57,9 @@ class Uv:
             unreachable=toolerrors.first(_UNREACHABLE, output),
             not_found=toolerrors.first(_NOT_FOUND, output),
             bad_hash=toolerrors.first(_BAD_HASH, output),
+            not_built=toolerrors.release(_NOT_BUILT, output),
+            no_file=toolerrors.release(_NO_FILE, output),
+            refused=toolerrors.refused(output),  # uv's hint names the index and its answer
         )
 
     def create_venv(self, python: str, venv: Venv) -> list[str]:

@@ -66,10 +66,10 @@ def pin(
             return pinner.pinned_by(project.venv)
 
         def explain(output: str) -> str | None:
-            context = project.fit_context(layer)
-            refused = indexes.refused(output, context.options, context.inputs, root)
-            ignored = indexes.ignored(output, context.options, context.inputs, root)
-            return refused or ignored or fits.explain(output, context)
+            context, said = project.fit_context(layer), pinner.explain_failure(output)
+            refused = indexes.refused(said, context.options, context.inputs, root)
+            ignored = indexes.ignored(said, context.options, context.inputs, root)
+            return refused or ignored or fits.explain(said, output, context)
 
         environment = pinner.pin_environment(lock, inputs.index_options())
         folder = adoption.resolver_folder(inputs, project.locks_from(layer))

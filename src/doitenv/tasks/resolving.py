@@ -75,7 +75,7 @@ def _differs(project: Project, layer: Layer) -> str | None:
             raise Failure(f"{lock}: could not prepare pip-tools ({failed})\n{failed.output}") from None
 
     def explain(output: str) -> str | None:
-        return fits.explain(output, project.fit_context(layer))
+        return fits.explain(pinner.explain_failure(output), output, project.fit_context(layer))
 
     print(f"doitenv: pinning {layer.source} again into a scratch file, to compare with {lock}")
     environment = pinner.pin_environment(lock, inputs.index_options())
