@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from doitenv.locks import LockShape
 
 REGISTRY: dict[str, type[Backend]] = {"pip-tools": PipTools, "uv": Uv}
-DEFAULT = PipTools.name  # a project that names no backend gets it (config.py)
+# What a project that names no backend gets (config.py), and what made a venv whose record names
+# none (doitenv's records named no backend while pip-tools was the only one).
+DEFAULT = PipTools.name
 
 
 def get(name: str) -> Backend:

@@ -1,7 +1,8 @@
 """How pip and uv say what went wrong, read for the backends' explain_failure: the lines worth
-showing, and the words both use for an index out of reach. Each backend reads its own tool's words
-for the rest (a pin not found, a hash that does not match); what the user is told about it is its
-callers' (sync.py, locks.py): nothing outside this package reads a tool's output.
+showing, the words both use for an index out of reach or one that refused the credentials, and
+the helpers each backend reads its own tool's words with (a pin not found, a hash that does not
+match, a release that failed to build). What the user is told is the callers' (sync.py, locks.py,
+fits.py, indexes.py): nothing outside this package reads a tool's output.
 """
 
 from __future__ import annotations
