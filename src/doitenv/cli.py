@@ -10,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from doitenv import __version__, backends, config, files, graph, provenance, reqfile, scaffold, workflow
+from doitenv import __version__, config, files, graph, provenance, reqfile, scaffold, workflow
+from doitenv.backends import registry
 from doitenv.errors import Failure
 from doitenv.project import STATE_DIR, Project
 
@@ -71,7 +72,7 @@ def _write_workflow(folder: Path, install: str | None, force: bool) -> int:
         print("\n".join(f"doitenv ci: {error}" for error in exc.errors), file=sys.stderr)
         return 2
     if install is None:
-        install = backends.install_name(settings.backend, Project(settings).lock_shape())
+        install = registry.install_name(settings.backend, Project(settings).lock_shape())
     path, written = workflow.write(settings, install, force)
     shown = path.relative_to(settings.root).as_posix()
     if not written:
@@ -155,10 +156,10 @@ def _named(project: Project, lock: str | None) -> list[str]:
 
 
 def _code_now(notebook: Path) -> str | None:
-    from doitenv import notebooks
+    from doitenv import notebookfile
 
     try:
-        return notebooks.code_digest(notebook)
+        return notebookfile.code_digest(notebook)
     except Failure:
         return None  # gone or broken: it changed
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from doitenv import backends, editable, pyproject, sources
+from doitenv import editable, pyproject, sources
+from doitenv.backends import registry
 from doitenv.pyproject import PYPROJECT as PYPROJECT  # the file's name, as the modules above know it
 from doitenv.pyproject import Metadata, Pyproject
 
@@ -39,7 +40,7 @@ class Config:
     dev_requirements_in: str = "requirements-dev.in"
     dev_requirements: str = "requirements-dev.txt"
     test_command: tuple[str, ...] = DEFAULT_TEST_COMMAND
-    backend: str = "pip-tools"
+    backend: str = registry.DEFAULT
     hashes: bool = False  # --generate-hashes: every sync runs in pip's hash-checking mode
     # Pin pip and setuptools / keep `pkg[extra]` out of the locks. None: as each lock already
     # is (a project adopting doitenv keeps its locks' style), else as the other locks, else yes (Project.lock_shape).
@@ -222,8 +223,8 @@ def _check(kind: str, value: Any, data: Pyproject) -> str | None:
         return f"must be a list of commands (each a string or a list of strings), not {value!r}"
     if not isinstance(value, str) or not value.strip():
         return f"must be a non-empty string, not {value!r}"
-    if kind == "backend" and value not in backends.REGISTRY:
-        return f"must be one of {', '.join(map(repr, backends.REGISTRY))}, not {value!r}"
+    if kind == "backend" and value not in registry.REGISTRY:
+        return f"must be one of {', '.join(map(repr, registry.REGISTRY))}, not {value!r}"
     if kind == "path":
         pure = PurePosixPath(value.replace("\\", "/"))
         if pure.is_absolute() or ":" in value or ".." in pure.parts:

@@ -3,7 +3,7 @@ and the fixes.
 
 An old project's pins meet a newer Python: pandas 1.1.3 has wheels for CPython 3.6 to 3.9, so
 on 3.11 pip builds it from its sdist, and the build fails on lines that name no fix. Whether
-pinning or syncing, with pip or uv, the failure is read for the package it names; the index
+pinning or syncing, with pip or uv, the backend reads the failure for the package it names; the index
 says which Pythons that release has wheels for; the fixes are the `python` setting (naming an
 installed Python that fits), the line of the `.in` file to move, and pins from the project's
 time (`resolve-as-of`).
@@ -21,27 +21,6 @@ from doitenv import files, interpreter, releases, reqfile, runner
 # The Pythons doitenv may suggest, newest first.
 _SUGGESTED = tuple(f"3.{minor}" for minor in range(14, interpreter.OLDEST_SUPPORTED[1] - 1, -1))
 
-# (name, version or None) of a release that failed to build, in pip's and uv's words.
-_BUILD_FAILED = (
-    re.compile(r"Failed to (?:download and )?build `([A-Za-z0-9._-]+)(?:==([^`\s]+))?`"),  # uv
-    re.compile(r"Failed to build '([A-Za-z0-9._-]+)' when"),  # pip 25 and later
-    re.compile(
-        r"(?:installing build dependencies|Getting requirements to build \w+|Preparing metadata "
-        r"\(pyproject\.toml\)|Building wheel) for ([A-Za-z0-9._-]+) did not run successfully"
-    ),  # fmt: skip
-    re.compile(r"Failed building wheel for ([A-Za-z0-9._-]+)"),
-    re.compile(r"Could not build wheels for ([A-Za-z0-9._-]+)"),
-    # pip's "metadata generation failed" names the package only in its build folder's name.
-    re.compile(r"/pip-(?:resolve|install|req-build|download)-[^/\s]+/([A-Za-z0-9.-]+?)_[0-9a-f]{32}\b"),
-)
-# A pinned release with no file for the venv's Python and no sdist: pip finds nothing, uv says why.
-_NO_FILE = (
-    re.compile(r"No matching distribution found for ([A-Za-z0-9._-]+)==([^\s;,]+)"),  # pip
-    re.compile(r"Because ([A-Za-z0-9._-]+)==(\S+?) has no wheels with a matching Python"),  # uv
-)
-# A release whose Requires-Python leaves out the venv's Python (pip names no version).
-_WRONG_PYTHON = re.compile(r"Package '([A-Za-z0-9._-]+)' requires a different Python: \S+ not in '([^']+)'")
-
 
 @dataclass(frozen=True)
 class Context:
@@ -57,33 +36,29 @@ class Context:
     installed: tuple[str, ...] = ()  # set by tests; else looked up
 
 
-def explain(output: str, context: Context) -> str | None:
+def explain(said: runner.ToolFailure, output: str, context: Context) -> str | None:
     """One line for a release that does not fit the venv's Python, from a failed pin's or
-    sync's output; None when the output shows no such failure."""
-    if "no such option: --uploaded-prior-to" in output:
-        return (
-            "tool.doitenv.resolve-as-of needs pip 26 or newer where pip-compile runs: upgrade pip there "
-            '(pip install -U pip), or set backend = "uv"'
-        )
-    wrong = _WRONG_PYTHON.search(output)
-    found = next((match for pattern in _BUILD_FAILED if (match := pattern.search(output))), None)
-    no_file = next((match for pattern in _NO_FILE if (match := pattern.search(output))), None)
-    if wrong is None and found is None:
-        found = no_file
+    sync's output (`said`: as its backend read it); None when it shows no such failure."""
+    if said.fix:
+        return said.fix
+    wrong, found = said.wrong_python, said.not_built
+    only_no_file = wrong is None and found is None  # a pinned release with no file here, if any
+    if only_no_file:
+        found = said.no_file
     if wrong is None and found is None:
         return None
-    name = (wrong or found).group(1)  # type: ignore[union-attr]
-    named = found.group(2) if found is not None and found.re.groups > 1 else None
+    name = wrong[0] if wrong is not None else found[0]  # type: ignore[index]
+    named = found[1] if found is not None else None
     version = named or _version(name, output, context)
     shown = f"{name} {version}" if version else name
     runs = f"{context.venv}/ runs Python {context.python}"
     listed = releases.files(name, releases.sources(context.options)) if version else []
     release = releases.of_version(name, version, listed) if version else []
-    if found is no_file and wrong is None and not releases.coverage(release).has_wheels:
+    if only_no_file and not releases.coverage(release).has_wheels:
         return None  # no such release at all: the resolver's own words say it
     if wrong is not None:
-        what = f"{shown} needs Python {wrong.group(2)} (its Requires-Python), and {runs}"
-        fit = next((python for python in _installed(context) if _admits(wrong.group(2), python)), None)
+        what = f"{shown} needs Python {wrong[1]} (its Requires-Python), and {runs}"
+        fit = next((python for python in _installed(context) if _admits(wrong[1], python)), None)
     else:
         covered = releases.coverage(release) if release else None
         if covered is not None and covered.has_wheels and covered.fits(context.python):

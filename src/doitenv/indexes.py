@@ -14,31 +14,24 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.error import HTTPError
 from urllib.parse import unquote, urlsplit, urlunsplit
 from urllib.request import Request, urlopen
 
-from doitenv import files, reqfile
+from doitenv import files, reqfile, runner
 
-# A line of pip's (or uv's) that tells of a 401 or a 403 from a URL it names.
-_REFUSAL = re.compile(r'Unauthorized|Forbidden|Credentials not correct|Client Error|HTTP/[\d.]+" 40[13]')
-_STATUS = re.compile(r"\b(40[13])\b")
-_URL = re.compile(r"https?://[^\s)'\"`,]+")
 _PHRASE = {"401": "401 Unauthorized", "403": "403 Forbidden"}
-# pip's prompt after a 401 to a URL without credentials (it reads no input from doit: it stops).
-_PROMPT = re.compile(r"^\s*User for (\S+?):(\s|$)")
-# pip found nothing: what a refusing index looks like in its output.
-_NOTHING_FOUND = re.compile(r"Could not find a version that satisfies|No matching distribution found")
 
 
-def ignored(output: str, options: Sequence[reqfile.IndexOption], texts: Mapping[Path, str], root: Path) -> str | None:
+def ignored(
+    said: runner.ToolFailure, options: Sequence[reqfile.IndexOption], texts: Mapping[Path, str], root: Path
+) -> str | None:
     """The line that says pip found nothing because it ignored an index over plain http that no
     --trusted-host names (pip says so in a WARNING that pip-compile's --quiet drops), with the fix;
     None otherwise. uv asks such an index, and words its failure otherwise."""
-    if not _NOTHING_FOUND.search(output):
+    if not said.found_nothing:
         return None
     trusted = {urlsplit(f"//{option.value}").hostname for option in options if option.flag == "--trusted-host"}
     for option in options:
@@ -54,25 +47,14 @@ def ignored(output: str, options: Sequence[reqfile.IndexOption], texts: Mapping[
     return None
 
 
-def _refusal(line: str) -> tuple[str, str] | None:
-    """(host, status) when `line` tells of an index that answered 401 or 403; the host never
-    holds the URL's user part."""
-    prompt = _PROMPT.match(line)
-    if prompt is not None:
-        return prompt.group(1), "401"
-    status = _STATUS.search(line)
-    url = _URL.search(line)
-    if status is None or url is None or not _REFUSAL.search(line):
-        return None
-    return urlsplit(url.group(0)).netloc.rpartition("@")[2], status.group(1)
-
-
-def refused(output: str, options: Sequence[reqfile.IndexOption], texts: Mapping[Path, str], root: Path) -> str | None:
+def refused(
+    said: runner.ToolFailure, options: Sequence[reqfile.IndexOption], texts: Mapping[Path, str], root: Path
+) -> str | None:
     """The line that says an index refused the credentials, from a failed pin's or sync's
-    output, with what to check: the variable the project's index option names for that host,
-    ~/.netrc, the keyring. None when the output tells of no refusal."""
-    found = next((each for each in map(_refusal, output.splitlines()) if each is not None), None)
-    if found is None and _NOTHING_FOUND.search(output):
+    output (as its backend read it), with what to check: the variable the project's index option
+    names for that host, ~/.netrc, the keyring. None when the output tells of no refusal."""
+    found = said.refused
+    if found is None and said.found_nothing:
         found = next((each for each in map(_ask, options) if each is not None), None)
     if found is None:
         return None
@@ -97,7 +79,7 @@ def refused(output: str, options: Sequence[reqfile.IndexOption], texts: Mapping[
 def _ask(option: reqfile.IndexOption) -> tuple[str, str] | None:
     """(host, status) when the index or find-links URL `option` names answers 401 or 403 to the
     credentials in it (as pip sends them: a user part alone with an empty password). A URL without
-    credentials is not asked: pip would have prompted for them (_PROMPT)."""
+    credentials is not asked: pip would have prompted for them (backends/piptools.py, _PROMPT)."""
     if option.flag not in ("--index-url", "--extra-index-url", "--find-links"):
         return None
     parts = urlsplit(reqfile.expand(option.value))

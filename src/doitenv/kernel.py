@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from doitenv import files, runner
+from doitenv.backends import toolerrors
 from doitenv.errors import Failure
 from doitenv.venv import Venv
 
@@ -133,7 +134,7 @@ class Kernel:
             try:
                 output = runner.run(argv, capture=True, env=self.venv.activated(), cwd=str(self.root), quiet=True)
             except runner.CommandFailed as failed:
-                why = " ".join(runner.error_lines(failed.output))
+                why = " ".join(toolerrors.error_lines(failed.output))
                 raise KernelError(f"ipykernel could not write the kernel's spec: {why}") from None
             try:
                 data_dir = json.loads(output.strip().splitlines()[-1])

@@ -325,6 +325,8 @@ def compile_lock(
     pinned_by: Callable[[], str] = str,
     explain: Callable[[str], str | None] = lambda output: None,
     write: Callable[[Path, bytes], None] = files.write_atomic,
+    *,
+    failure: Callable[[str], runner.ToolFailure],
 ) -> None:
     """Pin `inputs` into `lock` with `compile_argv(input, output)`, both named from the folder the resolver runs in
     (`folder`: adoption.resolver_folder; default the project's), and `environment`. On any failure `lock` stays
@@ -332,8 +334,9 @@ def compile_lock(
     it. The inputs' index options are written into the lock, made portable (portable.py). The resolver starts
     from what `keep` says of the current lock: "pins" (all of it), "versions" (its requirement lines without their
     hashes, which both resolvers would otherwise copy; of a lock git left conflicted, those both sides agree on) or
-    "nothing". `pinned_by` names the resolver for the header, asked once it has run; `explain` reads a failed
-    resolver's output for the line that names the fix (fits.explain), when it finds one."""
+    "nothing". `pinned_by` names the resolver for the header, asked once it has run. Of a failed resolver's output,
+    `failure` reads what it said (its backend's explain_failure), and `explain` the line that names the fix
+    (fits.explain), when it finds one."""
     root, in_file, target = inputs.root, inputs.in_file, inputs.root / lock
     scratch = files.scratch(target, "compile")
     folder = folder or root
@@ -361,13 +364,13 @@ def compile_lock(
         source = "pyproject.toml" if generated else in_file
         # A first pin has nothing to keep unchanged.
         state = f"{lock} is unchanged" if target.exists() else f"{lock} is not written"
-        offline = runner.unreachable(failed.output)
-        if offline:
+        said = failure(failed.output)
+        if said.unreachable:
             raise LockError(
-                f"{source}: could not reach the package index ({offline}), so {state}: "
+                f"{source}: could not reach the package index ({said.unreachable}), so {state}: "
                 "check the network, or the index settings of pip (or uv)"
             ) from None
-        details = "\n".join("  " + line for line in runner.error_lines(failed.output))
+        details = "\n".join("  " + line for line in said.lines)
         hint = explain(failed.output)
         raise LockError(
             f"{source}: could not pin it ({state}):\n{details}" + (f"\n{source}: {hint}" if hint else "")
@@ -380,21 +383,10 @@ def compile_lock(
         # Annotations name the file the resolver read; the user wrote pyproject.toml.
         body = body.replace(f"-r {in_file}".encode(), b"pyproject.toml")
     text = portable.portable(body.decode("utf-8"), inputs.texts, folder, root, lock)
-    body = _with_index_lines(text.encode("utf-8"), index_lines)
+    body = portable.with_index_lines(text.encode("utf-8"), index_lines)
     header = header_line(digest, body_digest(body.decode("utf-8")), shape, pinned_by())
     write(target, header.encode() + body)
 
 
 def _named_from(folder: Path, path: Path) -> str:
     return Path(os.path.relpath(path, folder)).as_posix()
-
-
-def _with_index_lines(body: bytes, index_lines: list[str]) -> bytes:
-    """The resolver writes no index options (this machine's pip settings must stay out of the
-    lock); the project's own go where pip-compile would put them, after the header comment."""
-    if not index_lines:
-        return body
-    lines = body.decode("utf-8").splitlines(keepends=True)
-    first = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
-    block = "".join(line + "\n" for line in index_lines) + "\n"
-    return "".join([*lines[:first], block, *lines[first:]]).encode("utf-8")

@@ -12,6 +12,8 @@ the resolver, the lock gets:
   as a user types `pip install -r requirements/dev.txt`. One outside the project stays as the
   resolver wrote it: a clone has no copy of it at any relative place.
 - every value the inputs spell with `${VAR}` spelled so again (the inputs' text is the truth).
+- the index options of the inputs, which the resolver is told not to write (this machine's pip
+  settings must stay out of the lock), put where pip-compile would write them.
 """
 
 from __future__ import annotations
@@ -202,3 +204,14 @@ def _folder_name(path: Path) -> str:
     except (OSError, ValueError, configparser.Error):
         return ""
     return setup_cfg.get("metadata", "name", fallback="").strip()
+
+
+def with_index_lines(body: bytes, index_lines: list[str]) -> bytes:
+    """The resolver writes no index options (this machine's pip settings must stay out of the
+    lock); the project's own go where pip-compile would put them, after the header comment."""
+    if not index_lines:
+        return body
+    lines = body.decode("utf-8").splitlines(keepends=True)
+    first = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
+    block = "".join(line + "\n" for line in index_lines) + "\n"
+    return "".join([*lines[:first], block, *lines[first:]]).encode("utf-8")

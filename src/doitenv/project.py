@@ -6,7 +6,8 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
-from doitenv import adoption, backends, files, fits, hooks, imports, inputs, interpreter, kernel, layers, locks, reqfile
+from doitenv import adoption, files, fits, hooks, imports, inputs, interpreter, kernel, layers, locks, reqfile
+from doitenv.backends import Backend, registry
 from doitenv.config import PYPROJECT, Config, lowest_python
 from doitenv.layers import Layer
 from doitenv.venv import Venv
@@ -162,13 +163,13 @@ class Project:
     # --- backends -----------------------------------------------------------------------
 
     @cached_property
-    def backend(self) -> backends.Backend:
+    def backend(self) -> Backend:
         """What makes and syncs the venv (raises uv.BackendMissing when uv is asked for and missing)."""
-        return backends.get(self.config.backend)
+        return registry.get(self.config.backend)
 
-    def pinner(self) -> backends.Backend:
+    def pinner(self) -> Backend:
         """What pins the locks, for this lock shape (as `backend` raises)."""
-        return backends.pinner(self.config.backend, self.lock_shape())
+        return registry.pinner(self.config.backend, self.lock_shape())
 
     def interpreter(self) -> interpreter.Interpreter:
         """What the venv is made from: the `python` setting; without one, the Python the locks

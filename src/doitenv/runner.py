@@ -7,7 +7,6 @@ and there is no shell on the way to interpret them.
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import signal
 import subprocess
@@ -16,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -27,6 +27,25 @@ class CommandFailed(Exception):
         self.returncode = returncode
         self.output = output
         super().__init__(f"{shlex.join(self.argv)} exited with {returncode}")
+
+
+@dataclass(frozen=True)
+class ToolFailure:
+    """What the output of a failed command says, as the backend whose tool it ran reads it
+    (backends.Backend.explain_failure): only the backends read a tool's words."""
+
+    lines: tuple[str, ...]  # the lines that say what went wrong, without any traceback
+    unreachable: str | None = None  # why the package index could not be reached
+    not_found: str | None = None  # a pin with no release for the venv's Python (`alpha==9.9`)
+    bad_hash: str | None = None  # a pin whose file does not match its hash
+    # A release that does not fit the venv's Python (fits.py): (name, version or None) of one that
+    # failed to build, (name, version) of a pin with no file for it, (name, Requires-Python).
+    not_built: tuple[str, str | None] | None = None
+    no_file: tuple[str, str | None] | None = None
+    wrong_python: tuple[str, str] | None = None
+    refused: tuple[str, str] | None = None  # (host, "401" or "403"): an index refused the credentials
+    found_nothing: bool = False  # no version at all: what an index that refused or was ignored looks like
+    fix: str | None = None  # the fix, when the failure is the backend's own (a tool too old for a setting)
 
 
 def run(
@@ -284,40 +303,3 @@ def read(argv: Sequence[str], cwd: str) -> bytes:
     if done.returncode != 0:
         raise CommandFailed(argv, done.returncode, done.stderr.decode("utf-8", "replace"))
     return done.stdout
-
-
-_UNREACHABLE = re.compile(
-    r"Failed to establish a new connection: \[Errno -?\d+\] ([^'\"\)]+)"
-    r"|(Temporary failure in name resolution|Name or service not known|Network is unreachable"
-    r"|Connection refused|dns error|error sending request)"
-)
-
-
-def unreachable(output: str) -> str | None:
-    """Why the package index could not be reached, when that is what failed; else None."""
-    match = _UNREACHABLE.search(output)
-    return (match.group(1) or match.group(2)).strip() if match else None
-
-
-def error_lines(output: str) -> list[str]:
-    """The lines of a tool's output that say what went wrong, without any traceback."""
-    lines = [line.rstrip() for line in output.splitlines() if line.strip() and not line.startswith("WARNING")]
-    marker = "Traceback (most recent call last):"
-    if marker in lines:
-        first = lines.index(marker)
-        before = lines[:first]
-        if any(line.lstrip().startswith("ERROR") for line in before):
-            # The tool said what was wrong; the traceback after it is about the tool itself.
-            lines = before
-        else:
-            # A crash with nothing said first: the message is the last unindented line (it may
-            # go on over indented lines), without the exception's class path.
-            last = max(i for i, line in enumerate(lines) if not line.startswith(" "))
-            return [lines[last].split(": ", 1)[-1], *lines[last + 1 :]]
-    errors: list[str] = []
-    for line in lines:
-        if line.lstrip().startswith(("ERROR", "error:", "Error:")):
-            errors.append(line.strip())
-        elif errors and line.lstrip().startswith(("cause:", "hint:", "╰─▶")):
-            errors.append(line.strip())  # uv explains its error on the lines after it
-    return errors or [line.strip() for line in lines[-3:]]

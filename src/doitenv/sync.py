@@ -16,16 +16,15 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from packaging.utils import canonicalize_name, canonicalize_version
 
 from doitenv import editable, files, localpackages, locks, reqcheck, reqfile, runner
+from doitenv.backends import Backend, Fetched
 from doitenv.errors import Failure, if_stopped
+from doitenv.runner import ToolFailure
 from doitenv.venv import Venv
-
-if TYPE_CHECKING:
-    from doitenv.backends import Backend
 
 _SYNCED = ".doitenv-synced.json"
 
@@ -150,7 +149,9 @@ def sync(
                 files.write_json(record, held)
             building = isinstance(failed, editable.BuildFailed)
             hint = None if building else explain(failed.output)
-            message = _failure(venv, lock, root, failed.output, unchanged, held if restored else None, building, hint)
+            said = backend.explain_failure(failed.output)
+            kept = held if restored else None
+            message = _failure(venv, lock, root, failed.output, said, unchanged, kept, building, hint)
             raise SyncError(message) from None
         if built is not None and not editable.is_installed(venv, root, built[1]):
             wheel_file, key = built
@@ -178,29 +179,6 @@ def sync(
 
 
 _KINDS = (("+", "added"), ("-", "removed"), ("~", "changed"))
-
-
-class Fetched:
-    """The packages a backend has fetched so far while it syncs (normalized names), read by the
-    heartbeat's thread while the backend's command runs: the backend adds each one as it sees it
-    done (pip's output), or gives a `watch` that finds them when asked (uv's cache)."""
-
-    def __init__(self) -> None:
-        self._names: frozenset[str] = frozenset()
-        self._watches: list[Callable[[], Iterable[str]]] = []
-
-    def add(self, name: str) -> None:
-        # A new set each time, swapped in whole: the other thread never reads one half-changed.
-        self._names = self._names | {canonicalize_name(name)}
-
-    def watch(self, finds: Callable[[], Iterable[str]]) -> None:
-        self._watches.append(finds)
-
-    def names(self) -> frozenset[str]:
-        for finds in self._watches:
-            for name in finds():
-                self.add(name)
-        return self._names
 
 
 class Progress:
@@ -255,11 +233,20 @@ def changes(before: list[str], after: list[str]) -> list[str]:
 
 
 def _failure(
-    venv: Venv, lock: Path, root: Path, output: str, unchanged: bool, held: Any, building: bool, hint: str | None
+    venv: Venv,
+    lock: Path,
+    root: Path,
+    output: str,
+    said: ToolFailure,
+    unchanged: bool,
+    held: Any,
+    building: bool,
+    hint: str | None,
 ) -> str:
     """The tool's error lines, then one line: which lock, which package, what to do (`hint`,
-    when fits.explain found a release that does not fit the venv's Python)."""
-    what, fix = _what_failed(output, venv, building)
+    when fits.explain found a release that does not fit the venv's Python). `said`: what the
+    backend read in `output`."""
+    what, fix = _what_failed(output, said, venv, building)
     name = venv.path.name
     if not unchanged:
         state = f"{name}/ is marked unsynced and the next run tries again"
@@ -269,22 +256,15 @@ def _failure(
         state = f"{name}/ is unchanged (it still holds what {held['lock']} held before)"
     else:
         state = f"{name}/ is unchanged (it still holds {held['lock']})"
-    details = "".join(f"  {line}\n" for line in runner.error_lines(output))
+    details = "".join(f"  {line}\n" for line in said.lines)
     if hint is not None:
         return f"{details}{files.shown(lock, root)}: could not sync {name}/, so {state}: {hint}"
     return f"{details}{files.shown(lock, root)}: could not sync {name}/: {what}, so {state}: {fix}"
 
 
-_NOT_FOUND = re.compile(
-    r"No matching distribution found for (\S+)"  # pip
-    r"|there is no version of (\S+?)[ ,]|Because (\S+?) was not found"  # uv
-)
-_BAD_HASH = re.compile(r"DO NOT MATCH THE HASHES.*?\n\s+(\S+) from|[Hh]ash mismatch for `([^`]+)`", re.DOTALL)
-
-
-def _what_failed(output: str, venv: Venv, building: bool) -> tuple[str, str]:
+def _what_failed(output: str, said: ToolFailure, venv: Venv, building: bool) -> tuple[str, str]:
     """(what failed, the fix); `building`: it was the project's own editable build."""
-    offline = runner.unreachable(output)
+    offline = said.unreachable
     if offline:
         return f"could not reach the package index ({offline})", "check the network, or the index settings"
     if building:
@@ -292,10 +272,8 @@ def _what_failed(output: str, venv: Venv, building: bool) -> tuple[str, str]:
         what = "the project's editable install failed to build" + (f" ({refused})" if refused else "")
         fix = "fix [project] in pyproject.toml" if refused else "fix what the lines above say about it"
         return what, f"{fix}, or set tool.doitenv.install-project = false if the project is not meant to be installed"
-    bad_hash = _BAD_HASH.search(output)
-    missing = _NOT_FOUND.search(output)
-    found = bad_hash or missing
-    pin = next((group for group in found.groups() if group), "") if found else ""
+    bad_hash, missing = said.bad_hash, said.not_found
+    pin = bad_hash or missing or ""
     if bad_hash:
         return (
             f"{pin} does not match its hash",

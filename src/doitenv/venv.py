@@ -109,8 +109,9 @@ class Venv:
         """Is this very process running from the venv (an activated venv running doit)?"""
         return os.path.realpath(sys.prefix) == os.path.realpath(self.path)
 
-    def problem(self, interpreter: Interpreter, backend: str) -> str | None:
-        """Why the venv cannot be used as it is for `interpreter`, or None when it can."""
+    def problem(self, interpreter: Interpreter, backend: str, unrecorded: str) -> str | None:
+        """Why the venv cannot be used as it is for `interpreter` and the backend named `backend`, or None
+        when it can. `unrecorded`: the backend of a venv whose record names none (made before there were two)."""
         if not (self.path / "pyvenv.cfg").is_file():
             return f"{self.path.name}/ does not exist yet"
         if not os.path.exists(self.python):
@@ -122,7 +123,7 @@ class Venv:
             return f"the interpreter changed from {made_from.get('interpreter')} to {interpreter.path}"
         if tuple(made_from.get("signature", ())) != interpreter.signature:
             return f"the interpreter {interpreter.path} was upgraded or replaced"
-        if made_from.get("backend", "pip-tools") != backend:
+        if made_from.get("backend", unrecorded) != backend:
             return f"it was made for the {made_from.get('backend')} backend, not {backend}"
         return self.made_elsewhere(made_from.get("path"))
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from doitenv import fits, releases, reqfile
+from doitenv.backends.piptools import PipTools
+from doitenv.backends.uv import Uv
 
 PANDAS = (
     "pandas-1.1.3-cp36-cp36m-manylinux1_x86_64.whl",
@@ -31,6 +33,12 @@ def _context(tmp_path: Path, names: tuple[str, ...], installed: tuple[str, ...] 
     return fits.Context("3.11", "venv", {}, {source: text}, tmp_path, options, installed)
 
 
+def _explain(output: str, context: fits.Context, tool: str = "pip") -> str | None:
+    """fits.explain on `output` as the backend whose tool printed it reads it."""
+    said = (Uv if tool == "uv" else PipTools).explain_failure(output)
+    return fits.explain(said, output, context)
+
+
 WHEELS_STOP_AT_39 = (
     'pandas 1.1.3 has wheels for CPython 3.6 to 3.9 only, and venv/ runs Python 3.11: set python = "3.9" in '
     "pyproject.toml's [tool.doitenv] (installed here), or move the line 'pandas==1.1.3' in requirements.in to a "
@@ -39,28 +47,31 @@ WHEELS_STOP_AT_39 = (
 
 
 @pytest.mark.parametrize(
-    "output",
+    ("tool", "output"),
     [
-        "Failed to build 'pandas' when installing build dependencies for pandas",  # pip 25 and later
-        "× Getting requirements to build wheel for pandas did not run successfully.",
-        "× installing build dependencies for pandas did not run successfully.",
-        "ERROR: Failed building wheel for pandas",
-        "ERROR: Could not build wheels for pandas, which is required to install pyproject.toml-based projects",
-        "error: Failed to build `pandas==1.1.3`",  # uv
-        "error: Failed to download and build `pandas==1.1.3`",
-        "ERROR: No matching distribution found for pandas==1.1.3",  # no sdist: pip finds nothing
-        "cause: Because pandas==1.1.3 has no wheels with a matching Python ABI tag (e.g., `cp311`) and you require",
+        ("pip", "Failed to build 'pandas' when installing build dependencies for pandas"),  # pip 25 and later
+        ("pip", "× Getting requirements to build wheel for pandas did not run successfully."),
+        ("pip", "× installing build dependencies for pandas did not run successfully."),
+        ("pip", "ERROR: Failed building wheel for pandas"),
+        ("pip", "ERROR: Could not build wheels for pandas, which is required to install pyproject.toml-based projects"),
+        ("uv", "error: Failed to build `pandas==1.1.3`"),
+        ("uv", "error: Failed to download and build `pandas==1.1.3`"),
+        ("pip", "ERROR: No matching distribution found for pandas==1.1.3"),  # no sdist: pip finds nothing
+        ("uv", "cause: Because pandas==1.1.3 has no wheels with a matching Python ABI tag (e.g., `cp311`) and you"),
         # pip's metadata generation failed, naming the package only in its build folder
-        '  Running from numpy source directory.\n  File "/tmp/pip-resolve-k2j4/pandas_0123456789abcdef0123456789abcdef'
-        '/setup.py", line 3\nmetadata generation failed',
+        (
+            "pip",
+            '  Running from numpy source directory.\n  File "/tmp/pip-resolve-k2j4/'
+            'pandas_0123456789abcdef0123456789abcdef/setup.py", line 3\nmetadata generation failed',
+        ),
     ],
 )
-def test_every_way_a_release_fails_for_the_venvs_python_is_named(tmp_path: Path, output: str) -> None:
-    assert fits.explain(output, _context(tmp_path, PANDAS)) == WHEELS_STOP_AT_39
+def test_every_way_a_release_fails_for_the_venvs_python_is_named(tmp_path: Path, tool: str, output: str) -> None:
+    assert _explain(output, _context(tmp_path, PANDAS), tool) == WHEELS_STOP_AT_39
 
 
 def test_no_fitting_python_installed_leaves_the_line_to_move(tmp_path: Path) -> None:
-    found = fits.explain("ERROR: Failed building wheel for pandas", _context(tmp_path, PANDAS, ("3.11",)))
+    found = _explain("ERROR: Failed building wheel for pandas", _context(tmp_path, PANDAS, ("3.11",)))
     assert found == (
         "pandas 1.1.3 has wheels for CPython 3.6 to 3.9 only, and venv/ runs Python 3.11: move the line "
         "'pandas==1.1.3' in requirements.in to a release that fits Python 3.11 (pandas 2.2.3 is the first)"
@@ -68,7 +79,7 @@ def test_no_fitting_python_installed_leaves_the_line_to_move(tmp_path: Path) -> 
 
 
 def test_a_release_with_only_an_sdist_keeps_the_builds_lines(tmp_path: Path) -> None:
-    found = fits.explain("ERROR: Failed building wheel for pandas", _context(tmp_path, ("pandas-1.1.3.tar.gz",)))
+    found = _explain("ERROR: Failed building wheel for pandas", _context(tmp_path, ("pandas-1.1.3.tar.gz",)))
     assert found is not None
     assert found.startswith("pandas 1.1.3 has only an sdist, which failed to build for Python 3.11 (the lines above)")
 
@@ -76,7 +87,7 @@ def test_a_release_with_only_an_sdist_keeps_the_builds_lines(tmp_path: Path) -> 
 def test_requires_python_that_leaves_the_venvs_python_out(tmp_path: Path) -> None:
     context = _context(tmp_path, PANDAS)
     output = "ERROR: Package 'pandas' requires a different Python: 3.11.7 not in '<3.10,>=3.6.1'"
-    assert fits.explain(output, context) == (
+    assert _explain(output, context) == (
         "pandas 1.1.3 needs Python <3.10,>=3.6.1 (its Requires-Python), and venv/ runs Python 3.11: set python = "
         "\"3.9\" in pyproject.toml's [tool.doitenv] (installed here), or move the line 'pandas==1.1.3' in "
         "requirements.in to a release that fits Python 3.11 (pandas 2.2.3 is the first)"
@@ -92,13 +103,13 @@ def test_requires_python_that_leaves_the_venvs_python_out(tmp_path: Path) -> Non
     ],
 )
 def test_a_release_that_serves_the_venvs_python_is_no_python_problem(tmp_path: Path, names: tuple[str, ...]) -> None:
-    assert fits.explain("ERROR: Failed building wheel for pandas", _context(tmp_path, names)) is None
+    assert _explain("ERROR: Failed building wheel for pandas", _context(tmp_path, names)) is None
 
 
 def test_no_such_release_anywhere_is_left_to_the_resolvers_words(tmp_path: Path) -> None:
     output = "ERROR: No matching distribution found for pandas==1.1.3"
-    assert fits.explain(output, _context(tmp_path, ("pandas-2.2.3-cp311-cp311-manylinux_2_17_x86_64.whl",))) is None
-    assert fits.explain("ERROR: something else broke", _context(tmp_path, PANDAS)) is None
+    assert _explain(output, _context(tmp_path, ("pandas-2.2.3-cp311-cp311-manylinux_2_17_x86_64.whl",))) is None
+    assert _explain("ERROR: something else broke", _context(tmp_path, PANDAS)) is None
 
 
 def test_coverage_is_described_as_the_wheels_tags_say() -> None:
@@ -125,7 +136,7 @@ def test_a_line_that_allows_a_fitting_release_names_the_upgrade(tmp_path: Path) 
     source = next(iter(context.inputs))
     text = context.inputs[source].replace("pandas==1.1.3", "pandas; python_version >= '3.8'")
     loose = fits.Context("3.11", "venv", {"pandas": "1.1.3"}, {source: text}, tmp_path, context.options, ("3.11",))
-    assert fits.explain("ERROR: Failed building wheel for pandas", loose) == (
+    assert _explain("ERROR: Failed building wheel for pandas", loose) == (
         "pandas 1.1.3 has wheels for CPython 3.6 to 3.9 only, and venv/ runs Python 3.11: `doit upgrade --package "
         "pandas` pins a release that fits Python 3.11 (pandas 2.2.3 is the first) (the line "
         "'pandas; python_version >= '3.8'' in requirements.in allows it)"

@@ -4,13 +4,19 @@ from pathlib import Path
 
 import pytest
 
-from doitenv import indexes, reqfile
+from doitenv import indexes, reqfile, runner
+from doitenv.backends.piptools import PipTools
+from doitenv.backends.uv import Uv
 from tests.helpers import refusing_index
 
 
 def _warnings(tmp_path: Path, text: str) -> list[str]:
     path = tmp_path / "requirements.in"
     return indexes.warnings(reqfile.index_options({path: text}), {path: text}, tmp_path)
+
+
+def _pip(output: str) -> runner.ToolFailure:
+    return PipTools.explain_failure(output)
 
 
 @pytest.fixture(autouse=True)
@@ -42,29 +48,38 @@ def test_an_extra_index_and_plain_http_each_get_one_line_naming_where(tmp_path: 
 
 
 @pytest.mark.parametrize(
-    ("output", "host", "status"),
+    ("backend", "output", "host", "status"),
     [
         # pip's log (PIP_LOG), pip's own warning, pip's prompt, uv's hints.
         (
+            PipTools,
             "2026-12-07T21:36:57,101   Could not fetch URL http://u:****@h.example:8472/simple/alpha/: 403 Client "
             "Error: Forbidden for url: http://h.example:8472/simple/alpha/ - skipping",
             "h.example:8472",
             "403 Forbidden",
         ),
-        ("WARNING: 401 Error, Credentials not correct for https://h.example/simple/alpha/", "h.example", "401"),
-        ('2026-12-07 http://h.example:8471 "GET /simple/alpha/ HTTP/1.1" 401 0', "h.example:8471", "401"),
-        ("  User for h.example:8471: \n  Aborted!", "h.example:8471", "401 Unauthorized"),
         (
+            PipTools,
+            "WARNING: 401 Error, Credentials not correct for https://h.example/simple/alpha/",
+            "h.example",
+            "401",
+        ),
+        (PipTools, '2026-12-07 http://h.example:8471 "GET /simple/alpha/ HTTP/1.1" 401 0', "h.example:8471", "401"),
+        (PipTools, "  User for h.example:8471: \n  Aborted!", "h.example:8471", "401 Unauthorized"),
+        (
+            Uv,
             "hint: An index URL (https://h.example/simple) could not be queried due to a lack of valid authentication "
             "credentials (401 Unauthorized)",
             "h.example",
             "401 Unauthorized",
         ),
-        ("hint: An index (https://h.example/simple) returned a 403 Forbidden error.", "h.example", "403 Forbidden"),
+        (Uv, "hint: An index (https://h.example/simple) returned a 403 Forbidden error.", "h.example", "403 Forbidden"),
     ],
 )
-def test_a_refusal_is_read_from_pip_and_uv(tmp_path: Path, output: str, host: str, status: str) -> None:
-    said = indexes.refused(output, [], {}, tmp_path)
+def test_a_refusal_is_read_from_pip_and_uv(
+    tmp_path: Path, backend: type[PipTools | Uv], output: str, host: str, status: str
+) -> None:
+    said = indexes.refused(backend.explain_failure(output), [], {}, tmp_path)
     assert said is not None
     assert said.startswith(f"the package index at {host} refused the credentials ({status}")
     assert "****" not in said and "u:" not in said
@@ -75,7 +90,10 @@ def test_a_refusal_names_the_variable_the_project_gives_that_host(tmp_path: Path
     text = "alpha\n--extra-index-url https://__token__:${PYPI_TOKEN}@h.example/simple\n"
     options = reqfile.index_options({path: text})
     said = indexes.refused(
-        "hint: An index (https://h.example/simple) returned a 403 Forbidden", options, {path: text}, tmp_path
+        Uv.explain_failure("hint: An index (https://h.example/simple) returned a 403 Forbidden"),
+        options,
+        {path: text},
+        tmp_path,
     )
     assert said == (
         "the package index at h.example refused the credentials (403 Forbidden): check that PYPI_TOKEN (which "
@@ -85,15 +103,18 @@ def test_a_refusal_names_the_variable_the_project_gives_that_host(tmp_path: Path
 
 
 @pytest.mark.parametrize(
-    "output",
+    ("backend", "output"),
     [
-        "ERROR: Could not find a version that satisfies the requirement alpha (from versions: none)",
-        "Could not fetch URL https://h.example/simple/alpha/: 404 Client Error: Not Found for url - skipping",
-        "hint: Packages were unavailable because the network was disabled.",
+        (PipTools, "ERROR: Could not find a version that satisfies the requirement alpha (from versions: none)"),
+        (
+            PipTools,
+            "Could not fetch URL https://h.example/simple/alpha/: 404 Client Error: Not Found for url - skipping",
+        ),
+        (Uv, "hint: Packages were unavailable because the network was disabled."),
     ],
 )
-def test_no_refusal_is_read_where_there_was_none(tmp_path: Path, output: str) -> None:
-    assert indexes.refused(output, [], {}, tmp_path) is None
+def test_no_refusal_is_read_where_there_was_none(tmp_path: Path, backend: type[PipTools | Uv], output: str) -> None:
+    assert indexes.refused(backend.explain_failure(output), [], {}, tmp_path) is None
 
 
 @pytest.mark.parametrize("status", [401, 403])
@@ -106,12 +127,12 @@ def test_an_index_pip_found_nothing_on_is_asked_with_the_credentials_it_was_give
     nothing = "ERROR: Could not find a version that satisfies the requirement alpha (from versions: none)"
     with refusing_index(status) as index:
         given = f"-i http://${{PRIVATE_TOKEN}}@{index}\nalpha\n"
-        found = indexes.refused(nothing, reqfile.index_options({path: given}), {path: given}, tmp_path)
+        found = indexes.refused(_pip(nothing), reqfile.index_options({path: given}), {path: given}, tmp_path)
         bare = f"-i http://{index}\nalpha\n"  # no credentials: pip would have asked for them (_PROMPT)
-        unasked = indexes.refused(nothing, reqfile.index_options({path: bare}), {path: bare}, tmp_path)
+        unasked = indexes.refused(_pip(nothing), reqfile.index_options({path: bare}), {path: bare}, tmp_path)
     assert found is not None and f"refused the credentials ({status} " in found and "wr0ng" not in found
     assert unasked is None
-    assert indexes.refused("ERROR: something else failed", [], {}, tmp_path) is None
+    assert indexes.refused(_pip("ERROR: something else failed"), [], {}, tmp_path) is None
 
 
 def test_an_http_index_pip_ignores_is_named_with_the_fix(tmp_path: Path) -> None:
@@ -122,7 +143,7 @@ def test_an_http_index_pip_ignores_is_named_with_the_fix(tmp_path: Path) -> None
     output = "ERROR: Could not find a version that satisfies the requirement alpha (from versions: none)\n"
 
     def said(text: str) -> str | None:
-        return indexes.ignored(output, reqfile.index_options({path: text}), {path: text}, tmp_path)
+        return indexes.ignored(_pip(output), reqfile.index_options({path: text}), {path: text}, tmp_path)
 
     assert said("alpha\n-i http://u:${TOKEN}@pypi.example/simple\n") == (
         "pip ignored the package index at pypi.example (requirements.in, line 2): it is plain http, and no "
@@ -132,6 +153,8 @@ def test_an_http_index_pip_ignores_is_named_with_the_fix(tmp_path: Path) -> None
     assert said("-i http://localhost:3141/simple\n") is None
     assert said("-i https://pypi.example/simple\n") is None
     assert (
-        indexes.ignored("ERROR: Cannot install alpha", reqfile.index_options({path: "-i http://h/s\n"}), {}, tmp_path)
+        indexes.ignored(
+            _pip("ERROR: Cannot install alpha"), reqfile.index_options({path: "-i http://h/s\n"}), {}, tmp_path
+        )
         is None
     )

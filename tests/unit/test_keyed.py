@@ -1,5 +1,5 @@
 """The project's key for digests of environment values (keyed.py), and the names receipts give
-a step's actions (api.py)."""
+a step's actions (tasks/steps.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from doitenv import api, keyed
+from doitenv import keyed
+from doitenv.tasks import steps
 
 
 def test_the_key_is_made_once_private_and_keys_the_digest(tmp_path: Path) -> None:
@@ -49,4 +50,4 @@ def test_runs_that_start_together_share_one_key(tmp_path: Path) -> None:
     ],
 )
 def test_an_action_is_named_by_its_program_never_its_arguments(command: str | list[str], program: str) -> None:
-    assert api._program(command) == program
+    assert steps._program(command) == program

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from doitenv import backends, locks, reqfile
+from doitenv import locks, reqfile
+from doitenv.backends import registry
 from doitenv.locks import LockShape
 
 PY311 = LockShape("3.11", hashes=False)
@@ -148,10 +149,10 @@ SHAPING_FLAGS = {
 }
 
 
-@pytest.mark.parametrize("name", list(backends.REGISTRY))
+@pytest.mark.parametrize("name", list(registry.REGISTRY))
 @pytest.mark.parametrize("hashes", [False, True])
 def test_a_backends_lock_shaping_flags_change_only_with_the_lock_format(name: str, hashes: bool) -> None:
-    flags = backends.REGISTRY[name].shaping_flags(LockShape("3.11", hashes=hashes))
+    flags = registry.REGISTRY[name].shaping_flags(LockShape("3.11", hashes=hashes))
     pinned = SHAPING_FLAGS.get(locks.LOCK_FORMAT, {})
     assert " ".join(flags) == pinned.get((name, hashes)), (
         f"{name}'s flags change what its locks hold: bump locks.LOCK_FORMAT and add its flags here"
@@ -162,5 +163,5 @@ def test_the_digest_names_no_backend(tmp_path: Path, monkeypatch: pytest.MonkeyP
     """A backend added to doitenv re-pins no lock (the digest covered every resolver's flags)."""
     root = files(tmp_path, requirements__in="alpha\n")
     before = locks.read_inputs(root, "requirements.in").digest(PY311)
-    monkeypatch.setitem(backends.REGISTRY, "pip-lock", backends.REGISTRY["pip-tools"])
+    monkeypatch.setitem(registry.REGISTRY, "pip-lock", registry.REGISTRY["pip-tools"])
     assert locks.read_inputs(root, "requirements.in").digest(PY311) == before

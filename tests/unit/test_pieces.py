@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from doitenv import clean, files, interpreter, runner, scaffold, tasks
+from doitenv.backends import toolerrors
 from doitenv.errors import Failure
 from doitenv.tasks import runs
 from doitenv.venv import Venv
@@ -18,13 +19,13 @@ from doitenv.venv import Venv
 
 def test_error_lines_keep_the_tools_message_and_drop_the_traceback() -> None:
     output = "WARNING: x\nERROR: Cannot install a==1 and a==2\nTraceback (most recent call last):\n  File x\nBoom: y\n"
-    assert runner.error_lines(output) == ["ERROR: Cannot install a==1 and a==2"]
+    assert toolerrors.error_lines(output) == ["ERROR: Cannot install a==1 and a==2"]
 
 
 def test_error_lines_of_a_bare_crash_give_its_message() -> None:
     crash = "pip._internal.exceptions.InstallationError: Invalid requirement: 'a['"
     output = f"Traceback (most recent call last):\n  File x\n{crash}\n"
-    assert runner.error_lines(output) == ["Invalid requirement: 'a['"]
+    assert toolerrors.error_lines(output) == ["Invalid requirement: 'a['"]
 
 
 def test_run_takes_an_argument_list_and_raises_one_typed_error(tmp_path: Path) -> None:

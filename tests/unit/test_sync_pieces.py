@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from doitenv import localpackages, sync
-from doitenv.backends import piptools
+from doitenv.backends import Backend, Fetched, piptools
+from doitenv.backends import uv as uv_backend
 from doitenv.venv import Venv
 
 PIP_MISSING_PIN = """\
@@ -45,16 +46,62 @@ def test_what_the_lock_does_not_list_is_removed_and_nothing_else(tmp_path: Path)
     assert piptools._unlisted(venv, lock, root, with_project=False) == ["extra-thing", "other", "proj"]
 
 
+def _what_failed(output: str, venv: Venv, building: bool, backend: type[Backend] = piptools.PipTools) -> str:
+    return sync._what_failed(output, backend.explain_failure(output), venv, building)[0]
+
+
 def test_a_failure_names_the_package_or_the_project(tmp_path: Path) -> None:
     lock = tmp_path / "requirements.txt"
     lock.write_text("alpha==9.9\nbeta==2.0\n")
     venv = Venv(tmp_path / "venv")
-    assert sync._what_failed(PIP_MISSING_PIN, venv, building=False)[0].startswith("alpha==9.9 is not available")
-    assert sync._what_failed(PIP_BAD_HASH, venv, building=False)[0] == "beta==2.0 does not match its hash"
+    assert _what_failed(PIP_MISSING_PIN, venv, building=False).startswith("alpha==9.9 is not available")
+    assert _what_failed(PIP_BAD_HASH, venv, building=False) == "beta==2.0 does not match its hash"
     # The project's own build names no pin of the lock, whatever its backend printed.
-    build = sync._what_failed(PIP_MISSING_PIN, venv, building=True)
-    assert build[0] == "the project's editable install failed to build"
-    assert sync._what_failed("ERROR: something else\n", venv, building=False)[0] == "the install failed"
+    build = _what_failed(PIP_MISSING_PIN, venv, building=True)
+    assert build == "the project's editable install failed to build"
+    assert _what_failed("ERROR: something else\n", venv, building=False) == "the install failed"
+
+
+# uv's words for the same failures, as uv 0.13 prints them.
+UV_MISSING_PIN = """\
+error: No solution found when resolving dependencies
+  cause: Because there is no version of attrs==99.0 and you require attrs==99.0, we can conclude that your \
+requirements are unsatisfiable.
+"""
+UV_BAD_HASH = """\
+error: Failed to download `attrs==26.1.0`
+  cause: Hash mismatch for `attrs==26.1.0`
+
+         Expected:
+           sha256:0000000000000000000000000000000000000000000000000000000000000000
+"""
+UV_OFFLINE = """\
+error: Request failed after 3 retries in 7.6s
+  cause: Failed to fetch: http://127.0.0.1:9/simple/delta/
+  cause: error sending request for url (http://127.0.0.1:9/simple/delta/)
+  cause: client error (Connect)
+  cause: tcp connect error
+  cause: Connection refused (os error 111)
+"""
+
+
+def test_each_backend_reads_its_own_tool_s_words(tmp_path: Path) -> None:
+    uv, pip = uv_backend.Uv, piptools.PipTools
+    assert uv.explain_failure(UV_MISSING_PIN).not_found == "attrs==99.0"
+    assert uv.explain_failure(UV_BAD_HASH).bad_hash == "attrs==26.1.0"
+    assert uv.explain_failure(UV_BAD_HASH).lines[:2] == (
+        "error: Failed to download `attrs==26.1.0`",
+        "cause: Hash mismatch for `attrs==26.1.0`",
+    )
+    assert uv.explain_failure(UV_OFFLINE).unreachable == "error sending request"
+    assert pip.explain_failure(PIP_MISSING_PIN).not_found == "alpha==9.9"
+    assert pip.explain_failure(PIP_BAD_HASH).bad_hash == "beta==2.0"
+    # Neither reads the other's words: a pin is named only by the tool that looked for it.
+    assert uv.explain_failure(PIP_MISSING_PIN).not_found is None and pip.explain_failure(UV_BAD_HASH).bad_hash is None
+    venv = Venv(tmp_path / "venv")
+    assert _what_failed(UV_OFFLINE, venv, building=False, backend=uv) == (
+        "could not reach the package index (error sending request)"
+    )
 
 
 # pip's lines as it syncs a lock from an index that serves metadata apart (PEP 658): every
@@ -78,7 +125,7 @@ PIP_FETCHING = [
 
 def test_pip_s_output_says_which_packages_it_has_fetched_each_once_it_goes_on_past_it() -> None:
     """The heartbeat counts them while pip fetches (it installs nothing until all are there)."""
-    fetched = sync.Fetched()
+    fetched = Fetched()
     reads = piptools._PipFetches(fetched)
     for line, expected in PIP_FETCHING:
         reads(line + "\n")

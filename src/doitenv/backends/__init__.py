@@ -1,6 +1,6 @@
 """The backends: what makes a venv, pins a lock and syncs the venv to it, behind one protocol.
 
-A backend is one module here and one line in REGISTRY. It owns its argv, its environment
+A backend is one module here and one line in registry.REGISTRY. It owns its argv, its environment
 variables and the flags that shape a lock; nothing outside this package asks which backend
 it has. Two backends today: `pip-tools` (virtualenv, pip-compile, the venv's own pip; the
 default) and `uv`.
@@ -9,21 +9,24 @@ Every backend syncs the same way round: everything the lock needs is fetched, ch
 built before the first package is removed, so a pin that does not exist, a bad hash or an index
 out of reach leaves the venv as it was. The project's own editable install is not theirs: see
 editable.py.
+
+This module is the protocol alone, and imports no backend: sync.py and editable.py are handed a
+backend and need only its type, while the backends use them (registry.py knows them all).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from packaging.utils import canonicalize_name
+
 from doitenv import reqfile
-from doitenv.backends.piptools import PipTools
-from doitenv.backends.uv import Uv
+from doitenv.runner import ToolFailure
 
 if TYPE_CHECKING:
     from doitenv.locks import LockShape
-    from doitenv.sync import Fetched
     from doitenv.venv import Venv
 
 
@@ -81,30 +84,30 @@ class Backend(Protocol):
         """The environment of that command."""
         ...
 
-
-REGISTRY: dict[str, type[Backend]] = {"pip-tools": PipTools, "uv": Uv}
-
-
-def get(name: str) -> Backend:
-    """The backend `name` (a key of REGISTRY). Raises BackendMissing when its tool is not installed."""
-    return REGISTRY[name]()
+    @staticmethod
+    def explain_failure(output: str) -> ToolFailure:
+        """What the output of one of its commands that failed (runner.CommandFailed.output) says."""
+        ...
 
 
-def _pinning(name: str, shape: LockShape) -> type[Backend]:
-    """The backend that pins locks of `shape`: the chosen one if it can, else the first that can
-    (a universal lock is uv's whatever the backend: only uv resolves for every Python at once)."""
-    chosen = REGISTRY[name]
-    if chosen.can_pin(shape):
-        return chosen
-    return next(each for each in REGISTRY.values() if each.can_pin(shape))
+class Fetched:
+    """The packages a backend has fetched so far while it syncs (normalized names), read by the
+    heartbeat's thread while the backend's command runs: the backend adds each one as it sees it
+    done (pip's output), or gives a `watch` that finds them when asked (uv's cache)."""
 
+    def __init__(self) -> None:
+        self._names: frozenset[str] = frozenset()
+        self._watches: list[Callable[[], Iterable[str]]] = []
 
-def pinner(name: str, shape: LockShape) -> Backend:
-    """What pins the locks of `shape` for a project whose backend is `name` (see get for what it raises)."""
-    return _pinning(name, shape)()
+    def add(self, name: str) -> None:
+        # A new set each time, swapped in whole: the other thread never reads one half-changed.
+        self._names = self._names | {canonicalize_name(name)}
 
+    def watch(self, finds: Callable[[], Iterable[str]]) -> None:
+        self._watches.append(finds)
 
-def install_name(name: str, shape: LockShape) -> str:
-    """What pip installs doitenv from for this backend and lock shape: `doitenv`, or with the extras they need."""
-    extras = sorted({each.extra for each in (REGISTRY[name], _pinning(name, shape)) if each.extra})
-    return f"doitenv[{','.join(extras)}]" if extras else "doitenv"
+    def names(self) -> frozenset[str]:
+        for finds in self._watches:
+            for name in finds():
+                self.add(name)
+        return self._names

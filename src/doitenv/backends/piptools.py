@@ -21,16 +21,48 @@ from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sd
 from packaging.version import InvalidVersion
 
 from doitenv import editable, files, reqfile, runner
+from doitenv.backends import toolerrors
 from doitenv.interpreter import Interpreter, running_version
+from doitenv.runner import ToolFailure
 from doitenv.venv import Venv
 
 if TYPE_CHECKING:
+    from doitenv.backends import Fetched
     from doitenv.locks import LockShape
-    from doitenv.sync import Fetched
 
 # pip retries an unreachable index five times with back-off by default; once is enough to
 # ride out a hiccup and still say "offline" in seconds. The user's own setting wins.
 PIP_ENV = {"PIP_RETRIES": os.environ.get("PIP_RETRIES", "1")}
+
+
+# pip's words for a pin it found no file for, a file that does not match its hash, an index out of reach.
+_NOT_FOUND = re.compile(r"No matching distribution found for (\S+)")
+_BAD_HASH = re.compile(r"DO NOT MATCH THE HASHES.*?\n\s+(\S+) from", re.DOTALL)
+_UNREACHABLE = re.compile(rf"Failed to establish a new connection: \[Errno -?\d+\] ([^'\"\)]+)|({toolerrors.OFFLINE})")
+# pip's words for a release that failed to build, and one with no file for the venv's Python.
+_NOT_BUILT = (
+    re.compile(r"Failed to build '([A-Za-z0-9._-]+)' when"),  # pip 25 and later
+    re.compile(
+        r"(?:installing build dependencies|Getting requirements to build \w+|Preparing metadata "
+        r"\(pyproject\.toml\)|Building wheel) for ([A-Za-z0-9._-]+) did not run successfully"
+    ),  # fmt: skip
+    re.compile(r"Failed building wheel for ([A-Za-z0-9._-]+)"),
+    re.compile(r"Could not build wheels for ([A-Za-z0-9._-]+)"),
+    # pip's "metadata generation failed" names the package only in its build folder's name.
+    re.compile(r"/pip-(?:resolve|install|req-build|download)-[^/\s]+/([A-Za-z0-9.-]+?)_[0-9a-f]{32}\b"),
+)
+_NO_FILE = (re.compile(r"No matching distribution found for ([A-Za-z0-9._-]+)==([^\s;,]+)"),)
+# A release whose Requires-Python leaves out the venv's Python (pip names no version).
+_WRONG_PYTHON = re.compile(r"Package '([A-Za-z0-9._-]+)' requires a different Python: \S+ not in '([^']+)'")
+# pip's prompt after a 401 to a URL without credentials (it reads no input from doit: it stops).
+_PROMPT = re.compile(r"^\s*User for (\S+?):(\s|$)")
+# pip found nothing: what a refusing index, or one it ignored, looks like in its output.
+_NOTHING_FOUND = re.compile(r"Could not find a version that satisfies|No matching distribution found")
+_TOO_OLD = (  # resolve-as-of is pip's --uploaded-prior-to
+    "no such option: --uploaded-prior-to",
+    "tool.doitenv.resolve-as-of needs pip 26 or newer where pip-compile runs: upgrade pip there "
+    '(pip install -U pip), or set backend = "uv"',
+)
 
 
 class PipTools:
@@ -40,6 +72,22 @@ class PipTools:
     @staticmethod
     def can_pin(shape: LockShape) -> bool:
         return shape.universal_from is None
+
+    @staticmethod
+    def explain_failure(output: str) -> ToolFailure:
+        wrong = _WRONG_PYTHON.search(output)
+        return ToolFailure(
+            tuple(toolerrors.error_lines(output)),
+            unreachable=toolerrors.first(_UNREACHABLE, output),
+            not_found=toolerrors.first(_NOT_FOUND, output),
+            bad_hash=toolerrors.first(_BAD_HASH, output),
+            not_built=toolerrors.release(_NOT_BUILT, output),
+            no_file=toolerrors.release(_NO_FILE, output),
+            wrong_python=(wrong.group(1), wrong.group(2)) if wrong else None,
+            refused=toolerrors.refused(output, _PROMPT),
+            found_nothing=bool(_NOTHING_FOUND.search(output)),
+            fix=_TOO_OLD[1] if _TOO_OLD[0] in output else None,
+        )
 
     def create_venv(self, python: str, venv: Venv) -> list[str]:
         return virtualenv_argv(python, venv.path)
@@ -162,7 +210,7 @@ def piptools_for(venv: Venv) -> list[str]:
     if venv.python_version() == running_version():
         return [sys.executable, "-m", "piptools"]
     tools, interpreter = _tools_venv(venv), Interpreter.at(venv.base_interpreter())
-    if tools.problem(interpreter, PipTools.name) is not None or not tools.script("pip-compile"):
+    if tools.problem(interpreter, PipTools.name, PipTools.name) is not None or not tools.script("pip-compile"):
         print(f"doitenv: preparing pip-tools for Python {venv.python_version()} in {tools.path}")
         tools.create(interpreter, virtualenv_argv(interpreter.path, tools.path), PipTools.name)
         # The newest pip-tools that this interpreter supports, within doitenv's own bounds: the

@@ -4,6 +4,7 @@ Python from a lowest one on, every platform, the markers kept on the pins), what
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import time
@@ -12,19 +13,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from doitenv import reqfile, runner, sync
+from doitenv.backends import toolerrors
 from doitenv.errors import Failure
+from doitenv.runner import ToolFailure
 from doitenv.venv import Venv
 
 # What pip-compile leaves out of a lock without --allow-unsafe (piptools.UNSAFE_PACKAGES).
 UNSAFE = ("distribute", "pip", "setuptools")
 
 if TYPE_CHECKING:
+    from doitenv.backends import Fetched
     from doitenv.locks import LockShape
-    from doitenv.sync import Fetched
 
 
 class BackendMissing(Failure):
     """uv is asked for and not installed where doit runs."""
+
+
+# uv's words for a pin it found no release for, a file that does not match its hash, an index out of reach.
+_NOT_FOUND = re.compile(r"there is no version of (\S+?)[ ,]|Because (\S+?) was not found")
+_BAD_HASH = re.compile(r"[Hh]ash mismatch for `([^`]+)`")
+_UNREACHABLE = re.compile(rf"({toolerrors.OFFLINE}|dns error|error sending request)")
+# uv's words for a release that failed to build, and one with no file for the venv's Python.
+_NOT_BUILT = (re.compile(r"Failed to (?:download and )?build `([A-Za-z0-9._-]+)(?:==([^`\s]+))?`"),)
+_NO_FILE = (re.compile(r"Because ([A-Za-z0-9._-]+)==(\S+?) has no wheels with a matching Python"),)
 
 
 class Uv:
@@ -37,6 +49,18 @@ class Uv:
     @staticmethod
     def can_pin(shape: LockShape) -> bool:
         return True
+
+    @staticmethod
+    def explain_failure(output: str) -> ToolFailure:
+        return ToolFailure(
+            tuple(toolerrors.error_lines(output)),
+            unreachable=toolerrors.first(_UNREACHABLE, output),
+            not_found=toolerrors.first(_NOT_FOUND, output),
+            bad_hash=toolerrors.first(_BAD_HASH, output),
+            not_built=toolerrors.release(_NOT_BUILT, output),
+            no_file=toolerrors.release(_NO_FILE, output),
+            refused=toolerrors.refused(output),  # uv's hint names the index and its answer
+        )
 
     def create_venv(self, python: str, venv: Venv) -> list[str]:
         # No seed packages: uv needs no pip inside the venv, and uv pip sync would keep them.

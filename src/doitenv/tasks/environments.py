@@ -49,13 +49,14 @@ def sync_env(project: Project, layer: Layer) -> None:
                     config, wanted = project.config, project.direct(layer)
                     imports.check(venv, lock_path, wanted, config.skip_imports, project.root, config.resolve_as_of)
 
-                def explain(output: str) -> str | None:
-                    context = project.fit_context(layer)
-                    refused = indexes.refused(output, context.options, context.inputs, project.root)
-                    ignored = indexes.ignored(output, context.options, context.inputs, project.root)
-                    return refused or ignored or fits.explain(output, context)
-
                 backend = project.backend
+
+                def explain(output: str) -> str | None:
+                    context, said = project.fit_context(layer), backend.explain_failure(output)
+                    refused = indexes.refused(said, context.options, context.inputs, project.root)
+                    ignored = indexes.ignored(said, context.options, context.inputs, project.root)
+                    return refused or ignored or fits.explain(said, output, context)
+
                 sync.sync(venv, lock_path, project.root, project.state_dir, build_inputs, backend, verify, explain)
     for line in unmet_dependencies(project):
         print(f"doitenv: {line}")

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from doitenv import adoption, files, fits, indexes, interpreter, journal, layers, locks, releases, reqfile, runner, sync
+from doitenv.backends import registry
 from doitenv.errors import Failure, if_stopped
 from doitenv.interpreter import InterpreterNotFound
 from doitenv.layers import Layer
@@ -65,22 +66,27 @@ def pin(
             return pinner.pinned_by(project.venv)
 
         def explain(output: str) -> str | None:
-            context = project.fit_context(layer)
-            refused = indexes.refused(output, context.options, context.inputs, root)
-            ignored = indexes.ignored(output, context.options, context.inputs, root)
-            return refused or ignored or fits.explain(output, context)
+            context, said = project.fit_context(layer), pinner.explain_failure(output)
+            refused = indexes.refused(said, context.options, context.inputs, root)
+            ignored = indexes.ignored(said, context.options, context.inputs, root)
+            return refused or ignored or fits.explain(said, output, context)
 
         environment = pinner.pin_environment(lock, inputs.index_options())
         folder = adoption.resolver_folder(inputs, project.locks_from(layer))
+        failure = pinner.explain_failure
         try:
             keep = "versions" if edited else "pins"
-            locks.compile_lock(inputs, lock, shape, pin_argv, environment, keep, folder, by, explain, write)
+            locks.compile_lock(
+                inputs, lock, shape, pin_argv, environment, keep, folder, by, explain, write, failure=failure
+            )
         except locks.LockError:
             if not edited:
                 raise
             # The edits conflict with the inputs: they are what must go, not the inputs.
             print(f"doitenv: the edits to {lock} do not fit {layer.source}: pinning it afresh from {layer.source}")
-            locks.compile_lock(inputs, lock, shape, pin_argv, environment, "nothing", folder, by, explain, write)
+            locks.compile_lock(
+                inputs, lock, shape, pin_argv, environment, "nothing", folder, by, explain, write, failure=failure
+            )
 
 
 def input_problems(project: Project, layer: Layer, *, environment: bool = True) -> list[str]:
@@ -303,7 +309,7 @@ def check(project: Project, *, environment: bool = False) -> None:
     runtime, dev = project.runtime, project.dev
     if (venv.path / "pyvenv.cfg").exists():
         try:
-            rebuild = venv.problem(project.interpreter(), config.backend)
+            rebuild = venv.problem(project.interpreter(), config.backend, registry.DEFAULT)
         except InterpreterNotFound as exc:
             rebuild = str(exc)
         if rebuild is not None:

@@ -75,14 +75,16 @@ def _differs(project: Project, layer: Layer) -> str | None:
             raise Failure(f"{lock}: could not prepare pip-tools ({failed})\n{failed.output}") from None
 
     def explain(output: str) -> str | None:
-        return fits.explain(output, project.fit_context(layer))
+        return fits.explain(pinner.explain_failure(output), output, project.fit_context(layer))
 
     print(f"doitenv: pinning {layer.source} again into a scratch file, to compare with {lock}")
     environment = pinner.pin_environment(lock, inputs.index_options())
     folder = adoption.resolver_folder(inputs, project.locks_from(layer))
     try:
         shutil.copyfile(root / lock, aside)
-        locks.compile_lock(inputs, twin, shape, pin_argv, environment, "versions", folder, str, explain)
+        locks.compile_lock(
+            inputs, twin, shape, pin_argv, environment, "versions", folder, str, explain, failure=pinner.explain_failure
+        )
         committed, pinned = locks.read_requirements(root / lock), locks.read_requirements(aside)
     except locks.LockError as error:  # it names the file it would have written: the twin
         raise locks.LockError(f"doit check --resolve: {str(error).replace(twin, lock)}") from None

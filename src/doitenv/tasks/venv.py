@@ -4,6 +4,7 @@ another interpreter or backend, or copied here from another folder."""
 from __future__ import annotations
 
 from doitenv import runner
+from doitenv.backends import registry
 from doitenv.errors import Failure
 from doitenv.interpreter import InterpreterNotFound, check_supported, running_version
 from doitenv.project import Project
@@ -13,7 +14,7 @@ from doitenv.venv import Venv
 
 def venv_is_ready(project: Project) -> bool:
     try:
-        return project.venv.problem(project.interpreter(), project.config.backend) is None
+        return project.venv.problem(project.interpreter(), project.config.backend, registry.DEFAULT) is None
     except (InterpreterNotFound, OSError):
         return False  # the action says what is wrong
 
@@ -23,7 +24,7 @@ def make_venv(project: Project) -> None:
     interpreter = project.interpreter()
     backend = project.backend
     with changing(project):
-        problem = venv.problem(interpreter, backend.name)
+        problem = venv.problem(interpreter, backend.name, registry.DEFAULT)
         if problem is None:
             return  # another doit process made it while this one waited
         if venv.adoptable(interpreter):

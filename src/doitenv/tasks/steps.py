@@ -124,7 +124,7 @@ def _environment_unchanged(task: Any, values: dict[str, Any], environment: str) 
     task runs and succeeds, the environment is recorded and each target gets its receipt."""
     from doitenv import provenance
     from doitenv.keyed import KeyProblem
-    from doitenv.notebooks import code_digest
+    from doitenv.notebookfile import code_digest
     from doitenv.tasks import project
     from doitenv.tasks.failures import saver
 

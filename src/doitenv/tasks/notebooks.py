@@ -2,7 +2,7 @@
 
 The notebook is executed top to bottom with nbclient, in the project's venv and its own kernel
 (ipykernel), from the notebook's folder, as Jupyter runs it. It runs again when a code cell, an
-input or the locked environment changed (api.requires), never when only outputs, execution
+input or the locked environment changed (steps.requires), never when only outputs, execution
 counts or metadata did: a notebook saved by Jupyter after a run is no edit. The executed copy,
 with its outputs, goes where `executed` says: by default under `.doitenv/notebooks/`, so that the
 notebook you commit stays as you wrote it; `executed="in-place"` writes the outputs into it.
@@ -11,7 +11,6 @@ A failing cell is one message with its number and the error, and nothing is writ
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -21,6 +20,9 @@ from typing import Any
 
 from doitenv import files, locks
 from doitenv.errors import Failure
+from doitenv.notebookfile import code_digest
+from doitenv.tasks.failures import action
+from doitenv.tasks.steps import requires
 
 IN_PLACE = "in-place"
 EXECUTED_FOLDER = "notebooks"  # under the state folder
@@ -75,23 +77,6 @@ nbformat.write(notebook, executed)
 """
 
 
-def code_digest(path: Path) -> str:
-    """What decides whether a notebook runs again: its code cells' sources, in order, and its
-    kernel's language; not outputs, execution counts or metadata."""
-    try:
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise Failure(f"{path.name}: cannot read it as a notebook ({exc})") from None
-    cells = notebook.get("cells", []) if isinstance(notebook, dict) else []
-    sources = []
-    for cell in cells:
-        if isinstance(cell, dict) and cell.get("cell_type") == "code":
-            source = cell.get("source", "")
-            sources.append("".join(source) if isinstance(source, list) else str(source))
-    language = (notebook.get("metadata", {}).get("kernelspec") or {}).get("language", "python")
-    return files.digest([language, *sources])
-
-
 def executed_path(notebook: str, executed: str | None, state_dir: str) -> str:
     """Where the executed copy of `notebook` goes (relative to the project)."""
     if executed == IN_PLACE:
@@ -109,8 +94,6 @@ def notebook(
     environment: str = "dev",
 ) -> Callable[[], dict[str, Any]]:
     """A doit task creator that runs the notebook at `path` as a step (see the module's doc)."""
-    from doitenv.api import requires
-    from doitenv.tasks.failures import action
 
     @requires(environment)
     def creator() -> dict[str, Any]:
