@@ -45,7 +45,11 @@ def _every_kind() -> None:
     ],
 )
 def test_each_level_shows_its_lines_on_their_streams(
-    chosen: str | None, out: list[str], err: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    chosen: str | None,
+    out: list[str],
+    err: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     if chosen:
         monkeypatch.setenv(output.VARIABLE, chosen)
