@@ -231,8 +231,10 @@ def isolated_pip(
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_DISABLE_PIP_VERSION_CHECK", "1")
     monkeypatch.setenv("DOITENV_CACHE_DIR", str(tools_cache))
-    # The tests read which tools ran from their logged command lines (helpers.Result.ran).
+    # The tests read which tools ran from their logged command lines (helpers.Result.ran), and
+    # what doitenv said at the normal level, whatever level the machine's user chose.
     monkeypatch.setenv("DOITENV_SHOW_COMMANDS", "1")
+    monkeypatch.delenv("DOITENV_OUTPUT", raising=False)
     # uv reads no pip configuration: offline, it takes packages only from find-links and
     # its cache, which is a fresh one for the session.
     monkeypatch.setenv("UV_OFFLINE", "1")

@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from doitenv import files, runner
+from doitenv import files, output, runner
 
 ARTIFACT_FILES = (".coverage",)
 ARTIFACT_SUFFIXES = (".pyc", ".pyo")
@@ -58,8 +58,8 @@ def clean_artifacts(root: Path, dryrun: bool = False) -> None:
         # and all. Only doitenv's own scratch files are surely nobody's work.
         unknown = [path for path in found if not files.SCRATCH_NAME.search(path.name)]
         if unknown:
-            print(
-                f"doitenv: {_listed(unknown, root)} {'is' if len(unknown) == 1 else 'are'} kept: git could not say "
+            output.note(
+                f"{_listed(unknown, root)} {'is' if len(unknown) == 1 else 'are'} kept: git could not say "
                 f"which files it tracks ({_why(failed)}), so doit clean removes only what doitenv made; "
                 "once `git ls-files` works here, `doit clean` removes the rest"
             )
@@ -70,11 +70,11 @@ def clean_artifacts(root: Path, dryrun: bool = False) -> None:
         # A project may commit a folder called build, or a file it should not have: git's
         # copy is the user's work, not an artifact.
         if name in tracked:
-            print(f"keeping {name}: git tracks it")
+            output.note(f"keeping {name}: git tracks it", bare=True)
         elif name in folders:
-            print(f"keeping {name}: git tracks files in it")
+            output.note(f"keeping {name}: git tracks files in it", bare=True)
         else:
-            print(f"{'would remove' if dryrun else 'removing'} {name}")
+            output.note(f"{'would remove' if dryrun else 'removing'} {name}", bare=True)
             if not dryrun:
                 remove(path)
 

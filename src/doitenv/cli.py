@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from doitenv import __version__, config, files, graph, provenance, reqfile, scaffold, workflow
+from doitenv import __version__, config, files, graph, output, provenance, reqfile, scaffold, workflow
 from doitenv.backends import registry
 from doitenv.errors import Failure
 from doitenv.project import STATE_DIR, Project
@@ -19,6 +19,9 @@ from doitenv.project import STATE_DIR, Project
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="doitenv", description="Set up projects whose environment doit manages.")
     parser.add_argument("--version", action="version", version=f"doitenv {__version__}")
+    chatter = parser.add_mutually_exclusive_group()
+    chatter.add_argument("--quiet", action="store_true", help="errors and warnings only (DOITENV_OUTPUT=quiet)")
+    chatter.add_argument("--verbose", action="store_true", help="each tool's command line too (DOITENV_OUTPUT=verbose)")
     commands = parser.add_subparsers(dest="command", required=True)
     init = commands.add_parser("init", help="create a ready project: git, pyproject.toml, requirements, dodo.py, tests")
     init.add_argument("folder", nargs="?", default=".", type=Path, help="where (default: here)")
@@ -44,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     drawn.add_argument("folder", nargs="?", type=Path, help="the project, or a folder in it (default: here)")
     drawn.add_argument("--format", choices=graph.FORMATS, default="mermaid", help="mermaid (the default) or dot")
     args = parser.parse_args(argv)
+    if args.quiet or args.verbose:  # for this process and the tools and doit runs it starts
+        os.environ[output.VARIABLE] = "quiet" if args.quiet else "verbose"
+    output.check()
 
     if args.command == "provenance":
         return _provenance(args.path, args.json, args.all)
@@ -57,10 +63,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"doitenv init: {exc}", file=sys.stderr)
             return 2
         if kept:
-            print(f"kept as they were (use --force to overwrite): {', '.join(kept)}")
+            output.note(f"kept as they were (use --force to overwrite): {', '.join(kept)}", bare=True)
         if args.ci and _write_workflow(args.folder, None, args.force) != 0:
             return 2
-        print(f"next: cd {_quoted(str(args.folder))} && doit dev && doit test")
+        output.note(f"next: cd {_quoted(str(args.folder))} && doit dev && doit test", bare=True)
         return 0
     return _write_workflow(args.folder, args.install, args.force)
 
@@ -76,9 +82,9 @@ def _write_workflow(folder: Path, install: str | None, force: bool) -> int:
     path, written = workflow.write(settings, install, force)
     shown = path.relative_to(settings.root).as_posix()
     if not written:
-        print(f"kept {shown} as it was (use --force to overwrite)")
+        output.note(f"kept {shown} as it was (use --force to overwrite)", bare=True)
         return 0
-    print(f"wrote {shown}: `doit check`, then `doit dev` and `doit test` on Linux, macOS and Windows")
+    output.note(f"wrote {shown}: `doit check`, then `doit dev` and `doit test` on Linux, macOS and Windows", bare=True)
     return 0
 
 
@@ -100,7 +106,7 @@ def _graph(start: Path, form: str) -> int:
     except Failure as failed:
         print("\n".join(f"doitenv graph: {line}" for line in str(failed).splitlines()), file=sys.stderr)
         return 2
-    print(graph.mermaid(found) if form == "mermaid" else graph.dot(found), end="")
+    output.result(graph.mermaid(found) if form == "mermaid" else graph.dot(found), end="")
     return 0
 
 
@@ -134,7 +140,7 @@ def _provenance(path: Path, as_json: bool, every: bool) -> int:
     made_by = receipt.get("notebook", {}).get("path")
     code_now = _code_now(project.root / made_by) if made_by else None
     found = provenance.report(project.root, receipt, env_now, code_now, _named(project, lock))
-    print(json.dumps(found, indent=1, sort_keys=True) if as_json else provenance.describe(found, every))
+    output.result(json.dumps(found, indent=1, sort_keys=True) if as_json else provenance.describe(found, every))
     return 0
 
 

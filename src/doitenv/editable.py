@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from doitenv import files, runner
+from doitenv import files, output, runner
 from doitenv.errors import Failure
 from doitenv.filelock import exclusive
 from doitenv.interpreter import Interpreter
@@ -190,7 +190,7 @@ def _hide_backend_warnings() -> None:
         warnings.simplefilter("ignore", category)
 
 
-def _build(root: Path, output: Path, interpreter: Interpreter, backend: Backend, env: Mapping[str, str]) -> None:
+def _build(root: Path, wheel_dir: Path, interpreter: Interpreter, backend: Backend, env: Mapping[str, str]) -> None:
     import build  # imported here: `doit list` must not pay for it
     import pyproject_hooks
 
@@ -211,8 +211,8 @@ def _build(root: Path, output: Path, interpreter: Interpreter, backend: Backend,
             more = sorted(builder.get_requires_for_build("editable"))
             if more:
                 runner.run(backend.install_argv(environment, more), capture=True, env=env)
-            print(f"doitenv: building the project's editable wheel with {', '.join(requires) or 'its backend'}")
-            builder.build("editable", output)
+            output.note(f"building the project's editable wheel with {', '.join(requires) or 'its backend'}")
+            builder.build("editable", wheel_dir)
     except build.BuildBackendException as exc:
         cause = exc.exception
         if isinstance(cause, pyproject_hooks.HookMissing):
@@ -235,7 +235,7 @@ def _build_environment(interpreter: Interpreter, requires: list[str], backend: B
     with exclusive(environment.path.with_name(environment.path.name + ".lock")):
         ready = environment.path / ".doitenv-ready"
         if not ready.is_file():
-            print(f"doitenv: preparing a build environment for {', '.join(requires)} in {environment.path}")
+            output.note(f"preparing a build environment for {', '.join(requires)} in {environment.path}")
             shutil.rmtree(environment.path, ignore_errors=True)
             runner.run(backend.create_venv(interpreter.path, environment), capture=True)
             if requires:

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from doitenv import output
+
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
@@ -76,7 +78,7 @@ def _held(path: Path, exclusive: bool, waiting: str | None) -> Iterator[None]:
     try:
         if not _try_lock(fd, exclusive):
             if waiting:
-                print(f"doitenv: {waiting}", flush=True)
+                output.note(waiting)
             _lock(fd, exclusive)
         try:
             yield

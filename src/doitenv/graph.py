@@ -30,7 +30,7 @@ from doit.control import TaskControl
 from doit.doit_cmd import DoitMain
 from doit.exceptions import InvalidCommand, InvalidDodoFile, InvalidTask
 
-from doitenv import config, files
+from doitenv import config, files, output
 from doitenv.config import PYPROJECT
 from doitenv.errors import Failure
 from doitenv.project import Project
@@ -285,7 +285,7 @@ def load(root: Path) -> Graph:
                 try:
                     tasks, dep_manager = _loaded(Path(scratch))
                 except SystemExit:  # doitenv's tasks refuse to load: they said why in one line
-                    raise Failure(chatter.getvalue().strip().removeprefix("doitenv: ")) from None
+                    raise Failure(chatter.getvalue().strip().removeprefix(output.PREFIX)) from None
                 try:
                     statuses = _statuses(tasks, dep_manager)
                     more = _more_inputs(root, tasks)

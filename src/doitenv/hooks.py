@@ -19,7 +19,7 @@ import shutil
 import stat
 from pathlib import Path
 
-from doitenv import files, runner
+from doitenv import files, output, runner
 from doitenv.venv import Venv
 
 CONFIG = ".pre-commit-config.yaml"
@@ -122,19 +122,19 @@ class Hook:
         """Remove the hook doitenv wrote (a hook of anyone else's stays)."""
         if self.ours():
             self.path.unlink()
-            print(f"doitenv: removed the pre-commit hook doitenv installed: {why}")
+            output.note(f"removed the pre-commit hook doitenv installed: {why}")
 
     def install(self) -> None:
         """Install the hook if it can be; otherwise say in one line why not and how."""
         if not self.missing():
             return
         if not (self.root / ".git").is_dir():
-            print(f"doitenv: no .git folder here, so the pre-commit hook is not installed ({CONFIG} asks for it)")
+            output.note(f"no .git folder here, so the pre-commit hook is not installed ({CONFIG} asks for it)")
             return
         command = self.command()
         if command is None:
-            print(
-                f"doitenv: the pre-commit hook is not installed: no pre-commit in {self.venv.path.name}/ or on PATH "
+            output.note(
+                f"the pre-commit hook is not installed: no pre-commit in {self.venv.path.name}/ or on PATH "
                 "(add pre-commit to the dev requirements, or `pipx install pre-commit`, then `doit dev`)"
             )
             self._remember_declined()
@@ -142,8 +142,8 @@ class Hook:
         found = runner.probe([["git", "config", "--get", "core.hooksPath"]], cwd=str(self.root))
         if found and found[0].strip():
             elsewhere = found[0].decode("utf-8", "replace").strip()
-            print(
-                f"doitenv: the pre-commit hook is not installed: git's core.hooksPath is set ({elsewhere}), so git "
+            output.note(
+                f"the pre-commit hook is not installed: git's core.hooksPath is set ({elsewhere}), so git "
                 "runs the hooks of that folder: add pre-commit's there yourself"
             )
             self._remember_declined()
@@ -156,7 +156,7 @@ class Hook:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         files.write_atomic(self.path, text.encode())
         self.path.chmod(self.path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-        print(f"doitenv: installed the pre-commit hook (.git/hooks/pre-commit), which runs {CONFIG}'s hooks")
+        output.note(f"installed the pre-commit hook (.git/hooks/pre-commit), which runs {CONFIG}'s hooks")
 
     def _remember_declined(self) -> None:
         """Not tried again until the config, git's settings or the pre-commit at hand change."""

@@ -21,7 +21,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from doitenv import files, runner
+from doitenv import files, output, runner
 from doitenv.backends import toolerrors
 from doitenv.errors import Failure
 from doitenv.venv import Venv
@@ -118,7 +118,7 @@ class Kernel:
         if not self.wanted():
             return
         try:
-            print(f"doitenv: {self.register(record['name'], record['prefix'])} (again, for the new venv)")
+            output.note(f"{self.register(record['name'], record['prefix'])} (again, for the new venv)")
         except KernelError as exc:
             print(f"doitenv: the Jupyter kernel '{record['name']}' was not registered again: {exc}")
             files.write_json(self.state_dir / RECORD, {**record, "failed": self.stamp()})
@@ -165,7 +165,7 @@ class Kernel:
             return
         spec = Path(record.get("spec", ""))
         if self._ours(spec):
-            print(f"removing the Jupyter kernel '{record.get('name')}' from {spec}")
+            output.note(f"removing the Jupyter kernel '{record.get('name')}' from {spec}", bare=True)
             self._remove(spec)
         (self.state_dir / RECORD).unlink(missing_ok=True)
 

@@ -17,11 +17,11 @@ import hmac
 import os
 import secrets
 import stat
-import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from doitenv import output
 from doitenv.errors import Failure
 
 KEY_FILE = "digest-key"
@@ -71,10 +71,9 @@ def key(state_dir: Path) -> bytes:
             ) from None
         if os.name != "nt" and mode & 0o077:
             # Others could read it, so it is no secret now: chmod would not take that back.
-            print(
-                f"doitenv: {shown} was readable by others (mode {mode:04o}), so it keyed nothing secret: "
+            output.warn(
+                f"{shown} was readable by others (mode {mode:04o}), so it keyed nothing secret: "
                 "made a new one (the tests run once more)",
-                file=sys.stderr,
             )
             try:
                 if os.stat(path).st_ino == opened.st_ino:  # not the new key another run made meanwhile

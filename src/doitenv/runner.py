@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from doitenv import output
+
 
 class CommandFailed(Exception):
     """An external command exited non-zero (or could not be started)."""
@@ -129,7 +131,8 @@ _REDRAW_EVERY = 1.0
 
 
 # Each tool's command line is noise to most users (a failure names its command anyway):
-# shown with tool.doitenv.show-commands = true, or DOITENV_SHOW_COMMANDS=1 for one run.
+# shown at the verbose level (DOITENV_OUTPUT=verbose), and at the normal one with
+# tool.doitenv.show-commands = true, or DOITENV_SHOW_COMMANDS=1 for one run.
 SHOW_COMMANDS = "DOITENV_SHOW_COMMANDS"
 _show_commands = threading.Event()
 
@@ -143,16 +146,8 @@ def show_commands(shown: bool) -> None:
 
 
 def _log(argv: Sequence[str]) -> None:
-    if not (_show_commands.is_set() or os.environ.get(SHOW_COMMANDS, "0") not in ("", "0")):
-        return
-    if _drawn.is_set():  # a heartbeat's redrawn line is on the terminal: start below it
-        _drawn.clear()
-        print(flush=True)
-    print(f"doitenv: $ {shlex.join(argv)}", file=sys.stderr, flush=True)
-
-
-# Set while a heartbeat's line is drawn on the terminal with no newline after it.
-_drawn = threading.Event()
+    asked = _show_commands.is_set() or os.environ.get(SHOW_COMMANDS, "0") not in ("", "0")
+    output.detail(f"$ {shlex.join(argv)}", asked=asked)
 
 
 def _heartbeat_every(on_terminal: bool) -> float:
@@ -175,7 +170,6 @@ def heartbeat(doing: str, detail: Callable[[], str] | None = None) -> Iterator[N
     every = _heartbeat_every(on_terminal)
     done = threading.Event()
     start = time.monotonic()
-    width = 0  # of the line drawn last: a shorter one is padded over it
 
     def beat() -> None:
         while not done.wait(every):
@@ -185,14 +179,11 @@ def heartbeat(doing: str, detail: Callable[[], str] | None = None) -> Iterator[N
                     extra = f", {detail()}"
                 except OSError:
                     pass
-            line = f"doitenv: still {doing} ({time.monotonic() - start:.0f} s{extra})"
+            line = f"still {doing} ({time.monotonic() - start:.0f} s{extra})"
             if on_terminal:
-                nonlocal width
-                print(f"\r{line.ljust(width)}", end="", flush=True)
-                width = len(line)
-                _drawn.set()
+                output.redraw(line)
             else:
-                print(line, flush=True)
+                output.note(line)
 
     thread = threading.Thread(target=beat, name="doitenv-heartbeat", daemon=True)
     thread.start()
@@ -201,9 +192,7 @@ def heartbeat(doing: str, detail: Callable[[], str] | None = None) -> Iterator[N
     finally:
         done.set()
         thread.join()
-        if _drawn.is_set():
-            _drawn.clear()
-            print(flush=True)  # the redrawn line stays, and what follows starts below it
+        output.end_redrawn()
 
 
 def run_stoppable(argv: Sequence[str], cwd: str, env: Mapping[str, str] | None = None) -> None:

@@ -10,7 +10,7 @@ import shutil
 import unicodedata
 from pathlib import Path
 
-from doitenv import runner
+from doitenv import output, runner
 
 GITIGNORE = """\
 # Python
@@ -144,7 +144,7 @@ def init(folder: Path, name: str | None = None, force: bool = False) -> list[str
         given = f"{package!r} is not a" if name else f"the folder's name {folder.resolve().name!r} makes no"
         raise ValueError(f"{given} valid package name (ASCII letters, digits and _): pass one with --name")
     if not name and package != folder.resolve().name:
-        print(f"the package is named {package} (from the folder's name; --name chooses another)")
+        output.note(f"the package is named {package} (from the folder's name; --name chooses another)", bare=True)
     folder.mkdir(parents=True, exist_ok=True)
     kept = []
     for relative, text in files_for(package).items():
@@ -154,10 +154,10 @@ def init(folder: Path, name: str | None = None, force: bool = False) -> list[str
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-        print(f"wrote {relative}")
+        output.note(f"wrote {relative}", bare=True)
     if not (folder / ".git").exists():
         if shutil.which("git"):
             runner.run(["git", "init", "--quiet", str(folder)])
         else:
-            print("git is not installed: skipped `git init`")
+            output.note("git is not installed: skipped `git init`", bare=True)
     return kept

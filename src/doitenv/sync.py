@@ -20,7 +20,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name, canonicalize_version
 
-from doitenv import editable, files, localpackages, locks, reqcheck, reqfile, runner
+from doitenv import editable, files, localpackages, locks, output, reqcheck, reqfile, runner
 from doitenv.backends import Backend, Fetched
 from doitenv.errors import Failure, if_stopped
 from doitenv.runner import ToolFailure
@@ -168,9 +168,8 @@ def sync(
     after = venv.installed()
     moves = changes(before, after)
     counts = [f"{n} {kind}" for mark, kind in _KINDS if (n := sum(line[0] == mark for line in moves))]
-    print(f"doitenv: {venv.path.name}/ holds {files.shown(lock, root)}: {', '.join(counts) or '0 changes'}")
-    for line in moves:
-        print(f"  {line}")
+    summary = f"{venv.path.name}/ holds {files.shown(lock, root)}: {', '.join(counts) or '0 changes'}"
+    output.note("\n".join([summary, *(f"  {line}" for line in moves)]))
     verify()
     # The local folders as the install left them: building one may write into it (setuptools-scm's
     # version file), and a digest taken before would call it changed on every run after.

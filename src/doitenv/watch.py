@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from doitenv import config, inputs, runner, sync
+from doitenv import config, inputs, output, runner, sync
 from doitenv.project import Project
 
 # watchfiles waits for the events to pause this long (ms) before it reports them, and for at
@@ -54,9 +54,7 @@ class Watch:
         Returns why watching failed, when the operating system would not watch the folder."""
         import watchfiles  # here: dodo.py imports the tasks, and so this module, on every `doit list`
 
-        print(
-            f"doitenv: watching {self.root.name}/: {self.shown} runs again when one of its inputs changes", flush=True
-        )
+        output.note(f"watching {self.root.name}/: {self.shown} runs again when one of its inputs changes")
         events = watchfiles.watch(
             self.root,
             watch_filter=self._may_matter,
@@ -85,10 +83,10 @@ class Watch:
                         changed = now.changes_from(before.hashes)
                         if not changed:
                             continue
-                        print(f"doitenv: {', '.join(changed)}: running {self.shown} again", flush=True)
+                        output.note(f"{', '.join(changed)}: running {self.shown} again")
                     before = self._rounds(now)
         except KeyboardInterrupt:
-            print("\ndoitenv: stopped watching", flush=True)
+            output.note("\nstopped watching")
         except runner.CommandFailed as failed:
             return f"doit watch: {failed.output}"
         finally:
@@ -107,16 +105,15 @@ class Watch:
                 break
             changed = after.changes_from(before.hashes)
             if again == SELF_MADE:
-                print(
-                    f"doitenv: {', '.join(changed)} changed during each of the last {again + 1} runs: if "
+                output.note(
+                    f"{', '.join(changed)} changed during each of the last {again + 1} runs: if "
                     f"{self.shown} writes it, let git ignore it; waiting for the next change",
-                    flush=True,
                 )
                 break
-            print(f"doitenv: while {self.shown} ran: {', '.join(changed)}; running it again", flush=True)
+            output.note(f"while {self.shown} ran: {', '.join(changed)}; running it again")
             before = after
         outcome = "" if code == 0 else f"{self.shown} failed (exit {code}); "
-        print(f"doitenv: {outcome}watching for changes (Ctrl-C stops)", flush=True)
+        output.note(f"{outcome}watching for changes (Ctrl-C stops)")
         return after
 
     def _nothing_new(self, paths: list[str]) -> bool:

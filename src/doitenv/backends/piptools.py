@@ -20,7 +20,7 @@ from packaging.requirements import Requirement
 from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
 from packaging.version import InvalidVersion
 
-from doitenv import editable, files, reqfile, runner
+from doitenv import editable, files, output, reqfile, runner
 from doitenv.backends import toolerrors
 from doitenv.interpreter import Interpreter, running_version
 from doitenv.runner import ToolFailure
@@ -211,7 +211,7 @@ def piptools_for(venv: Venv) -> list[str]:
         return [sys.executable, "-m", "piptools"]
     tools, interpreter = _tools_venv(venv), Interpreter.at(venv.base_interpreter())
     if tools.problem(interpreter, PipTools.name, PipTools.name) is not None or not tools.script("pip-compile"):
-        print(f"doitenv: preparing pip-tools for Python {venv.python_version()} in {tools.path}")
+        output.note(f"preparing pip-tools for Python {venv.python_version()} in {tools.path}")
         tools.create(interpreter, virtualenv_argv(interpreter.path, tools.path), PipTools.name)
         # The newest pip-tools that this interpreter supports, within doitenv's own bounds: the
         # release doitenv runs with may need a newer Python (pip-tools 7.7 needs 3.10).

@@ -27,7 +27,7 @@ from typing import Any
 
 from doit.exceptions import InvalidTask
 
-from doitenv import config, files, runner, watch
+from doitenv import config, files, output, runner, watch
 from doitenv.layers import Layer
 from doitenv.project import DOIT_DEP_FILE, STATE_DIR, Project
 from doitenv.tasks import environments, failures, pinning, resolving, runs, state, venv
@@ -92,7 +92,7 @@ def _prepare_state(state_dir: Path, dep_file: Path) -> None:
         # Only a cache of what ran: the locks and the venv carry their own state.
         aside = dep_file.with_name(dep_file.name + ".damaged")
         os.replace(dep_file, aside)
-        print(f"doitenv: {dep_file} was not a doit state file; moved it to {aside.name} and starting afresh")
+        output.note(f"{dep_file} was not a doit state file; moved it to {aside.name} and starting afresh")
 
 
 # doit's own commands that cannot work on doitenv's tasks, and why, said instead of a traceback.
@@ -152,6 +152,7 @@ before_doit_starts()
 
 @cache
 def _project(root: str) -> Project:
+    output.check()  # once a run: doit makes the tasks once
     try:
         found = Project(config.load(Path(root)))
         runner.show_commands(found.config.show_commands)

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from doitenv import clean, declared, editable, fits, imports, indexes, kernel, locks, sync, testrun
+from doitenv import clean, declared, editable, fits, imports, indexes, kernel, locks, output, sync, testrun
 from doitenv.errors import Failure
 from doitenv.filelock import exclusive
 from doitenv.interpreter import running_version
@@ -41,7 +41,7 @@ def sync_env(project: Project, layer: Layer) -> None:
                     f"{', '.join(missing)}, which doit runs on: run doit from outside the venv, or add "
                     f"{', '.join(missing)} to {layer.lock}'s .in file"
                 )
-            print(f"doitenv: syncing {venv.path.name}/ to {layer.lock}: {reason}")
+            output.note(f"syncing {venv.path.name}/ to {layer.lock}: {reason}")
             with writing(project, "syncing"):
                 build_inputs = project.config.editable_inputs
 
@@ -59,7 +59,7 @@ def sync_env(project: Project, layer: Layer) -> None:
 
                 sync.sync(venv, lock_path, project.root, project.state_dir, build_inputs, backend, verify, explain)
     for line in unmet_dependencies(project):
-        print(f"doitenv: {line}")
+        output.note(line)
     if project.main_venv is None:  # a matrix entry's venv runs no git hook
         project.pre_commit.settle(dev=layer == project.dev)
     with changing(project), using(project):
@@ -135,7 +135,7 @@ def register_kernel(project: Project, name: str, prefix: str, user: bool) -> Non
         )
     name, prefix = _kernel_place(project, name, prefix, user)
     with changing(project), using(project):  # one registration at a time, never during a sync
-        print(f"doitenv: {project.jupyter_kernel.register(name, prefix)}")
+        output.note(project.jupyter_kernel.register(name, prefix))
 
 
 # --- clean ------------------------------------------------------------------------------
@@ -156,20 +156,20 @@ def distclean(project: Project) -> None:
             where = each.venv.path.relative_to(project.root).as_posix()
             foreign = each.venv.foreign()
             if foreign:
-                print(f"keeping {where}/: {foreign}")
+                output.note(f"keeping {where}/: {foreign}", bare=True)
             elif each.venv.real.exists():
                 with writing(each, "removing"):
                     linked = f" (its files in {each.venv.real}: the link stays)" if each.venv.path.is_symlink() else ""
-                    print(f"removing {where}/{linked}")
+                    output.note(f"removing {where}/{linked}", bare=True)
                     each.venv.remove()
                     each.venv.remove_redirect()
     cached = project.state_dir / editable.CACHE
     if cached.exists():
         # Made again on the next sync: the way out of a wheel that no longer fits the project.
         with changing(project), exclusive(project.state_dir / editable.BUILD_LOCK):
-            print(f"removing {cached.relative_to(project.root).as_posix()}/")
+            output.note(f"removing {cached.relative_to(project.root).as_posix()}/", bare=True)
             clean.remove(cached)
-    print("forgetting doit's state")
+    output.note("forgetting doit's state", bare=True)
     state.forget(Path(project.root, DOIT_DEP_FILE))
     # What the last passes stood on goes with doit's record of them: kept, it would tell the
     # next `doit test` that a pass doit no longer holds was never there.

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from doitenv import files, locks
+from doitenv import files, locks, output
 from doitenv.errors import Failure
 from doitenv.notebookfile import code_digest
 from doitenv.tasks.failures import action
@@ -126,7 +125,7 @@ def _code_unchanged(task: Any, values: dict[str, Any], path: str) -> bool:
     task.value_savers.append(lambda: {"notebook_code": now})
     before = values.get("notebook_code")
     if before is not None and before != now:
-        print(f"doitenv: {task.name}: a code cell of {path} changed", file=sys.stderr)
+        output.reason(f"{task.name}: a code cell of {path} changed")
     return bool(before == now)
 
 
@@ -176,7 +175,7 @@ def _run(path: str, copy: str, outputs: list[str], environment: str) -> None:
                     target.unlink(missing_ok=True)
         for each in (scratch, failure, *(_backup(root / name) for name in outputs)):
             each.unlink(missing_ok=True)
-    print(f"doitenv: {path} ran; its outputs are in {copy}")
+    output.note(f"{path} ran; its outputs are in {copy}")
 
 
 def _backup(target: Path) -> Path:

@@ -8,7 +8,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from doitenv import adoption, files, fits, indexes, interpreter, journal, layers, locks, releases, reqfile, runner, sync
+from doitenv import (
+    adoption,
+    files,
+    fits,
+    indexes,
+    interpreter,
+    journal,
+    layers,
+    locks,
+    output,
+    releases,
+    reqfile,
+    runner,
+    sync,
+)
 from doitenv.backends import registry
 from doitenv.errors import Failure, if_stopped
 from doitenv.interpreter import InterpreterNotFound
@@ -40,21 +54,21 @@ def pin(
         _say_if_hashes_go(project, lock, shape)
         _say_if_undated(shape, inputs.index_options(), pinner.name)
         for line in indexes.warnings(inputs.index_options(), inputs.texts, root):
-            print(f"doitenv: {line}")
+            output.note(line)
         # A hand-edited lock is pinned again from the edits (the resolver keeps a version the
         # inputs allow) but never keeps a hash it did not compute itself.
         conflicted = locks.conflicted(root / lock)
         edited = conflicted or locks.edited_by_hand(root / lock)
         if conflicted:
             agreed = len(reqfile.agreed_requirements(locks.read_requirements(root / lock)))
-            print(
-                f"doitenv: {stale}: pinning it again from {layer.source} (as merged), starting from the {agreed} "
+            output.note(
+                f"{stale}: pinning it again from {layer.source} (as merged), starting from the {agreed} "
                 f"pins both sides agree on; commit the result"
             )
         elif stale not in (None, locks.INPUTS_CHANGED) and not upgrade and (root / lock).exists():
             # (A first pin is no pin "again": the next line says what happens.)
-            print(f"doitenv: {stale}: pinning it again from {layer.source}")
-        print(f"doitenv: pinning {layer.source} into {lock} for {shape.target}")
+            output.note(f"{stale}: pinning it again from {layer.source}")
+        output.note(f"pinning {layer.source} into {lock} for {shape.target}")
 
         def pin_argv(input: str, output: str) -> list[str]:
             try:
@@ -83,7 +97,7 @@ def pin(
             if not edited:
                 raise
             # The edits conflict with the inputs: they are what must go, not the inputs.
-            print(f"doitenv: the edits to {lock} do not fit {layer.source}: pinning it afresh from {layer.source}")
+            output.note(f"the edits to {lock} do not fit {layer.source}: pinning it afresh from {layer.source}")
             locks.compile_lock(
                 inputs, lock, shape, pin_argv, environment, "nothing", folder, by, explain, write, failure=failure
             )
@@ -207,7 +221,7 @@ def _say_if_hashes_go(project: Project, lock: str, shape: locks.LockShape) -> No
     if shape.hashes or locks.recorded(path) is not None or not path.is_file():
         return
     if "--hash=" in locks.read_requirements(path):
-        print(f"doitenv: {lock} has hashes and tool.doitenv.hashes is off, so they go: set hashes = true to keep them")
+        output.note(f"{lock} has hashes and tool.doitenv.hashes is off, so they go: set hashes = true to keep them")
 
 
 def _say_if_undated(shape: locks.LockShape, options: list[reqfile.IndexOption], tool: str) -> None:
@@ -216,8 +230,8 @@ def _say_if_undated(shape: locks.LockShape, options: list[reqfile.IndexOption], 
         return
     found = releases.undated(releases.sources(options, tool))
     if found:
-        print(
-            f"doitenv: resolve-as-of = {shape.as_of}: {', '.join(found)} give no upload times, so their files are "
+        output.note(
+            f"resolve-as-of = {shape.as_of}: {', '.join(found)} give no upload times, so their files are "
             f"taken whatever their age (a find-links folder or a file:// index; {tool} reads them from the .in "
             "files, its environment variables or, for pip, pip's configuration)"
         )
@@ -236,22 +250,22 @@ def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
     if resolved_for is None or resolved_for in ("", running) or project.config.universal:
         return
     if resolved_for.startswith("universal"):
-        print(f"doitenv: {lock} was universal; universal = true is off now, so it is pinned for Python {running}")
+        output.note(f"{lock} was universal; universal = true is off now, so it is pinned for Python {running}")
         return
     if interpreter.is_version(resolved_for) and interpreter.version_tuple(resolved_for) < interpreter.OLDEST_SUPPORTED:
         older = f"{lock} was resolved for Python {resolved_for}, older than doitenv supports"
-        print(f"doitenv: {older}: pinning it again for {running}")
+        output.note(f"{older}: pinning it again for {running}")
         return
     if project.config.python is not None:  # the team's Python is set already: no advice to give
         said = f"{lock} was resolved for Python {resolved_for}: pinning it again for {running}"
-        print(f"doitenv: {said}, as tool.doitenv.python says")
+        output.note(f"{said}, as tool.doitenv.python says")
         return
     if resolved_for in _TOLD_OF:  # once a run: a project with many layers has them all from one Python
-        print(f"doitenv: {lock} was resolved for Python {resolved_for} too: pinning it again for {running}")
+        output.note(f"{lock} was resolved for Python {resolved_for} too: pinning it again for {running}")
         return
     _TOLD_OF.add(resolved_for)
-    print(
-        f"doitenv: {lock} was resolved for Python {resolved_for}, and {project.venv.path.name}/ runs Python "
+    output.note(
+        f"{lock} was resolved for Python {resolved_for}, and {project.venv.path.name}/ runs Python "
         f"{running}: pinning it again for {running} changes it. To keep one lock for the whole team, set "
         f'tool.doitenv.python = "{resolved_for}" in pyproject.toml (everyone resolves with that Python), '
         "or universal = true (one lock for every Python and platform)"
@@ -322,10 +336,10 @@ def check(project: Project, *, environment: bool = False) -> None:
     if problems:
         raise Failure("\n".join(problems))
     if environment:
-        print("doitenv: locks fresh, layers agree")
+        output.note("locks fresh, layers agree")
         return
     venv_state = "venv in step" if (venv.path / "pyvenv.cfg").exists() else f"no {venv.path.name}/ here to check"
-    print(f"doitenv: locks fresh, layers agree, {venv_state}")
+    output.note(f"locks fresh, layers agree, {venv_state}")
 
 
 def _refuse_unknown_packages(project: Project, package: Sequence[str], pinned: dict[str, dict[str, str]]) -> None:
@@ -362,12 +376,12 @@ def upgrade(project: Project, package: Sequence[str]) -> None:
     for layer in project.layers:
         after = locks.pins(project.root / layer.lock)
         if not before[layer.lock] and after:  # a lock pinned for the first time: every line is new
-            print(f"doitenv: {layer.lock}: {len(after)} packages pinned (it had no pins before)")
+            output.note(f"{layer.lock}: {len(after)} packages pinned (it had no pins before)")
             moved += len(after)
             continue
         for name, old, new in locks.moves(before[layer.lock], after):
-            print(f"doitenv: {layer.lock}: {name} {old or '-'} -> {new or '-'}")
+            output.note(f"{layer.lock}: {name} {old or '-'} -> {new or '-'}")
             moved += 1
     if not moved:
-        print("doitenv: nothing moved: every pin was already the newest allowed")
+        output.note("nothing moved: every pin was already the newest allowed")
     sync_env(project, project.dev)

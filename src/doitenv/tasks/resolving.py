@@ -19,7 +19,7 @@ import shutil
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from doitenv import adoption, files, fits, locks, reqfile, runner
+from doitenv import adoption, files, fits, locks, output, reqfile, runner
 from doitenv.errors import Failure
 from doitenv.layers import Layer
 from doitenv.project import Project
@@ -53,7 +53,7 @@ def check(project: Project, resolve: bool = False) -> None:
             problems += [problem] if problem else []
     if problems:
         raise Failure("\n".join(problems))
-    print("doitenv: every lock is what its inputs give (pinned again with the index, into scratch files)")
+    output.note("every lock is what its inputs give (pinned again with the index, into scratch files)")
 
 
 def _differs(project: Project, layer: Layer) -> str | None:
@@ -77,7 +77,7 @@ def _differs(project: Project, layer: Layer) -> str | None:
     def explain(output: str) -> str | None:
         return fits.explain(pinner.explain_failure(output), output, project.fit_context(layer))
 
-    print(f"doitenv: pinning {layer.source} again into a scratch file, to compare with {lock}")
+    output.note(f"pinning {layer.source} again into a scratch file, to compare with {lock}")
     environment = pinner.pin_environment(lock, inputs.index_options())
     folder = adoption.resolver_folder(inputs, project.locks_from(layer))
     try:

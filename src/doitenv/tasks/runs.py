@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from doitenv import files, hooks, inputs, keyed, runner, sync, testrun
+from doitenv import files, hooks, inputs, keyed, output, runner, sync, testrun
 from doitenv.config import DEFAULT_TEST_COMMAND
 from doitenv.errors import Failure
 from doitenv.interpreter import InterpreterNotFound
@@ -76,9 +76,7 @@ def run_in_venv(
             except runner.CommandFailed as failed:
                 if failed.returncode != again_on:
                     raise
-                print(
-                    f"doitenv: {what} changed files or found problems; running it again to see what is left", flush=True
-                )
+                output.note(f"{what} changed files or found problems; running it again to see what is left")
                 runner.run_stoppable([*prefix, *command[1:]], cwd=str(project.root), env=env)
         except runner.CommandFailed as failed:
             raise RunFailed(f"{what} failed: {failed}", failed.returncode) from None
@@ -148,7 +146,7 @@ def tests_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool
     last = files.read_json(_last_pass(project, task.name))
     if isinstance(last, dict):
         why = _why_again(last, stands_on, before, project.venv.path.name)
-        print(f"doitenv: tests run again: {why}", file=sys.stderr)
+        output.reason(f"tests run again: {why}")
         if "key" not in last:  # an older doitenv's record holds the words after `--` as they were
             _last_pass(project, task.name).unlink(missing_ok=True)
 
@@ -170,13 +168,13 @@ def _cache_the_pass(project: Project, args: Sequence[str], before: _TestState) -
     if testrun.is_pytest(test_command(project)):
         none_ran = testrun.ran_no_test(_report(project))
         if none_ran is not None:
-            print(f"doitenv: {none_ran}, so this run is not recorded as a pass")
+            output.note(f"{none_ran}, so this run is not recorded as a pass")
             return {}
     after = _test_state(project, args)
     if after[0] == before[0]:
         return {"inputs": before[0]}
     what = ", ".join(after[2].changes_from(before[2].hashes)) or "the environment changed"
-    print(f"doitenv: {what} while the tests ran, so this pass is not cached: they run again next time")
+    output.note(f"{what} while the tests ran, so this pass is not cached: they run again next time")
     return {}
 
 
@@ -187,10 +185,8 @@ def _report(project: Project) -> Path:
 
 def _say_if_passed_before(unchanged: bool, task_name: str) -> bool:
     if unchanged:
-        print(
-            f"doitenv: tests passed before and nothing they depend on changed (`doit forget {task_name}` runs "
-            "them anyway)",
-            file=sys.stderr,
+        output.reason(
+            f"tests passed before and nothing they depend on changed (`doit forget {task_name}` runs them anyway)",
         )
     return unchanged
 
@@ -208,8 +204,8 @@ def run_tests(project: Project, args: Sequence[str]) -> None:
     keyed.key(project.state_dir)  # a key it cannot read is one line before the tests, not after them
     setting = test_command(project)
     if setting != project.config.test_command:
-        print(
-            f"doitenv: pytest-cov is not in {project.config.dev_requirements}, so the tests run without coverage "
+        output.note(
+            f"pytest-cov is not in {project.config.dev_requirements}, so the tests run without coverage "
             f"(add pytest-cov to {project.dev.source} for it; tool.doitenv.test-command in pyproject.toml sets "
             "the command)"
         )

@@ -27,13 +27,14 @@ import json
 import os
 import re
 import shlex
-import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from doit.exceptions import TaskFailed
+
+from doitenv import output
 
 ENVIRONMENTS = ("dev", "prod")
 
@@ -116,7 +117,7 @@ def _say_which_inputs_changed(task: Any) -> None:
     listed = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]
     if len(named) > 4:
         listed = f"{', '.join(named[:3])} and {len(named) - 3} more"
-    print(f"doitenv: {task.name}: {listed} {verb}", file=sys.stderr)
+    output.reason(f"{task.name}: {listed} {verb}")
 
 
 def _environment_unchanged(task: Any, values: dict[str, Any], environment: str) -> bool:
@@ -144,7 +145,7 @@ def _environment_unchanged(task: Any, values: dict[str, Any], environment: str) 
         try:
             actions = meta.get("doitenv_actions") or _actions(task, found.state_dir)
         except KeyProblem as problem:  # the step did its work: only its receipts are missing
-            print(f"doitenv: {task.name}: no receipt written: {problem}", file=sys.stderr)
+            output.warn(f"{task.name}: no receipt written: {problem}")
         else:
             facts = {"task": task.name, "actions": actions, "environment": env, "started": started}
             if notebook:  # a notebook step: the notebook and the digest of its code cells
@@ -157,7 +158,7 @@ def _environment_unchanged(task: Any, values: dict[str, Any], environment: str) 
     if before is None or before == now:
         return before == now  # None: it never ran with the environment recorded
     was = {"pins": values.get("environment_pins", {}), "python": values.get("environment_python")}
-    print(f"doitenv: {task.name}: {provenance.what_moved(was, env)}", file=sys.stderr)
+    output.reason(f"{task.name}: {provenance.what_moved(was, env)}")
     return False
 
 

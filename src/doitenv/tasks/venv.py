@@ -3,7 +3,7 @@ another interpreter or backend, or copied here from another folder."""
 
 from __future__ import annotations
 
-from doitenv import runner
+from doitenv import output, runner
 from doitenv.backends import registry
 from doitenv.errors import Failure
 from doitenv.interpreter import InterpreterNotFound, check_supported, running_version
@@ -28,7 +28,7 @@ def make_venv(project: Project) -> None:
         if problem is None:
             return  # another doit process made it while this one waited
         if venv.adoptable(interpreter):
-            print(f"doitenv: keeping {venv.path.name}/, made from {interpreter.path}")
+            output.note(f"keeping {venv.path.name}/, made from {interpreter.path}")
             venv.record(interpreter, backend.name)
             return
         if venv.is_running():
@@ -40,11 +40,11 @@ def make_venv(project: Project) -> None:
         if foreign:
             raise Failure(foreign)
         doing = "rebuilding" if (venv.path / "pyvenv.cfg").is_file() else "creating"
-        print(f"doitenv: {doing} {venv.path.name}/ with {interpreter.path}: {problem}")
+        output.note(f"{doing} {venv.path.name}/ with {interpreter.path}: {problem}")
         locked = project.locks_python()
         if locked is not None and locked.wanted != running_version():
-            print(
-                f"doitenv: Python {locked.wanted}, as {locked.lock} was pinned for Python {locked.pinned_for}"
+            output.note(
+                f"Python {locked.wanted}, as {locked.lock} was pinned for Python {locked.pinned_for}"
                 f'{locked.older} (doit runs on {running_version()}); python = "{locked.wanted}" in '
                 "pyproject.toml's [tool.doitenv] says so for everyone"
             )
