@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from doitenv import backends, editable, sources
+from doitenv.errors import Failure
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,8 +26,8 @@ PYPROJECT = "pyproject.toml"
 DEFAULT_TEST_COMMAND = ("pytest", "tests", "--cov=src", "-v", "--cov-report=term-missing")
 
 
-class ConfigError(Exception):
-    """pyproject.toml holds settings doitenv cannot use; `errors` lists them all."""
+class ConfigError(Failure):
+    """pyproject.toml holds settings doitenv cannot use; `errors` lists them all, a line each."""
 
     def __init__(self, errors: list[str]) -> None:
         self.errors = errors

@@ -18,9 +18,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from doitenv.errors import Failure
 
-class CommandFailed(Exception):
-    """An external command exited non-zero (or could not be started)."""
+
+class CommandFailed(Failure):
+    """An external command exited non-zero (or could not be started). Whoever runs it knows what
+    the failure means and says so; one that reaches the user unexplained still reads as one line."""
 
     def __init__(self, argv: Sequence[str], returncode: int, output: str) -> None:
         self.argv = list(argv)

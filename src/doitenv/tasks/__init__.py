@@ -27,7 +27,7 @@ from typing import Any
 
 from doit.exceptions import InvalidTask
 
-from doitenv import config, files, runner, watch
+from doitenv import config, errors, files, runner, watch
 from doitenv.layers import Layer
 from doitenv.project import DOIT_DEP_FILE, STATE_DIR, Project
 from doitenv.tasks import environments, failures, pinning, resolving, runs, state, venv
@@ -115,7 +115,7 @@ def _state_problem(state_dir: Path, dep_file: Path, command: str) -> str | None:
         _prepare_state(state_dir, dep_file)
     except OSError as exc:
         if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):  # a full disk, say
-            return failures.file_problem(exc)
+            return errors.file_problem(exc)
         return f"{state_dir}/ cannot be written ({exc.strerror}): {fix}"
     if command in _READ_ONLY_COMMANDS:
         return None
@@ -163,7 +163,7 @@ def _project(root: str) -> Project:
         try:
             pinning.settle_cut_short_upgrade(found)
         except OSError as exc:
-            raise InvalidTask(failures.file_problem(exc)) from None
+            raise InvalidTask(errors.file_problem(exc)) from None
     return found
 
 
