@@ -11,6 +11,7 @@ import unicodedata
 from pathlib import Path
 
 from doitenv import runner
+from doitenv.errors import Failure
 
 GITIGNORE = """\
 # Python
@@ -142,7 +143,7 @@ def init(folder: Path, name: str | None = None, force: bool = False) -> list[str
     package = name or package_name(folder)
     if not _is_valid(package):
         given = f"{package!r} is not a" if name else f"the folder's name {folder.resolve().name!r} makes no"
-        raise ValueError(f"{given} valid package name (ASCII letters, digits and _): pass one with --name")
+        raise Failure(f"{given} valid package name (ASCII letters, digits and _): pass one with --name")
     if not name and package != folder.resolve().name:
         print(f"the package is named {package} (from the folder's name; --name chooses another)")
     folder.mkdir(parents=True, exist_ok=True)
