@@ -21,7 +21,7 @@ from urllib.error import HTTPError
 from urllib.parse import unquote, urlsplit, urlunsplit
 from urllib.request import Request, urlopen
 
-from doitenv import files, reqfile
+from doitenv import caches, files, reqfile
 
 # A line of pip's (or uv's) that tells of a 401 or a 403 from a URL it names.
 _REFUSAL = re.compile(r'Unauthorized|Forbidden|Credentials not correct|Client Error|HTTP/[\d.]+" 40[13]')
@@ -131,6 +131,7 @@ def _where(option: reqfile.IndexOption, texts: Mapping[Path, str], root: Path) -
 # What this run has warned of: doit runs every pin in one process, and a layer's options reach
 # the layers above it (through its lock).
 _WARNED: set[str] = set()
+caches.for_the_run(_WARNED.clear)
 
 
 def warnings(options: Sequence[reqfile.IndexOption], texts: Mapping[Path, str], root: Path) -> list[str]:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from doitenv import caches
 from doitenv.errors import Failure
 
 
@@ -116,6 +117,7 @@ _REDRAW_EVERY = 1.0
 # shown with tool.doitenv.show-commands = true, or DOITENV_SHOW_COMMANDS=1 for one run.
 SHOW_COMMANDS = "DOITENV_SHOW_COMMANDS"
 _show_commands = threading.Event()
+caches.for_the_run(_show_commands.clear)
 
 
 def show_commands(shown: bool) -> None:
@@ -137,6 +139,7 @@ def _log(argv: Sequence[str]) -> None:
 
 # Set while a heartbeat's line is drawn on the terminal with no newline after it.
 _drawn = threading.Event()
+caches.for_the_run(_drawn.clear)
 
 
 def _heartbeat_every(on_terminal: bool) -> float:

@@ -3,6 +3,7 @@ tasks, the `doitenv` command and a watch."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,52 @@ def test_init_with_a_name_that_is_no_package_is_one_line(tmp_path: Path, capsys:
         "doitenv: 'no-dashes' is not a valid package name (ASCII letters, digits and _): pass one with --name\n"
     )
     assert not (tmp_path / "p").exists()
+
+
+def test_pip_retries_is_read_when_pip_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PIP_ENV was read when doitenv was imported: a PIP_RETRIES set later was never seen."""
+    from doitenv.backends import piptools
+
+    assert piptools.pip_env() == {"PIP_RETRIES": "1"}  # tests/conftest.py removes the machine's PIP_*
+    monkeypatch.setenv("PIP_RETRIES", "7")
+    assert piptools.pip_env() == {"PIP_RETRIES": "7"}
+
+
+def test_what_a_run_remembers_is_forgotten_by_one_reset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from doitenv import caches, indexes, runner, tasks
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n')
+    monkeypatch.chdir(tmp_path)
+    first = tasks.project()
+    runner.show_commands(True)
+    indexes._WARNED.add("http://index")
+    assert tasks.project() is first  # read once a run
+    caches.reset()
+    assert tasks.project() is not first
+    assert not indexes._WARNED and not runner._show_commands.is_set()
+
+
+_IMPORT_ONLY = """
+import signal, sys
+sys.argv = ["doit", "strace", "test"]
+sys.modules["__main__"].__file__ = "/bin/doit"  # as if doit ran: the hook for a Ctrl-C between tasks
+hook, term = sys.excepthook, signal.getsignal(signal.SIGTERM)
+import doitenv.tasks
+assert (sys.excepthook, signal.getsignal(signal.SIGTERM)) == (hook, term), "import took over the process"
+print("imported")
+doitenv.tasks.project()  # the first task creator: now doitenv refuses `doit strace`
+"""
+
+
+def test_importing_the_tasks_prepares_the_state_folder_and_nothing_else(tmp_path: Path) -> None:
+    """The import refused `doit strace`, set SIGTERM's handler in a watch round and took
+    sys.excepthook; now the first task creator does, before doit runs any action."""
+    import subprocess
+    import sys
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n')
+    env = {**os.environ, "DOITENV_WATCH_ROUND": "1"}
+    done = subprocess.run([sys.executable, "-c", _IMPORT_ONLY], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (2, "imported\n"), done.stderr
+    assert done.stderr.startswith("doitenv: doit strace traces only shell-command actions")
+    assert (tmp_path / ".doitenv" / ".gitignore").exists()

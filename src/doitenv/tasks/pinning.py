@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from doitenv import adoption, files, fits, indexes, interpreter, journal, layers, locks, releases, reqfile, runner, sync
+from doitenv.caches import for_the_run
 from doitenv.errors import Failure, if_stopped
 from doitenv.interpreter import InterpreterNotFound
 from doitenv.layers import Layer
@@ -217,6 +218,7 @@ def _say_if_undated(shape: locks.LockShape, options: list[reqfile.IndexOption], 
 
 # The Pythons this run has said a lock was resolved for (doit runs every pin in one process).
 _TOLD_OF: set[str] = set()
+for_the_run(_TOLD_OF.clear)
 
 
 def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
