@@ -330,6 +330,4 @@ def watch(project: Project, tasks: Sequence[str]) -> None:
         words = [*words[:cut], "--", *arguments_after_dashes(words[cut + 1 :])]
     if "watch" in words[: words.index("--") if "--" in words else None]:
         raise Failure("doit watch watches other tasks: `doit watch test`, `doit watch format test`")
-    failed = Watch(project, doit_command(dodo_file(), str(project.root)), words).run()
-    if failed:
-        raise Failure(failed)
+    Watch(project, doit_command(dodo_file(), str(project.root)), words).run()
