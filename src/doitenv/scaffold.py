@@ -146,7 +146,17 @@ def init(folder: Path, name: str | None = None, force: bool = False) -> list[str
         raise Failure(f"{given} valid package name (ASCII letters, digits and _): pass one with --name")
     if not name and package != folder.resolve().name:
         print(f"the package is named {package} (from the folder's name; --name chooses another)")
+    new = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write(folder, package, force)
+    except BaseException:
+        if new:  # all of it is this run's: no half-made project is left behind
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _write(folder: Path, package: str, force: bool) -> list[str]:
     kept = []
     for relative, text in files_for(package).items():
         path = folder / relative

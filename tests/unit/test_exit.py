@@ -129,3 +129,15 @@ def test_importing_the_tasks_prepares_the_state_folder_and_nothing_else(tmp_path
     assert (done.returncode, done.stdout) == (2, "imported\n"), done.stderr
     assert done.stderr.startswith("doitenv: doit strace traces only shell-command actions")
     assert (tmp_path / ".doitenv" / ".gitignore").exists()
+
+
+def test_init_that_fails_half_way_is_one_line_and_leaves_no_half_made_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A name the filesystem refuses for src/NAME/ (too long): OSError's traceback, and a folder
+    holding pyproject.toml and half the rest."""
+    name = "p" * 300  # a valid package name, too long for a file name
+    assert cli.main(["init", str(tmp_path / "new"), "--name", name]) == 2
+    said = capsys.readouterr().err
+    assert said.startswith("doitenv: ") and "File name too long" in said and said.count("\n") == 1
+    assert not (tmp_path / "new").exists()
