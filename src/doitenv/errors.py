@@ -4,9 +4,10 @@ found, described by `describe`, printed by `leave`.
 A `Failure`'s message names the file or setting and the fix, once: whoever raises it knows it.
 Code on the way up that knows more (which matrix entry, what an upgrade left) adds it as a field,
 `about` or `then`, never by building a new text around str(error); `Failure.__str__` renders
-them, in one place. `tasks/failures.py` hands `describe`'s text to doit as the task's failure;
-the `doitenv` command, doit's state file and a watch print it through `leave`. Anything else that
-escapes is a bug in doitenv and keeps its traceback.
+them, in one place. `tasks/failures.py` hands `describe`'s text to doit as a task's failure (a
+watch's too); the `doitenv` command and what runs outside any task (the state folder and file, a
+refused doit command) print it through `leave`. Anything else that escapes is a bug in doitenv
+and keeps its traceback.
 """
 
 from __future__ import annotations
