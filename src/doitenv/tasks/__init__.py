@@ -168,13 +168,13 @@ def _project(root: str) -> Project:
         runner.show_commands(found.config.show_commands)
         _ = found.layers  # reads how the layers include each other: a cycle is a setting to fix
     except config.ConfigError as exc:
-        raise InvalidTask(str(exc)) from None
+        raise InvalidTask(errors.describe(exc)) from None
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     if command not in _READ_ONLY_COMMANDS:  # before any task, or doit's look at them, reads a lock
         try:
             pinning.settle_cut_short_upgrade(found)
         except OSError as exc:
-            raise InvalidTask(errors.file_problem(exc)) from None
+            raise InvalidTask(errors.describe(exc)) from None
     return found
 
 
