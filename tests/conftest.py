@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from doitenv import filelock, interpreter, scaffold
+from doitenv import caches, filelock, interpreter, scaffold
 from tests.helpers import PYPROJECT, ProjectFactory, TmpProject
 from tests.wheels import build_tiny_wheels
 
@@ -244,6 +244,13 @@ def isolated_pip(
         house = str(request.getfixturevalue("wheelhouse"))
         monkeypatch.setenv("PIP_FIND_LINKS", house)
         monkeypatch.setenv("UV_FIND_LINKS", house)
+
+
+@pytest.fixture(autouse=True)
+def fresh_run() -> None:
+    """Each test starts as a new doit run would: nothing doitenv remembers for a run (the project
+    read once, the warnings given once, the commands shown) is left from the test before."""
+    caches.reset()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from doitenv import __version__, config, files, graph, output, provenance, reqfile, scaffold, workflow
+from doitenv import __version__, config, errors, files, graph, output, provenance, reqfile, scaffold, workflow
 from doitenv.backends import registry
 from doitenv.errors import Failure
 from doitenv.project import STATE_DIR, Project
@@ -50,33 +50,31 @@ def main(argv: list[str] | None = None) -> int:
     if args.quiet or args.verbose:  # for this process and the tools and doit runs it starts
         os.environ[output.VARIABLE] = "quiet" if args.quiet else "verbose"
     output.check()
+    try:
+        return _command(args)
+    except (Failure, OSError) as error:  # what the user can fix, said once; anything else is a bug
+        return errors.leave(error, 2)
 
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "provenance":
         return _provenance(args.path, args.json, args.all)
     if args.command == "graph":
         return _graph(args.folder or Path.cwd(), args.format)
 
     if args.command == "init":
-        try:
-            kept = scaffold.init(args.folder, args.name, args.force)
-        except ValueError as exc:
-            print(f"doitenv init: {exc}", file=sys.stderr)
-            return 2
+        kept = scaffold.init(args.folder, args.name, args.force)
         if kept:
             output.note(f"kept as they were (use --force to overwrite): {', '.join(kept)}", bare=True)
-        if args.ci and _write_workflow(args.folder, None, args.force) != 0:
-            return 2
+        if args.ci:
+            _write_workflow(args.folder, None, args.force)
         output.note(f"next: cd {_quoted(str(args.folder))} && doit dev && doit test", bare=True)
         return 0
     return _write_workflow(args.folder, args.install, args.force)
 
 
 def _write_workflow(folder: Path, install: str | None, force: bool) -> int:
-    try:
-        settings = config.load(folder.resolve())
-    except config.ConfigError as exc:
-        print("\n".join(f"doitenv ci: {error}" for error in exc.errors), file=sys.stderr)
-        return 2
+    settings = config.load(folder.resolve())
     if install is None:
         install = registry.install_name(settings.backend, Project(settings).lock_shape())
     path, written = workflow.write(settings, install, force)
@@ -99,13 +97,8 @@ def _nearest(start: Path, markers: tuple[str, ...]) -> Path | None:
 def _graph(start: Path, form: str) -> int:
     root = _nearest(start, ("dodo.py",))  # where doit would find the project
     if root is None:
-        print(f"doitenv graph: no dodo.py in {start} or a folder above it: give a project's folder", file=sys.stderr)
-        return 2
-    try:
-        found = graph.load(root)
-    except Failure as failed:
-        print("\n".join(f"doitenv graph: {line}" for line in str(failed).splitlines()), file=sys.stderr)
-        return 2
+        raise Failure(f"no dodo.py in {start} or a folder above it: give a project's folder")
+    found = graph.load(root)
     output.result(graph.mermaid(found) if form == "mermaid" else graph.dot(found), end="")
     return 0
 
@@ -115,26 +108,17 @@ def _provenance(path: Path, as_json: bool, every: bool) -> int:
     path = path.resolve()
     root = _project_of(path)
     if root is None:
-        print(
-            f"doitenv provenance: {path} is in no project: no folder above it holds dodo.py, "
-            f"{config.PYPROJECT} or {STATE_DIR}/",
-            file=sys.stderr,
-        )
-        return 1
-    try:
-        project = Project(config.load(root))
-    except config.ConfigError as exc:
-        print("\n".join(exc.errors), file=sys.stderr)
-        return 2
+        problem = f"{path} is in no project: no folder above it holds dodo.py, {config.PYPROJECT} or {STATE_DIR}/"
+        return errors.leave(Failure(problem), 1)
+    project = Project(config.load(root))
     relative = files.shown(path, project.root.resolve())
     receipt = provenance.read_receipt(project.root, project.state_dir, relative)
     if receipt is None:
-        print(
-            f"doitenv provenance: no receipt for {relative} in {project.root}: receipts are written by steps made "
-            "with requires('dev') or requires('prod') that name it among their targets",
-            file=sys.stderr,
+        problem = (
+            f"no receipt for {relative} in {project.root}: receipts are written by steps made "
+            "with requires('dev') or requires('prod') that name it among their targets"
         )
-        return 1
+        return errors.leave(Failure(problem), 1)
     lock = receipt.get("environment", {}).get("lock")
     env_now = provenance.environment(project.root, lock, project.venv) if lock else None
     made_by = receipt.get("notebook", {}).get("path")
@@ -157,7 +141,7 @@ def _named(project: Project, lock: str | None) -> list[str]:
         layer = project.layer(lock or "")
         chain = reversed(project.holding(layer))
         return list(dict.fromkeys(reqfile.normalized(each.name) for one in chain for each in project.direct(one)))
-    except (StopIteration, config.ConfigError, Failure, OSError):
+    except (StopIteration, Failure, OSError):
         return []  # the lock is no layer now, or its inputs are unreadable: the pins alone
 
 

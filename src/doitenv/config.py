@@ -16,14 +16,15 @@ from typing import Any
 
 from doitenv import editable, pyproject, sources
 from doitenv.backends import registry
+from doitenv.errors import Failure
 from doitenv.pyproject import PYPROJECT as PYPROJECT  # the file's name, as the modules above know it
 from doitenv.pyproject import Metadata, Pyproject
 
 DEFAULT_TEST_COMMAND = ("pytest", "tests", "--cov=src", "-v", "--cov-report=term-missing")
 
 
-class ConfigError(Exception):
-    """pyproject.toml holds settings doitenv cannot use; `errors` lists them all."""
+class ConfigError(Failure):
+    """pyproject.toml holds settings doitenv cannot use; `errors` lists them all, a line each."""
 
     def __init__(self, errors: list[str]) -> None:
         self.errors = errors

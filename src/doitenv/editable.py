@@ -43,8 +43,8 @@ BUILD_LOCK = "editable.build.lock"  # held while a wheel is built or the cache r
 _MARKER = "doitenv_editable.json"  # in the installed dist-info: which wheel it came from
 
 
-class BuildFailed(Exception):
-    """The project's build backend failed; `output` holds what it printed."""
+class BuildFailed(Failure):
+    """The project's build backend failed; `output` holds what it printed (sync.py shows it)."""
 
     def __init__(self, output: str) -> None:
         super().__init__("the project's editable build failed")

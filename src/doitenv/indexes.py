@@ -20,7 +20,7 @@ from urllib.error import HTTPError
 from urllib.parse import unquote, urlsplit, urlunsplit
 from urllib.request import Request, urlopen
 
-from doitenv import files, reqfile, runner
+from doitenv import caches, files, reqfile, runner
 
 _PHRASE = {"401": "401 Unauthorized", "403": "403 Forbidden"}
 
@@ -113,6 +113,7 @@ def _where(option: reqfile.IndexOption, texts: Mapping[Path, str], root: Path) -
 # What this run has warned of: doit runs every pin in one process, and a layer's options reach
 # the layers above it (through its lock).
 _WARNED: set[str] = set()
+caches.for_the_run(_WARNED.clear)
 
 
 def warnings(options: Sequence[reqfile.IndexOption], texts: Mapping[Path, str], root: Path) -> list[str]:

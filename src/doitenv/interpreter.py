@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from doitenv import runner
+from doitenv.errors import Failure
 
 _VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
 
@@ -21,12 +22,15 @@ _VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
 OLDEST_SUPPORTED = (3, 9)
 
 
-class InterpreterNotFound(Exception):
-    """No interpreter answers `tool.doitenv.python` (tasks/failures.py names the setting)."""
+class InterpreterNotFound(Failure):
+    """No interpreter answers `tool.doitenv.python` (raised `about` that setting, SETTING)."""
 
 
 class LockedPythonMissing(InterpreterNotFound):
     """The Python the project's locks were pinned for is not installed; the message is whole."""
+
+
+SETTING = "pyproject.toml: tool.doitenv.python"
 
 
 def running_version() -> str:
@@ -52,10 +56,12 @@ def check_supported(path: str) -> None:
     try:
         version = runner.run([path, "-c", probe], capture=True, quiet=True).strip()
     except runner.CommandFailed as failed:
-        raise InterpreterNotFound(f"{path} does not run: {failed.output.strip()}") from None
+        raise InterpreterNotFound(f"{path} does not run: {failed.output.strip()}", about=[SETTING]) from None
     if version_tuple(version) < OLDEST_SUPPORTED:
         oldest = ".".join(map(str, OLDEST_SUPPORTED))
-        raise InterpreterNotFound(f"Python {version} is older than doitenv supports ({oldest} or newer): {path}")
+        raise InterpreterNotFound(
+            f"Python {version} is older than doitenv supports ({oldest} or newer): {path}", about=[SETTING]
+        )
 
 
 def running_base() -> str:
@@ -97,7 +103,8 @@ def find(spec: str | None, root: Path) -> Interpreter:
             return Interpreter.at(candidate)
     raise InterpreterNotFound(
         f"no Python interpreter {spec!r} found on PATH, in pyenv or among uv's Pythons; install it, "
-        "or set tool.doitenv.python in pyproject.toml to one that exists"
+        "or set tool.doitenv.python in pyproject.toml to one that exists",
+        about=[SETTING],
     )
 
 

@@ -110,8 +110,8 @@ class Kernel:
         if record is None or not self.project_venv:
             return
         if not self._ipykernel():
-            print(
-                f"doitenv: the Jupyter kernel '{record.get('name')}' cannot start until {self.venv.path.name}/ holds "
+            output.warn(
+                f"the Jupyter kernel '{record.get('name')}' cannot start until {self.venv.path.name}/ holds "
                 "ipykernel again (`doit dev`, with ipykernel in the dev requirements)"
             )
             return
@@ -120,7 +120,7 @@ class Kernel:
         try:
             output.note(f"{self.register(record['name'], record['prefix'])} (again, for the new venv)")
         except KernelError as exc:
-            print(f"doitenv: the Jupyter kernel '{record['name']}' was not registered again: {exc}")
+            output.warn(str(exc.add(about=f"the Jupyter kernel '{record['name']}' was not registered again")))
             files.write_json(self.state_dir / RECORD, {**record, "failed": self.stamp()})
 
     def register(self, name: str, prefix: str) -> str:
@@ -132,14 +132,14 @@ class Kernel:
         with tempfile.TemporaryDirectory(prefix="kernel-", dir=self.state_dir) as staging:
             argv = [str(self.venv.python), "-c", _WRITE_SPEC, staging, name, self.display_name(name)]
             try:
-                output = runner.run(argv, capture=True, env=self.venv.activated(), cwd=str(self.root), quiet=True)
+                said = runner.run(argv, capture=True, env=self.venv.activated(), cwd=str(self.root), quiet=True)
             except runner.CommandFailed as failed:
                 why = " ".join(toolerrors.error_lines(failed.output))
                 raise KernelError(f"ipykernel could not write the kernel's spec: {why}") from None
             try:
-                data_dir = json.loads(output.strip().splitlines()[-1])
+                data_dir = json.loads(said.strip().splitlines()[-1])
             except (ValueError, IndexError):
-                raise KernelError(f"ipykernel wrote no kernel spec: {output.strip()}") from None
+                raise KernelError(f"ipykernel wrote no kernel spec: {said.strip()}") from None
             staged = Path(staging, "share", "jupyter", "kernels", name)
             spec = json.loads((staged / "kernel.json").read_text(encoding="utf-8"))
             spec.setdefault("metadata", {})[_MARK] = {"project": str(self.root)}
@@ -181,7 +181,7 @@ class Kernel:
         try:
             shutil.rmtree(spec)
         except OSError as exc:
-            print(f"doitenv: could not remove the old Jupyter kernel {spec}: {exc.strerror or exc}")
+            output.warn(f"could not remove the old Jupyter kernel {spec}: {exc.strerror or exc}")
 
     def _place(self, staged: Path, target: Path) -> None:
         """Put the staged spec at `target` whole: Jupyter sees the old kernel or the new one. A

@@ -21,6 +21,8 @@ import sys
 import threading
 from typing import Literal, TextIO
 
+from doitenv import caches
+
 Level = Literal["quiet", "normal", "verbose"]
 LEVELS: tuple[Level, ...] = ("quiet", "normal", "verbose")
 VARIABLE = "DOITENV_OUTPUT"
@@ -117,6 +119,15 @@ def redraw(message: str) -> None:
     sys.stdout.flush()
     _drawn_width = len(line)
     _drawn.set()
+
+
+def _forget_redrawn() -> None:
+    global _drawn_width
+    _drawn.clear()
+    _drawn_width = 0
+
+
+caches.for_the_run(_forget_redrawn)
 
 
 def end_redrawn() -> None:

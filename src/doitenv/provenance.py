@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from doitenv import files, locks
+from doitenv import caches, files, locks
 from doitenv.venv import Venv
 
 RECEIPTS = "receipts"
@@ -35,6 +35,7 @@ _SCRUBBED = ".arguments-removed"
 
 # {(lock, venv): (their stats, the environment)}: fifty steps ask within one doit run.
 _SEEN: dict[tuple[str, str], tuple[tuple[Any, ...], dict[str, Any]]] = {}
+caches.for_the_run(_SEEN.clear)
 
 
 def _stat(path: Path) -> tuple[Any, ...]:

@@ -27,13 +27,15 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from doitenv.errors import Failure
+
 # What pip and uv expand in a requirements file: ${NAME}, upper case, digits and underscores.
 ENV_REFERENCE = re.compile(r"\$\{([A-Z0-9_]+)\}")
 URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 
 
-class UnreadableFile(Exception):
+class UnreadableFile(Failure):
     """A requirements file whose bytes pip would not read the same way on every machine."""
 
 

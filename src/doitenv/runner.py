@@ -18,11 +18,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from doitenv import output
+from doitenv import caches, output
+from doitenv.errors import Failure
 
 
-class CommandFailed(Exception):
-    """An external command exited non-zero (or could not be started)."""
+class CommandFailed(Failure):
+    """An external command exited non-zero (or could not be started). Whoever runs it knows what
+    the failure means and says so; one that reaches the user unexplained still reads as one line."""
 
     def __init__(self, argv: Sequence[str], returncode: int, output: str) -> None:
         self.argv = list(argv)
@@ -135,6 +137,7 @@ _REDRAW_EVERY = 1.0
 # tool.doitenv.show-commands = true, or DOITENV_SHOW_COMMANDS=1 for one run.
 SHOW_COMMANDS = "DOITENV_SHOW_COMMANDS"
 _show_commands = threading.Event()
+caches.for_the_run(_show_commands.clear)
 
 
 def show_commands(shown: bool) -> None:

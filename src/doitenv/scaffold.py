@@ -11,6 +11,7 @@ import unicodedata
 from pathlib import Path
 
 from doitenv import output, runner
+from doitenv.errors import Failure
 
 GITIGNORE = """\
 # Python
@@ -142,10 +143,20 @@ def init(folder: Path, name: str | None = None, force: bool = False) -> list[str
     package = name or package_name(folder)
     if not _is_valid(package):
         given = f"{package!r} is not a" if name else f"the folder's name {folder.resolve().name!r} makes no"
-        raise ValueError(f"{given} valid package name (ASCII letters, digits and _): pass one with --name")
+        raise Failure(f"{given} valid package name (ASCII letters, digits and _): pass one with --name")
     if not name and package != folder.resolve().name:
         output.note(f"the package is named {package} (from the folder's name; --name chooses another)", bare=True)
+    new = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write(folder, package, force)
+    except BaseException:
+        if new:  # all of it is this run's: no half-made project is left behind
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _write(folder: Path, package: str, force: bool) -> list[str]:
     kept = []
     for relative, text in files_for(package).items():
         path = folder / relative

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from doitenv import config, inputs, output, runner, sync
+from doitenv.errors import Failure
 from doitenv.project import Project
 
 # watchfiles waits for the events to pause this long (ms) before it reports them, and for at
@@ -49,9 +50,9 @@ class Watch:
         self.command = [*doit, *tasks]
         self.shown = "`" + " ".join(["doit", *tasks]) + "`"
 
-    def run(self) -> str | None:
-        """Watch until Ctrl-C (then None); each round's failure is shown and the watch goes on.
-        Returns why watching failed, when the operating system would not watch the folder."""
+    def run(self) -> None:
+        """Watch until Ctrl-C; each round's failure is shown and the watch goes on. Raises Failure
+        when the operating system would not watch the folder, or a round's doit could not start."""
         import watchfiles  # here: dodo.py imports the tasks, and so this module, on every `doit list`
 
         output.note(f"watching {self.root.name}/: {self.shown} runs again when one of its inputs changes")
@@ -71,10 +72,11 @@ class Watch:
                     try:
                         changes = next(events)
                     except (OSError, RuntimeError) as exc:  # watchfiles: the limit of watches, a folder gone
-                        return (
-                            f"doit watch: the system would not watch {self.root}: {exc} (on Linux, raise "
-                            "fs.inotify.max_user_watches; where no file events come, set WATCHFILES_FORCE_POLLING=1)"
-                        )
+                        raise Failure(
+                            f"the system would not watch {self.root}: {exc} (on Linux, raise "
+                            "fs.inotify.max_user_watches; where no file events come, set WATCHFILES_FORCE_POLLING=1)",
+                            about=["doit watch"],
+                        ) from None
                     if before is not None and not changes:
                         continue
                     self.project = _reload(self.project)
@@ -88,10 +90,9 @@ class Watch:
         except KeyboardInterrupt:
             output.note("\nstopped watching")
         except runner.CommandFailed as failed:
-            return f"doit watch: {failed.output}"
+            raise Failure(failed.output, about=["doit watch"]) from None
         finally:
             events.close()
-        return None
 
     def _rounds(self, before: inputs.Snapshot) -> inputs.Snapshot:
         """Run the tasks, and again while their inputs changed as they ran (an edit made

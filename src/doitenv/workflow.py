@@ -13,10 +13,11 @@ resolved for one platform.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
-from doitenv import layers
+from doitenv import files, layers
 from doitenv.config import Config, lowest_python
 from doitenv.interpreter import OLDEST_SUPPORTED
 
@@ -123,6 +124,16 @@ def write(config: Config, install: str, force: bool) -> tuple[Path, bool]:
     target = config.root / PATH
     if target.exists() and not force:
         return target, False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(github(config, install), encoding="utf-8")
+    text = github(config, install)  # first: settings it cannot use must leave no empty .github/ behind
+    made = [
+        folder for folder in reversed(target.relative_to(config.root).parents) if not (config.root / folder).exists()
+    ]
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        files.write_atomic(target, text.encode("utf-8"))
+    except OSError:
+        for folder in reversed(made):  # the folders this made, innermost first, when they are still empty
+            with contextlib.suppress(OSError):
+                (config.root / folder).rmdir()
+        raise
     return target, True

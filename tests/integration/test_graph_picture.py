@@ -126,21 +126,21 @@ def test_the_graph_as_dot_from_a_folder_given_below_the_project(new_project: Pro
 
 def test_graph_says_in_one_line_why_there_is_no_graph(tmp_path: Path) -> None:
     nowhere = _doitenv("graph", str(tmp_path), cwd=tmp_path, ok=False)
-    assert nowhere.stderr == f"doitenv graph: no dodo.py in {tmp_path} or a folder above it: give a project's folder\n"
+    assert nowhere.stderr == f"doitenv: no dodo.py in {tmp_path} or a folder above it: give a project's folder\n"
 
     (tmp_path / "dodo.py").write_text("from doitenv.tasks import *  # noqa: F403\nimport nosuchmodule\n")
     broken = _doitenv("graph", cwd=tmp_path, ok=False)
-    said = "doitenv graph: dodo.py does not import: ModuleNotFoundError: No module named 'nosuchmodule'\n"
+    said = "doitenv: dodo.py does not import: ModuleNotFoundError: No module named 'nosuchmodule'\n"
     assert (broken.stdout, broken.stderr) == ("", said)
 
     (tmp_path / "dodo.py").write_text("def task_x():\n    return {'actions': None, 'task_dep': ['nosuch']}\n")
     unknown = _doitenv("graph", cwd=tmp_path, ok=False)
-    assert unknown.stderr == "doitenv graph: x. Task dependency 'nosuch' does not exist.\n"
+    assert unknown.stderr == "doitenv: x. Task dependency 'nosuch' does not exist.\n"
 
     (tmp_path / "dodo.py").write_text("from doitenv.tasks import *  # noqa: F403\n")
     (tmp_path / "pyproject.toml").write_text("[tool.doitenv]\nvenv = 3\n")
     unset = _doitenv("graph", cwd=tmp_path, ok=False)
-    said = f"doitenv graph: {tmp_path / 'pyproject.toml'}: tool.doitenv.venv must be a non-empty string, not 3\n"
+    said = f"doitenv: {tmp_path / 'pyproject.toml'}: tool.doitenv.venv must be a non-empty string, not 3\n"
     assert (unset.stdout, unset.stderr) == ("", said)
 
 

@@ -243,6 +243,6 @@ def test_provenance_finds_the_project_from_the_file_and_names_the_project_s_own_
     }
 
     outside = _provenance_text(project.path, str(elsewhere / "table.txt"))
-    said = f"doitenv provenance: {elsewhere / 'table.txt'} is in no project: no folder above it holds dodo.py"
+    said = f"doitenv: {elsewhere / 'table.txt'} is in no project: no folder above it holds dodo.py"
     assert outside.returncode == 1 and outside.stderr.startswith(said) and outside.stderr.count("\n") == 1
     assert outside.stdout == ""

@@ -30,9 +30,12 @@ if TYPE_CHECKING:
     from doitenv.backends import Fetched
     from doitenv.locks import LockShape
 
-# pip retries an unreachable index five times with back-off by default; once is enough to
-# ride out a hiccup and still say "offline" in seconds. The user's own setting wins.
-PIP_ENV = {"PIP_RETRIES": os.environ.get("PIP_RETRIES", "1")}
+
+def pip_env() -> dict[str, str]:
+    """pip retries an unreachable index five times with back-off by default; once is enough to
+    ride out a hiccup and still say "offline" in seconds. The user's own setting wins (read when
+    pip runs, not at import)."""
+    return {"PIP_RETRIES": os.environ.get("PIP_RETRIES", "1")}
 
 
 # pip's words for a pin it found no file for, a file that does not match its hash, an index out of reach.
@@ -96,7 +99,7 @@ class PipTools:
         return [str(venv.python), "-m", "pip", "install", "--quiet", *requirements]
 
     def index_environment(self, options: Sequence[reqfile.IndexOption]) -> dict[str, str]:
-        return {**PIP_ENV, **pip_environment(options)}
+        return {**pip_env(), **pip_environment(options)}
 
     def sync(
         self,
@@ -119,10 +122,10 @@ class PipTools:
         install = [
             *pip, "install", "--no-deps", "--no-compile", "--progress-bar", "off", "--requirement", str(lock)
         ]  # fmt: skip
-        runner.run(install, capture=True, cwd=str(root), env=PIP_ENV, on_line=_PipFetches(fetched))
+        runner.run(install, capture=True, cwd=str(root), env=pip_env(), on_line=_PipFetches(fetched))
         if reinstall:  # pip keeps an installed version: the files of these changed all the same
             again = [*pip, "install", "--no-deps", "--no-compile", "--force-reinstall", "--quiet", *reinstall]
-            runner.run(again, capture=True, cwd=str(root), env=PIP_ENV)
+            runner.run(again, capture=True, cwd=str(root), env=pip_env())
         unlisted = _unlisted(venv, text, root, with_project)
         if unlisted:
             runner.run([*pip, "uninstall", "--quiet", "--yes", *unlisted], capture=True, cwd=str(root))
@@ -152,7 +155,7 @@ class PipTools:
 
     def pin_environment(self, lock: str, options: Sequence[reqfile.IndexOption]) -> dict[str, str]:
         # pip lets a file's --index-url win over this machine's settings: nothing to pass on.
-        return {**PIP_ENV, "CUSTOM_COMPILE_COMMAND": f"doit {lock}"}
+        return {**pip_env(), "CUSTOM_COMPILE_COMMAND": f"doit {lock}"}
 
 
 class _PipFetches:

@@ -27,7 +27,8 @@ from typing import Any
 
 from doit.exceptions import InvalidTask
 
-from doitenv import config, files, output, runner, watch
+from doitenv import caches, config, errors, files, output, runner, watch
+from doitenv.errors import Failure
 from doitenv.layers import Layer
 from doitenv.project import DOIT_DEP_FILE, STATE_DIR, Project
 from doitenv.tasks import environments, failures, pinning, resolving, runs, state, venv
@@ -115,7 +116,7 @@ def _state_problem(state_dir: Path, dep_file: Path, command: str) -> str | None:
         _prepare_state(state_dir, dep_file)
     except OSError as exc:
         if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):  # a full disk, say
-            return failures.file_problem(exc)
+            return errors.file_problem(exc)
         return f"{state_dir}/ cannot be written ({exc.strerror}): {fix}"
     if command in _READ_ONLY_COMMANDS:
         return None
@@ -125,20 +126,30 @@ def _state_problem(state_dir: Path, dep_file: Path, command: str) -> str | None:
 
 
 def before_doit_starts() -> None:
-    """The only work done when dodo.py imports this module. doit opens its state file right
+    """The only work done when dodo.py imports this module: doit opens its state file right
     after importing dodo.py, before any task creator runs, so the state folder must be ready by
-    then; and a round of `doit watch` must stop quietly from its very start (watch.py)."""
+    then. The rest waits for the first task creator (_when_doit_starts)."""
     command = sys.argv[1] if len(sys.argv) > 1 else ""
-    if command in _UNSUPPORTED:
-        print(f"doitenv: {_UNSUPPORTED[command]}", file=sys.stderr)
-        raise SystemExit(2)
     problem = _state_problem(Path(STATE_DIR), Path(DOIT_DEP_FILE), command)
     if problem:
-        print(f"doitenv: {problem}", file=sys.stderr)
-        raise SystemExit(2)
+        raise SystemExit(errors.leave(Failure(problem), 2))
+
+
+@cache
+def _when_doit_starts() -> None:
+    """Once a run, from the first task creator (every one asks for the project), before doit runs
+    any action: refuse a doit command that cannot work on these tasks, let a round of `doit watch`
+    stop quietly (watch.py), and make a Ctrl-C between tasks one line. Not at import: importing
+    the tasks (a test, a tool, `doitenv graph`) must not take over the process's signals."""
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command in _UNSUPPORTED:
+        raise SystemExit(errors.leave(Failure(_UNSUPPORTED[command]), 2))
     watch.exit_quietly_when_stopped()
     if _run_by_doit():  # not in a process that only imports the tasks (a test, a tool)
         failures.report_interrupts_between_tasks()
+
+
+caches.for_the_run(_when_doit_starts.cache_clear)
 
 
 def _run_by_doit() -> bool:
@@ -158,18 +169,22 @@ def _project(root: str) -> Project:
         runner.show_commands(found.config.show_commands)
         _ = found.layers  # reads how the layers include each other: a cycle is a setting to fix
     except config.ConfigError as exc:
-        raise InvalidTask("\n".join(exc.errors)) from None
+        raise InvalidTask(errors.describe(exc)) from None
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     if command not in _READ_ONLY_COMMANDS:  # before any task, or doit's look at them, reads a lock
         try:
             pinning.settle_cut_short_upgrade(found)
         except OSError as exc:
-            raise InvalidTask(failures.file_problem(exc)) from None
+            raise InvalidTask(errors.describe(exc)) from None
     return found
+
+
+caches.for_the_run(_project.cache_clear)
 
 
 def project() -> Project:
     """The project doit runs in (doit changes into dodo.py's folder first)."""
+    _when_doit_starts()
     return _project(os.getcwd())
 
 

@@ -1,65 +1,25 @@
 """The one door from doitenv's errors to doit's: every action runs through `reported`.
 
 Actions raise where they find a problem (errors.Failure, with the whole message); doit shows a
-TaskFailed's message as the task's failure. A message is made here only for errors that do not
-know the setting they are about. Ctrl-C and SIGTERM end the run here with one line saying what
-they left (errors.if_stopped) and the shell's exit code, 130 or 143. Anything else is a bug and
-keeps its traceback.
+TaskFailed's message as the task's failure, and that message is errors.describe's, the text the
+`doitenv` command and a watch print too. Ctrl-C and SIGTERM end the run here with one line saying
+what they left (errors.if_stopped) and the shell's exit code, 130 or 143. Anything else is a bug
+and keeps its traceback.
 """
 
 from __future__ import annotations
 
-import errno
 import functools
 import signal
 import sys
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, NoReturn
 
 from doit.exceptions import TaskFailed
 
-from doitenv import files
-from doitenv.config import ConfigError
-from doitenv.errors import Failure, Stopped
-from doitenv.interpreter import InterpreterNotFound, LockedPythonMissing
-
-
-def message(error: Exception) -> str | None:
-    """What the user reads for `error`, or None when it is no user-facing error (a bug)."""
-    if isinstance(error, Failure):
-        return str(error)
-    if isinstance(error, LockedPythonMissing):
-        return str(error)
-    if isinstance(error, InterpreterNotFound):
-        return f"pyproject.toml: tool.doitenv.python: {error}"
-    if isinstance(error, ConfigError):
-        return "\n".join(error.errors)
-    return None
-
-
-# What to do about a file the system refused, by the reason it gave.
-_FIXES = {
-    errno.ENOSPC: "the disk is full: free some space and run again",
-    errno.EACCES: "it may not be written: make it (and its folder) writable, or close the program using it",
-    errno.EPERM: "it may not be changed (an immutable file?): make it writable, and run again",
-    errno.EROFS: "it is on a read-only filesystem: run doit where the project can be written",
-    errno.ENOENT: "it went away during the run (a folder removed meanwhile?): run again",
-}
-if hasattr(errno, "EDQUOT"):  # not on Windows
-    _FIXES[errno.EDQUOT] = "the disk quota is used up: free some space and run again"
-
-
-def file_problem(error: OSError) -> str:
-    """One line for an OSError: the file, what the system said, and the fix."""
-    where = error.filename if error.filename is not None else "a file"
-    try:
-        where = files.shown(Path(where), Path.cwd()) if error.filename is not None else where
-    except (OSError, ValueError):
-        pass
-    fix = _FIXES.get(error.errno or 0, "fix that and run again")
-    return f"{where}: {error.strerror or error}: {fix}"
+from doitenv import output
+from doitenv.errors import Failure, Stopped, describe, leave
 
 
 def reported(action: Callable[..., Any], leaves: str) -> Callable[..., Any]:
@@ -76,10 +36,8 @@ def reported(action: Callable[..., Any], leaves: str) -> Callable[..., Any]:
         before = signal.signal(signal.SIGTERM, _raise_stopped) if main else None
         try:
             return action(*args, **kwargs)
-        except (Failure, InterpreterNotFound, ConfigError) as error:
-            return TaskFailed(message(error) or str(error))
-        except OSError as error:  # a file doitenv writes or reads, refused by the system
-            return TaskFailed(file_problem(error))
+        except (Failure, OSError) as error:  # OSError: a file doitenv writes or reads, refused by the system
+            return TaskFailed(describe(error))
         except KeyboardInterrupt as stop:
             _end_stopped(stop, getattr(stop, "leaves", leaves))
         finally:
@@ -99,8 +57,7 @@ def saver(save: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
         try:
             return save()
         except OSError as error:
-            print(f"doitenv: {file_problem(error)}", file=sys.stderr, flush=True)
-            raise SystemExit(1) from None
+            raise SystemExit(leave(error, 1)) from None
 
     return run
 
@@ -113,7 +70,8 @@ def _end_stopped(stop: KeyboardInterrupt, leaves: str) -> NoReturn:
     """One line instead of doit's traceback; SystemExit passes doit by, after it saved what the
     tasks before this one did."""
     terminated = isinstance(stop, Stopped)
-    print(f"\ndoitenv: {'stopped' if terminated else 'interrupted'}; {leaves}", file=sys.stderr, flush=True)
+    sys.stderr.write("\n")  # off the line where the terminal echoed ^C
+    output.error(f"{'stopped' if terminated else 'interrupted'}; {leaves}")
     raise SystemExit(143 if terminated else 130) from None
 
 
@@ -128,11 +86,9 @@ def report_interrupts_between_tasks() -> None:
         if not issubclass(kind, KeyboardInterrupt):
             previous(kind, value, traceback)
             return
-        print(
-            "\ndoitenv: interrupted between tasks; each task that finished is recorded, "
-            "and the next run goes on from there",
-            file=sys.stderr,
-            flush=True,
+        sys.stderr.write("\n")
+        output.error(
+            "interrupted between tasks; each task that finished is recorded, and the next run goes on from there"
         )
 
     sys.excepthook = hook

@@ -24,6 +24,7 @@ from doitenv import (
     sync,
 )
 from doitenv.backends import registry
+from doitenv.caches import for_the_run
 from doitenv.errors import Failure, if_stopped
 from doitenv.interpreter import InterpreterNotFound
 from doitenv.layers import Layer
@@ -198,10 +199,8 @@ def _all_or_nothing(project: Project, flags: list[str], package: Sequence[str]) 
                 failed = next(layer for layer in project.layers if layer not in done)
                 below = [layer.lock for layer in done if layer.lock in failed.pinned_after]
                 moved = ", ".join(below or [layer.lock for layer in done])
-                raise Failure(
-                    f"{exc}\ndoit upgrade: {failed.lock} could not be pinned on top of the upgraded {moved}, so "
-                    "every lock is as it was before the upgrade"
-                ) from None
+                then = f"doit upgrade: {failed.lock} could not be pinned on top of the upgraded {moved}, so "
+                raise exc.add(then=then + "every lock is as it was before the upgrade") from None
             raise
         record.end()
 
@@ -239,6 +238,7 @@ def _say_if_undated(shape: locks.LockShape, options: list[reqfile.IndexOption], 
 
 # The Pythons this run has said a lock was resolved for (doit runs every pin in one process).
 _TOLD_OF: set[str] = set()
+for_the_run(_TOLD_OF.clear)
 
 
 def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
@@ -325,7 +325,7 @@ def check(project: Project, *, environment: bool = False) -> None:
         try:
             rebuild = venv.problem(project.interpreter(), config.backend, registry.DEFAULT)
         except InterpreterNotFound as exc:
-            rebuild = str(exc)
+            rebuild = exc.message  # this line says what it is about itself
         if rebuild is not None:
             problems.append(f"{venv.path.name}/ must be made again: {rebuild}: run `doit dev`")
         held = runtime if sync.held_lock(venv) == Path(runtime.lock).name else dev

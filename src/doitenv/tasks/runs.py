@@ -17,11 +17,10 @@ from typing import Any
 from doitenv import files, hooks, inputs, keyed, output, runner, sync, testrun
 from doitenv.config import DEFAULT_TEST_COMMAND
 from doitenv.errors import Failure
-from doitenv.interpreter import InterpreterNotFound
 from doitenv.project import STATE_DIR, Project
 from doitenv.tasks.access import using
 from doitenv.tasks.environments import sync_env
-from doitenv.tasks.failures import message, saver
+from doitenv.tasks.failures import saver
 from doitenv.tasks.venv import make_venv
 from doitenv.watch import Watch, dodo_file, doit_command
 
@@ -217,15 +216,14 @@ def run_tests(project: Project, args: Sequence[str]) -> None:
         run_in_venv(project, command, "the tests", synced_to=project.config.dev_requirements, extra_env=extra_env)
     except RunFailed as failed:
         if failed.returncode == 5 and testrun.is_pytest(command):
-            raise Failure(
-                f"{failed}: pytest collected no test; tool.doitenv.test-command in pyproject.toml "
-                "says where the tests are"
+            raise failed.add(
+                then="pytest collected no test; tool.doitenv.test-command in pyproject.toml says where the tests are"
             ) from None
         if failed.returncode == 4 and testrun.is_pytest(command):  # pytest's usage error
             # The setting alone: arguments after `--` are the user's own, and pytest named them.
             usage = testrun.usage_problem(setting, project.root, project.venv.installed(), project.dev.source)
             if usage:
-                raise Failure(f"{failed}\npyproject.toml: tool.doitenv.test-command: {usage}") from None
+                raise failed.add(then=f"pyproject.toml: tool.doitenv.test-command: {usage}") from None
         raise
 
 
@@ -245,10 +243,9 @@ def run_matrix_entry(project: Project) -> dict[str, str]:
         sync_env(project, project.dev)
         before = _test_state(project, [])
         run_tests(project, [])
-    except (Failure, InterpreterNotFound) as failed:
+    except Failure as failed:
         # The last line says what and where: name the entry first on it.
-        *details, last = (message(failed) or str(failed)).splitlines() or [""]
-        raise Failure("\n".join([*details, f"{where}: {last}"])) from None
+        raise failed.add(about=where) from None
     return _cache_the_pass(project, [], before)
 
 
@@ -329,6 +326,4 @@ def watch(project: Project, tasks: Sequence[str]) -> None:
         words = [*words[:cut], "--", *arguments_after_dashes(words[cut + 1 :])]
     if "watch" in words[: words.index("--") if "--" in words else None]:
         raise Failure("doit watch watches other tasks: `doit watch test`, `doit watch format test`")
-    failed = Watch(project, doit_command(dodo_file(), str(project.root)), words).run()
-    if failed:
-        raise Failure(failed)
+    Watch(project, doit_command(dodo_file(), str(project.root)), words).run()

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import errno
 import sqlite3
-import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
 from doit.dependency import DatabaseException, SqliteDB
 
-from doitenv.tasks.failures import file_problem
+from doitenv.errors import Failure, file_problem, leave
 
 BACKEND = "doitenv-sqlite3"
 
@@ -106,9 +105,8 @@ def _removed(dep_file: str) -> bool:
 
 
 def _end(problem: OSError, after: str = "") -> NoReturn:
-    print(f"doitenv: {file_problem(problem)}{after}", file=sys.stderr, flush=True)
     # Outside any task: doit would print the traceback and exit 3. The same exit code.
-    raise SystemExit(3)
+    raise SystemExit(leave(Failure(f"{file_problem(problem)}{after}"), 3))
 
 
 def forget(dep_file: Path) -> None:
