@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from doitenv import files, portable, reqcheck, reqfile, runner
 from doitenv.errors import Failure
@@ -29,6 +29,11 @@ HEADER = "# doitenv: inputs="
 LOCK_FORMAT = "5"
 # why_stale's reason when only the inputs moved: the ordinary re-pin, which needs no explaining.
 INPUTS_CHANGED = "its inputs changed since it was pinned"
+# How a universal lock's Python is written in its header and its digest ("universal>=3.9"): every
+# committed universal lock carries it, so it stays this text (LockShape.recorded_python, recorded).
+_UNIVERSAL = "universal"
+# What compile_lock starts the resolver from (its docstring says what each keeps).
+Keep = Literal["pins", "versions", "nothing"]
 
 
 @dataclass(frozen=True)
@@ -36,12 +41,18 @@ class LockShape:
     """What a lock is resolved for and how: the digest and the header record it. It names no
     backend: a team that switches backend, or a backend added to doitenv, re-pins nothing."""
 
-    python: str  # the venv's major.minor, or "universal" and a range such as ">=3.9"
+    python: str  # the venv's major.minor; of a universal lock, the range of Pythons it is for (">=3.9")
     hashes: bool
-    universal_from: str | None = None  # the lowest major.minor of a universal lock
+    universal: bool = False  # one lock for every Python in the range and every platform
+    universal_from: str | None = None  # of a universal lock, the lowest major.minor of its range
     allow_unsafe: bool = True  # pip and setuptools pinned too (False: left out, as pip-compile's default)
     strip_extras: bool = True  # `pkg` rather than `pkg[extra]`
     as_of: str | None = None  # pinned from the releases uploaded by then (config.as_of); None: today's
+
+    @property
+    def recorded_python(self) -> str:
+        """The Python as the header and the digest write it: `universal>=3.9` for a universal lock."""
+        return f"{_UNIVERSAL}{self.python}" if self.universal else self.python
 
     @property
     def cutoff(self) -> str | None:
@@ -57,13 +68,13 @@ class LockShape:
         part: the digests of every lock of that style stay as they were."""
         style = [*([] if self.allow_unsafe else ["unsafe left out"]), *([] if self.strip_extras else ["extras kept"])]
         style += [f"as of {self.as_of}"] if self.as_of else []
-        return [f"doitenv-lock-{LOCK_FORMAT}", self.python, "hashes" if self.hashes else "no hashes", *style]
+        return [f"doitenv-lock-{LOCK_FORMAT}", self.recorded_python, "hashes" if self.hashes else "no hashes", *style]
 
     @property
     def target(self) -> str:
         """What the lock is for, as a user reads it."""
-        if self.universal_from:
-            return f"every Python {self.python.removeprefix('universal')} and platform"
+        if self.universal:
+            return f"every Python {self.python} and platform"
         return f"Python {self.python}"
 
 
@@ -159,17 +170,18 @@ def moves(old: Mapping[str, str], new: Mapping[str, str]) -> list[tuple[str, str
 
 class Header(NamedTuple):
     """A lock's first line: the digest of its inputs, the digest of its body (None in a lock
-    written before the body was covered), the Python it was resolved for, the lock format
-    ('' before the format was recorded), its style (LockShape's allow_unsafe, strip_extras) and the
-    resolver that pinned it."""
+    written before the body was covered), the Python it was resolved for (as LockShape.python and
+    .universal hold it), the lock format ('' before the format was recorded), its style (LockShape's
+    allow_unsafe, strip_extras) and the resolver that pinned it."""
 
     inputs: str
     body: str | None
-    python: str
+    python: str  # a major.minor, or a universal lock's range (">=3.9"); '' when not recorded
     format: str
     allow_unsafe: bool = True
     strip_extras: bool = True
     by: str = ""  # the resolver that pinned it (`pip-tools==7.6.2`), when recorded
+    universal: bool = False
 
 
 def header_line(inputs: str, body: str, shape: LockShape, pinned_by: str = "") -> str:
@@ -179,7 +191,7 @@ def header_line(inputs: str, body: str, shape: LockShape, pinned_by: str = "") -
     # pip-tools pins the same lock changes nothing.
     by = f" by={pinned_by}" if pinned_by else ""
     style += f" as-of={shape.as_of}" if shape.as_of else ""
-    return f"{HEADER}{inputs} body={body} python={shape.python} format={LOCK_FORMAT}{style}{by}\n"
+    return f"{HEADER}{inputs} body={body} python={shape.recorded_python} format={LOCK_FORMAT}{style}{by}\n"
 
 
 def recorded(lock: Path) -> Header | None:
@@ -189,13 +201,22 @@ def recorded(lock: Path) -> Header | None:
             first = handle.readline()
     except (OSError, ValueError):
         return None
-    if not first.startswith(HEADER):
+    words = first[len(HEADER) :].split()
+    if not first.startswith(HEADER) or not words:  # a first line cut short is no record of anything
         return None
-    digest, *fields = first[len(HEADER) :].split()
+    digest, *fields = words
     named = dict(field.partition("=")[::2] for field in fields)
     style = named.get("allow-unsafe") != "no", named.get("strip-extras") != "no"
+    python = named.get("python", "")
+    universal = python.startswith(_UNIVERSAL)  # the one place that reads how the header writes it
     return Header(
-        digest, named.get("body"), named.get("python", ""), named.get("format", ""), *style, named.get("by", "")
+        digest,
+        named.get("body"),
+        python.removeprefix(_UNIVERSAL) if universal else python,
+        named.get("format", ""),
+        *style,
+        named.get("by", ""),
+        universal,
     )
 
 
@@ -320,7 +341,7 @@ def compile_lock(
     shape: LockShape,
     compile_argv: Callable[[str, str], list[str]],
     environment: Mapping[str, str] | None = None,
-    keep: str = "pins",
+    keep: Keep = "pins",
     folder: Path | None = None,
     pinned_by: Callable[[], str] = str,
     explain: Callable[[str], str | None] = lambda output: None,

@@ -97,8 +97,8 @@ def unmet_dependencies(project: Project) -> list[str]:
         return []  # nothing pinned yet: the missing lock is the problem to report
     header = locks.recorded(lock)
     python = project.venv.python_version() or (header.python if header else "")
-    if python.startswith("universal"):  # no venv: the markers of the Python that runs doit
-        python = running_version()
+    if not project.venv.python_version() and header is not None and header.universal:
+        python = running_version()  # no venv: the markers of the Python that runs doit
     return declared.unmet(config.build_inputs, project.root, runtime.lock, fix, python)
 
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from doitenv import adoption, files, fits, indexes, interpreter, journal, layers, locks, releases, reqfile, runner, sync
+from doitenv.config import lowest_python
 from doitenv.errors import Failure, if_stopped
 from doitenv.interpreter import InterpreterNotFound
 from doitenv.layers import Layer
@@ -73,7 +74,7 @@ def pin(
         environment = pinner.pin_environment(lock, inputs.index_options())
         folder = adoption.resolver_folder(inputs, project.locks_from(layer))
         try:
-            keep = "versions" if edited else "pins"
+            keep: locks.Keep = "versions" if edited else "pins"
             locks.compile_lock(inputs, lock, shape, pin_argv, environment, keep, folder, by, explain, write)
         except locks.LockError:
             if not edited:
@@ -229,7 +230,7 @@ def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
     running = project.lock_shape().python
     if resolved_for is None or resolved_for in ("", running) or project.config.universal:
         return
-    if resolved_for.startswith("universal"):
+    if found is not None and found.universal:
         print(f"doitenv: {lock} was universal; universal = true is off now, so it is pinned for Python {running}")
         return
     if interpreter.is_version(resolved_for) and interpreter.version_tuple(resolved_for) < interpreter.OLDEST_SUPPORTED:
@@ -277,7 +278,12 @@ def check(project: Project, *, environment: bool = False) -> None:
             problems.append(f"{lock} is missing or was not written by doitenv: run `doit {lock}`")
             continue
         # Without a venv or a `python` setting, check the lock against the Python it was resolved for.
-        shape = configured if configured.python else replace(configured, python=found.python)
+        lowest = lowest_python(found.python) if found.universal else None
+        shape = (
+            configured
+            if configured.python
+            else replace(configured, python=found.python, universal=found.universal, universal_from=lowest)
+        )
         stale = locks.why_stale(lock, layer.read_inputs(project.root), shape)
         if stale is not None:
             if stale == locks.INPUTS_CHANGED:
