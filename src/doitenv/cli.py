@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from doitenv import __version__, backends, config, files, graph, provenance, reqfile, scaffold, workflow
+from doitenv import __version__, backends, config, files, graph, provenance, receipts, reqfile, scaffold, workflow
 from doitenv.errors import Failure
 from doitenv.project import STATE_DIR, Project
 
@@ -120,7 +120,7 @@ def _provenance(path: Path, as_json: bool, every: bool) -> int:
         print("\n".join(exc.errors), file=sys.stderr)
         return 2
     relative = files.shown(path, project.root.resolve())
-    receipt = provenance.read_receipt(project.root, project.state_dir, relative)
+    receipt = receipts.read_receipt(project.root, project.state_dir, relative)
     if receipt is None:
         print(
             f"doitenv provenance: no receipt for {relative} in {project.root}: receipts are written by steps made "
@@ -128,12 +128,12 @@ def _provenance(path: Path, as_json: bool, every: bool) -> int:
             file=sys.stderr,
         )
         return 1
-    lock = receipt.get("environment", {}).get("lock")
+    lock = receipt.environment.lock
     env_now = provenance.environment(project.root, lock, project.venv) if lock else None
-    made_by = receipt.get("notebook", {}).get("path")
+    made_by = receipt.notebook.path if receipt.notebook else None
     code_now = _code_now(project.root / made_by) if made_by else None
-    found = provenance.report(project.root, receipt, env_now, code_now, _named(project, lock))
-    print(json.dumps(found, indent=1, sort_keys=True) if as_json else provenance.describe(found, every))
+    found = receipts.report(project.root, receipt, env_now, code_now, _named(project, lock))
+    print(json.dumps(found.to_json(), indent=1, sort_keys=True) if as_json else receipts.describe(found, every))
     return 0
 
 

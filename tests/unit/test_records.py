@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from doitenv import files, kernel, testrun
+from doitenv import files, kernel, provenance, receipts, testrun
 from doitenv.inputs import Snapshot
 from doitenv.interpreter import Interpreter
 from doitenv.tasks import runs
@@ -105,3 +106,78 @@ def test_a_damaged_last_pass_is_none(tmp_path: Path, damaged: str) -> None:
     path = tmp_path / f"test{testrun.LAST_PASS_SUFFIX}"
     path.write_text(damaged)
     assert testrun.read_last_pass(path) is None
+
+
+ENV = provenance.Environment(
+    "requirements.txt", "body1", {"alpha": "1.0"}, provenance.StepPython("3.11.7", "CPython", "x")
+)
+
+
+def _receipt(tmp_path: Path, notebook: receipts.NotebookCode | None = None) -> receipts.Receipt | None:
+    (tmp_path / "in.csv").write_text("a\n")
+    (tmp_path / "out.txt").write_text("made\n")
+    made_by = ("build", [receipts.Action("python", "digest1"), receipts.Action("cp", None)], notebook)
+    receipts.write_receipts(tmp_path, tmp_path / ".doitenv", made_by, ENV, 0.0, ["in.csv"], ["out.txt"])
+    return receipts.read_receipt(tmp_path, tmp_path / ".doitenv", "out.txt")
+
+
+def test_a_receipt_reads_back_what_the_step_wrote_and_says_what_changed(tmp_path: Path) -> None:
+    receipt = _receipt(tmp_path, receipts.NotebookCode("nb.ipynb", "code1"))
+    assert receipt is not None and receipt.environment == ENV and receipt.started == "1970-01-01T00:00:00Z"
+    assert receipt.actions == (receipts.Action("python", "digest1"), receipts.Action("cp", None))
+    (tmp_path / "in.csv").write_text("b\n")
+    moved = provenance.Environment("requirements.txt", "body2", {"alpha": "2.0"}, ENV.python)
+    found = receipts.report(tmp_path, receipt, moved, "code2")
+    now = found.to_json()["now"]
+    assert now == {
+        "file_changed": False,
+        "inputs_changed": ["in.csv"],
+        "notebook_code_changed": True,
+        "environment_changed": "requirements.txt changed: alpha 1.0 -> 2.0",
+    }
+    text = receipts.describe(found)
+    assert "  action:      python (arguments: keyed digest digest1)" in text
+    assert "a code cell of nb.ipynb changed since" in text and "requirements.txt changed: alpha 1.0 -> 2.0" in text
+    same = receipts.report(tmp_path, receipt, ENV, "code1").to_json()["now"]
+    assert same["environment_changed"] is None and not same["notebook_code_changed"]
+    # Without an environment to compare (its lock is not named now) and no notebook, neither is said.
+    plain = _receipt(tmp_path)
+    assert plain is not None and plain.notebook is None
+    assert "notebook" not in json.loads(next((tmp_path / ".doitenv" / "receipts").glob("*.json")).read_text())
+    assert set(receipts.report(tmp_path, plain, None).to_json()["now"]) == {"file_changed", "inputs_changed"}
+
+
+def test_an_older_doitenv_s_receipt_is_read_with_its_arguments_taken_out(tmp_path: Path) -> None:
+    old = {**receipts.Receipt("out.txt", None, "build", (), ENV, receipts.GitState(None, None), {}, "s", "e").to_json()}
+    old.pop("actions")
+    old["commands"] = [["upload", "--token", "secret"]]
+    old["environment"] = {**old["environment"], "lock_digest": None}
+    (tmp_path / receipts.RECEIPTS).mkdir()
+    files.write_json(receipts._receipt_path(tmp_path, "out.txt"), old)
+    receipt = receipts.read_receipt(tmp_path, tmp_path, "out.txt")
+    assert receipt is not None and receipt.actions is None and receipt.environment.lock_digest is None
+    assert "secret" not in receipts._receipt_path(tmp_path, "out.txt").read_text()
+    found = receipts.report(tmp_path, receipt, ENV)
+    assert found.environment_changed == "requirements.txt changed (its hashes or options)"
+    assert "not recorded (an older doitenv wrote this receipt" in receipts.describe(found)
+
+
+@pytest.mark.parametrize(
+    "damaged", [*DAMAGED, '{"path": "out.txt", "task": "t", "started": "s"}', '{"path": 1, "environment": {}}']
+)
+def test_a_damaged_receipt_is_none(tmp_path: Path, damaged: str) -> None:
+    """No environment, or a field of the wrong type: `doitenv provenance` says there is no receipt."""
+    where = receipts._receipt_path(tmp_path, "out.txt")
+    where.parent.mkdir(parents=True)
+    where.write_text(damaged)
+    assert receipts.read_receipt(tmp_path, tmp_path, "out.txt") is None
+
+
+def test_what_moved_reads_the_environment_doit_kept_for_the_step() -> None:
+    now = provenance.Environment("dev.txt", "b", {"alpha": "2.0"}, provenance.StepPython("3.12.1", "CPython", "x"))
+    kept = {"environment_pins": {"alpha": "1.0"}, "environment_python": asdict(ENV.python)}
+    python = provenance.StepPython.from_json(kept["environment_python"])
+    assert provenance.what_moved(kept["environment_pins"], python, now) == (
+        "dev.txt changed: alpha 1.0 -> 2.0, the venv's Python 3.11.7 -> 3.12.1"
+    )
+    assert provenance.what_moved({}, provenance.StepPython.from_json(None), now).endswith("Python ? -> 3.12.1")
