@@ -93,7 +93,7 @@ class LastPass:
     which change makes them run again. A field an older doitenv did not record is None (`key`:
     its digests were not keyed)."""
 
-    command: str | None
+    command: str | list[str] | None  # a list: an older doitenv's, the words as they were (not keyed)
     variables: dict[str, str] | None
     key: str | None
     venv: str | None
@@ -112,7 +112,7 @@ class LastPass:
 
 
 _LAST_PASS_FIELDS: dict[str, type | tuple[type, ...]] = {
-    "command": str, "variables": dict, "key": str, "venv": str, "folder": str, "files": dict, "test-env": list
+    "command": (str, list), "variables": dict, "key": str, "venv": str, "folder": str, "files": dict, "test-env": list
 }  # fmt: skip
 
 

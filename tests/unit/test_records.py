@@ -93,7 +93,7 @@ def test_the_last_pass_reads_back_what_a_pass_wrote(tmp_path: Path) -> None:
 
 def test_an_older_doitenv_s_last_pass_is_read_and_its_unkeyed_digests_not_compared(tmp_path: Path) -> None:
     path = tmp_path / f"test{testrun.LAST_PASS_SUFFIX}"
-    files.write_json(path, {"command": "plain", "venv": "venv1", "folder": "/project", "files": {}})
+    files.write_json(path, {"command": ["pytest", "--", "-k", "x"], "venv": "venv1", "folder": "/project", "files": {}})
     last = testrun.read_last_pass(path)
     assert last is not None and last.key is None and last.test_env is None
     why = runs._why_again(last, STANDS_ON, Snapshot("d", dict), "venv")
