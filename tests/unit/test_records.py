@@ -49,8 +49,8 @@ def test_a_damaged_made_from_record_is_a_venv_doitenv_did_not_make(tmp_path: Pat
     """One that is no JSON object was a traceback (`'list' object has no attribute 'get'`)."""
     venv = _venv(tmp_path)
     (venv.path / ".doitenv-made-from.json").write_text(damaged)
-    assert venv.made_from() is None
     assert venv.problem(Interpreter.at(sys.executable), "uv") == "venv/ was not made by doitenv"
+    assert venv.made_from() is None
 
 
 def test_the_kernel_record_reads_back_what_registering_wrote(tmp_path: Path) -> None:
@@ -69,8 +69,8 @@ def test_a_damaged_kernel_record_is_no_kernel(tmp_path: Path, damaged: str) -> N
     venv = _venv(tmp_path, "ipykernel-6.0.dist-info")
     found = kernel.Kernel(tmp_path, venv, tmp_path, "demo")
     (tmp_path / kernel.RECORD).write_text(damaged)
-    assert found.record() is None and not found.wanted()
     found.refresh()  # nothing to register again
+    assert found.record() is None and not found.wanted()
     found.remove()
     assert not (tmp_path / kernel.RECORD).exists()
 

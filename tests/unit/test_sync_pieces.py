@@ -146,5 +146,5 @@ def test_a_damaged_sync_record_is_no_record(tmp_path: Path, damaged: str) -> Non
     """A record that is no JSON object was a traceback (`'list' object has no attribute 'get'`)."""
     venv, lock = _synced_venv(tmp_path, ["alpha-1.0.dist-info"])
     (venv.path / sync._SYNCED).write_text(damaged)
-    assert sync.read_record(venv) is None and sync.held_lock(venv) is None
     assert "is not synced to any lock yet" in (sync.why_unsynced(venv, lock, None, tmp_path) or "")
+    assert sync.read_record(venv) is None and sync.held_lock(venv) is None
