@@ -37,9 +37,10 @@ from typing import TYPE_CHECKING, Any
 from doit.exceptions import TaskFailed
 
 if TYPE_CHECKING:
+    from doitenv.layers import SyncTask
     from doitenv.receipts import Action
 
-ENVIRONMENTS = ("dev", "prod")
+ENVIRONMENTS: tuple[SyncTask, ...] = ("dev", "prod")
 
 
 def in_venv(*command: str) -> tuple[Callable[..., TaskFailed | None], list[Any]]:
@@ -65,7 +66,9 @@ def _run(command: list[str], task: Any) -> TaskFailed | None:
     return result
 
 
-def requires(environment: str, environment_is_input: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def requires(
+    environment: SyncTask, environment_is_input: bool = True
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorate a task creator so its tasks run after `dev` (or `prod`) brought the venv up to
     date. A task doit caches (one with `file_dep` or `uptodate`) also runs again when that
     environment moved since it last ran, and leaves a receipt for each of its targets
@@ -86,7 +89,7 @@ def requires(environment: str, environment_is_input: bool = True) -> Callable[[C
     return decorate
 
 
-def _add_dep(task: dict[str, Any], environment: str, environment_is_input: bool) -> dict[str, Any]:
+def _add_dep(task: dict[str, Any], environment: SyncTask, environment_is_input: bool) -> dict[str, Any]:
     deps: Iterable[str] = task.get("task_dep", [])
     task = {**task, "task_dep": [*deps, environment]}
     # A task without file_dep or uptodate runs every time: an uptodate added here would cache it.
@@ -123,7 +126,7 @@ def _say_which_inputs_changed(task: Any) -> None:
     print(f"doitenv: {task.name}: {listed} {verb}", file=sys.stderr)
 
 
-def _environment_unchanged(task: Any, values: dict[str, Any], environment: str) -> bool:
+def _environment_unchanged(task: Any, values: dict[str, Any], environment: SyncTask) -> bool:
     """doit's uptodate check: the environment is as it was when the task last ran. Whenever the
     task runs and succeeds, the environment is recorded and each target gets its receipt."""
     from doitenv import provenance, receipts
