@@ -156,8 +156,9 @@ def _environment_unchanged(task: Any, values: dict[str, Any], environment: SyncT
         else:
             # A notebook step: the notebook and the digest of its code cells.
             code = receipts.NotebookCode(notebook, code_digest(found.root / notebook)) if notebook else None
-            made_by = (task.name, actions, code)
-            receipts.write_receipts(found.root, found.state_dir, made_by, env, started, inputs, targets)
+            receipts.write_receipts(
+                found.root, found.state_dir, task.name, actions, env, started, inputs, targets, code
+            )
         # doit keeps plain data.
         return {"environment": now, "environment_pins": env.pins, "environment_python": asdict(env.python)}
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +107,9 @@ class Receipt:
             path=found["path"],
             sha256=found["sha256"],
             task=found["task"],
-            actions=None if found["actions"] is None else tuple(Action(**each) for each in actions if each),
+            actions=None
+            if found["actions"] is None
+            else tuple(Action(**each) for each in actions if each and each["name"]),
             environment=environment,
             git=GitState(git.get("commit"), git.get("dirty")),
             inputs=found["inputs"] or {},
@@ -124,16 +126,17 @@ def _receipt_path(state_dir: Path, relative: str) -> Path:
 def write_receipts(
     root: Path,
     state_dir: Path,
-    made_by: tuple[str, list[Action], NotebookCode | None],
+    task: str,
+    actions: list[Action],
     environment: Environment,
     started: float,
     inputs: list[str],
     targets: list[str],
+    notebook: NotebookCode | None = None,
 ) -> None:
-    """A receipt for each of `targets` (paths relative to `root`), made just now by `made_by` (the
-    task, what its actions ran, the notebook it runs) in `environment` from `started` (in
-    seconds), with the git commit, the digests of `inputs` and of the target, and when it ended."""
-    task, actions, notebook = made_by
+    """A receipt for each of `targets` (paths relative to `root`), made just now by `task` (what
+    its `actions` ran, the notebook it runs) in `environment` from `started` (in seconds), with
+    the git commit, the digests of `inputs` and of the target, and when it ended."""
     git = _git(root)
     digests = {name: file_digest(root / name) for name in inputs}
     ended = _stamp(time.time())
@@ -196,7 +199,7 @@ class Report:
     notebook_code_changed: bool | None  # None: no notebook made the file
     # What moved in the environment (None: it is the same); not compared when it is not known now.
     environment_changed: str | None = None
-    environment_compared: bool = field(default=False)
+    environment_compared: bool = False
 
     def to_json(self) -> dict[str, Any]:
         now: dict[str, Any] = {"file_changed": self.file_changed, "inputs_changed": self.inputs_changed}

@@ -116,8 +116,9 @@ ENV = provenance.Environment(
 def _receipt(tmp_path: Path, notebook: receipts.NotebookCode | None = None) -> receipts.Receipt | None:
     (tmp_path / "in.csv").write_text("a\n")
     (tmp_path / "out.txt").write_text("made\n")
-    made_by = ("build", [receipts.Action("python", "digest1"), receipts.Action("cp", None)], notebook)
-    receipts.write_receipts(tmp_path, tmp_path / ".doitenv", made_by, ENV, 0.0, ["in.csv"], ["out.txt"])
+    actions = [receipts.Action("python", "digest1"), receipts.Action("cp", None)]
+    state = tmp_path / ".doitenv"
+    receipts.write_receipts(tmp_path, state, "build", actions, ENV, 0.0, ["in.csv"], ["out.txt"], notebook)
     return receipts.read_receipt(tmp_path, tmp_path / ".doitenv", "out.txt")
 
 
