@@ -198,3 +198,11 @@ def test_an_older_header_reads_with_what_it_did_not_record_left_out(tmp_path: Pa
     lock = tmp_path / "requirements.txt"
     lock.write_text("# doitenv: inputs=abc python=3.9\nalpha==1.0\n")
     assert locks.recorded(lock) == locks.Header("abc", None, "3.9", "")
+
+
+def test_what_a_lock_is_for_reads_as_a_user_says_it() -> None:
+    """`doit check` names it when a lock is stale: a universal lock's range, never `universal>=3.9`."""
+    assert PY311.target == "Python 3.11"
+    assert LockShape(">=3.9", hashes=False, universal=True, universal_from="3.9").target == (
+        "every Python >=3.9 and platform"
+    )

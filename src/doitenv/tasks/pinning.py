@@ -287,7 +287,7 @@ def check(project: Project, *, environment: bool = False) -> None:
         stale = locks.why_stale(lock, layer.read_inputs(project.root), shape)
         if stale is not None:
             if stale == locks.INPUTS_CHANGED:
-                stale = f"{lock} is stale for {layer.source} and Python {shape.python}"
+                stale = f"{lock} is stale for {layer.source} and {shape.target}"
             problems.append(f"{stale}: run `doit {lock}` to pin it again from {layer.source}")
 
     for layer in project.layers:
