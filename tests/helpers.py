@@ -78,7 +78,9 @@ class TmpProject:
         header = locks.recorded(self.path / name)
         assert header is not None, f"{name} has no doitenv header"
         body = text.split("\n", 1)[1] if text.startswith(locks.HEADER) else text
-        style = locks.LockShape(header.python, False, None, header.allow_unsafe, header.strip_extras)
+        style = locks.LockShape(
+            header.python, False, header.universal, allow_unsafe=header.allow_unsafe, strip_extras=header.strip_extras
+        )
         self.write(name, locks.header_line(header.inputs, locks.body_digest(body), style, header.by) + body)
 
     def start(self, *args: str) -> subprocess.Popen[str]:

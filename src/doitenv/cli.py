@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from doitenv import __version__, config, errors, files, graph, output, provenance, reqfile, scaffold, workflow
+from doitenv import __version__, config, errors, files, graph, output, provenance, receipts, reqfile, scaffold, workflow
 from doitenv.backends import registry
 from doitenv.errors import Failure
 from doitenv.project import STATE_DIR, Project
@@ -112,19 +112,19 @@ def _provenance(path: Path, as_json: bool, every: bool) -> int:
         return errors.leave(Failure(problem), 1)
     project = Project(config.load(root))
     relative = files.shown(path, project.root.resolve())
-    receipt = provenance.read_receipt(project.root, project.state_dir, relative)
+    receipt = receipts.read_receipt(project.root, project.state_dir, relative)
     if receipt is None:
         problem = (
             f"no receipt for {relative} in {project.root}: receipts are written by steps made "
             "with requires('dev') or requires('prod') that name it among their targets"
         )
         return errors.leave(Failure(problem), 1)
-    lock = receipt.get("environment", {}).get("lock")
+    lock = receipt.environment.lock
     env_now = provenance.environment(project.root, lock, project.venv) if lock else None
-    made_by = receipt.get("notebook", {}).get("path")
+    made_by = receipt.notebook.path if receipt.notebook else None
     code_now = _code_now(project.root / made_by) if made_by else None
-    found = provenance.report(project.root, receipt, env_now, code_now, _named(project, lock))
-    output.result(json.dumps(found, indent=1, sort_keys=True) if as_json else provenance.describe(found, every))
+    found = receipts.report(project.root, receipt, env_now, code_now, _named(project, lock))
+    output.result(json.dumps(found.to_json(), indent=1, sort_keys=True) if as_json else receipts.describe(found, every))
     return 0
 
 

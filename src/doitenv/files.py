@@ -8,7 +8,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,18 @@ def read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def json_fields(data: object, kinds: Mapping[str, type | tuple[type, ...]]) -> dict[str, Any] | None:
+    """The fields `kinds` names of a record read back with read_json (one it lacks is None: an
+    older doitenv wrote it), or None when `data` is no JSON object or a field holds another type:
+    a damaged or foreign record is no record."""
+    if not isinstance(data, dict):
+        return None
+    found = {name: data.get(name) for name in kinds}
+    if any(value is not None and not isinstance(value, kinds[name]) for name, value in found.items()):
+        return None
+    return found
 
 
 def write_json(path: Path, value: Any) -> None:

@@ -18,6 +18,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,24 @@ class KernelError(Failure):
     """The kernel could not be registered; the message says why and what to do."""
 
 
+@dataclass(frozen=True)
+class KernelRecord:
+    """The kernel doitenv registered for the project (RECORD, in the state folder): Kernel.register
+    writes it, Kernel.record reads it."""
+
+    name: str
+    prefix: str  # '' for the user's kernels
+    spec: str  # the kernel's folder
+    stamp: str | None  # Kernel.stamp when it was written
+    failed: str | None = None  # Kernel.stamp when `dev` last failed to register it again
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: value for name, value in asdict(self).items() if value is not None}
+
+
+_RECORD_FIELDS = {"name": str, "prefix": str, "spec": str, "stamp": str, "failed": str}
+
+
 def name_for(project: str) -> str:
     """A kernel name Jupyter accepts, made from the project's name (accents dropped: ü is u)."""
     plain = unicodedata.normalize("NFKD", project).encode("ascii", "ignore").decode()
@@ -74,9 +93,12 @@ class Kernel:
         another (two clones of a project must not show the same entry)."""
         return f"Python ({self.project_name if name == name_for(self.project_name) else name})"
 
-    def record(self) -> dict[str, Any] | None:
-        found = files.read_json(self.state_dir / RECORD)
-        return found if isinstance(found, dict) else None
+    def record(self) -> KernelRecord | None:
+        """The kernel registered for the project; None when there is none, or its record is damaged."""
+        found = files.json_fields(files.read_json(self.state_dir / RECORD), _RECORD_FIELDS)
+        if found is None or found["name"] is None or found["prefix"] is None:
+            return None
+        return KernelRecord(**{**found, "spec": found["spec"] or ""})
 
     def stamp(self) -> str:
         """What the spec was written for: this very venv (each rebuild makes a new one) and the
@@ -89,9 +111,9 @@ class Kernel:
     def is_registered(self, name: str, prefix: str) -> bool:
         """Is the kernel in place as `doit kernel --name name --prefix prefix` would put it?"""
         record = self.record()
-        if record is None or (record.get("name"), record.get("prefix")) != (name, prefix):
+        if record is None or (record.name, record.prefix) != (name, prefix):
             return False
-        return record.get("stamp") == self.stamp() and self._ours(Path(record.get("spec", "")))
+        return record.stamp == self.stamp() and self._ours(Path(record.spec))
 
     def wanted(self) -> bool:
         """Must `dev` register the kernel again (the venv was rebuilt, ipykernel changed)?
@@ -100,7 +122,7 @@ class Kernel:
         if record is None or not self.project_venv:
             return False
         stamp = self.stamp()
-        return stamp not in (record.get("stamp"), record.get("failed")) and bool(self._ipykernel())
+        return stamp not in (record.stamp, record.failed) and bool(self._ipykernel())
 
     def refresh(self) -> None:
         """After a sync: register the kernel again where it was, if it must be. A failure is
@@ -111,17 +133,17 @@ class Kernel:
             return
         if not self._ipykernel():
             output.warn(
-                f"the Jupyter kernel '{record.get('name')}' cannot start until {self.venv.path.name}/ holds "
+                f"the Jupyter kernel '{record.name}' cannot start until {self.venv.path.name}/ holds "
                 "ipykernel again (`doit dev`, with ipykernel in the dev requirements)"
             )
             return
         if not self.wanted():
             return
         try:
-            output.note(f"{self.register(record['name'], record['prefix'])} (again, for the new venv)")
+            output.note(f"{self.register(record.name, record.prefix)} (again, for the new venv)")
         except KernelError as exc:
-            output.warn(str(exc.add(about=f"the Jupyter kernel '{record['name']}' was not registered again")))
-            files.write_json(self.state_dir / RECORD, {**record, "failed": self.stamp()})
+            output.warn(str(exc.add(about=f"the Jupyter kernel '{record.name}' was not registered again")))
+            files.write_json(self.state_dir / RECORD, replace(record, failed=self.stamp()).to_json())
 
     def register(self, name: str, prefix: str) -> str:
         """Register the venv as kernel `name`, in the user's kernels or under `prefix` (an
@@ -151,23 +173,18 @@ class Kernel:
             except OSError as exc:
                 raise KernelError(f"could not write {target}: {exc.strerror or exc}") from None
         before = self.record()
-        files.write_json(
-            self.state_dir / RECORD, {"name": name, "prefix": prefix, "spec": str(target), "stamp": self.stamp()}
-        )
-        if before is not None and Path(before.get("spec", "")) != target:
-            self._remove(Path(before["spec"]))
+        files.write_json(self.state_dir / RECORD, KernelRecord(name, prefix, str(target), self.stamp()).to_json())
+        if before is not None and Path(before.spec) != target:
+            self._remove(Path(before.spec))
         return f"{self.venv.path.name}/ is the Jupyter kernel '{name}' (\"{self.display_name(name)}\") in {target}"
 
     def remove(self) -> None:
         """Unregister the kernel this project registered (`distclean`)."""
         record = self.record()
-        if record is None:
-            return
-        spec = Path(record.get("spec", ""))
-        if self._ours(spec):
-            output.note(f"removing the Jupyter kernel '{record.get('name')}' from {spec}", bare=True)
-            self._remove(spec)
-        (self.state_dir / RECORD).unlink(missing_ok=True)
+        if record is not None and self._ours(Path(record.spec)):
+            output.note(f"removing the Jupyter kernel '{record.name}' from {record.spec}", bare=True)
+            self._remove(Path(record.spec))
+        (self.state_dir / RECORD).unlink(missing_ok=True)  # a damaged record goes too
 
     def _ours(self, spec: Path) -> bool:
         """Did doitenv register the kernel folder `spec` for this project? (Never a link.)"""

@@ -9,9 +9,13 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
 from doitenv import files, locks, reqfile, sources
 from doitenv.config import Config, ConfigError
+
+# The tasks that sync the venv to a layer's lock; a project's step `requires` one of them (api.py).
+SyncTask = Literal["prod", "dev"]
 
 
 @dataclass(frozen=True)
@@ -20,7 +24,7 @@ class Layer:
     in_file: str  # the .in file the user writes, unless `generated` replaces it
     generated: str | None  # the input made from pyproject.toml's tables (tool.doitenv.*-from), or None
     below: str | None  # the lock this one must hold the pins of (the dev layer's: the runtime lock)
-    sync_task: str | None  # the task that syncs the venv to this lock (`prod`, `dev`; None for more layers)
+    sync_task: SyncTask | None  # the task that syncs the venv to this lock (`prod`, `dev`; None for more layers)
     source: str  # what the lock is pinned from, as messages name it
     pulls_in: tuple[str, ...] = ()  # the locks of other layers its inputs pull in (-r or -c)
     holds_pins_of: tuple[str, ...] = ()  # those of them pulled in with -r all the way: their pins are in this lock

@@ -8,63 +8,33 @@ database say nothing, and a lock edited by hand is never taken for one doitenv w
 
 Every user's committed locks carry these digests: a change to how they are made (LockShape.parts,
 `Inputs.digest`, `body_digest`) or to a backend's shaping flags (what a lock holds) must bump
-LOCK_FORMAT, which pins every lock again once, with a line saying why. The digest of a fixed
-input, and each backend's flags, are pinned by tests/unit/test_locks.py.
+LOCK_FORMAT (lockshape.py), which pins every lock again once, with a line saying why. The digest
+of a fixed input, and each backend's flags, are pinned by tests/unit/test_locks.py.
 """
 
 from __future__ import annotations
 
-import datetime
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal
 
 from doitenv import files, portable, reqcheck, reqfile, runner
 from doitenv.errors import Failure
 
-HEADER = "# doitenv: inputs="
-# Bumped when the digests' recipe or what a lock holds changes: every lock is pinned again once.
-LOCK_FORMAT = "5"
+# The shape and the first line are lockshape.py's; the lock's own modules and tests name them here.
+from doitenv.lockshape import HEADER as HEADER
+from doitenv.lockshape import LOCK_FORMAT as LOCK_FORMAT
+from doitenv.lockshape import Header as Header
+from doitenv.lockshape import LockShape as LockShape
+from doitenv.lockshape import header_line as header_line
+from doitenv.lockshape import recorded as recorded
+
 # why_stale's reason when only the inputs moved: the ordinary re-pin, which needs no explaining.
 INPUTS_CHANGED = "its inputs changed since it was pinned"
-
-
-@dataclass(frozen=True)
-class LockShape:
-    """What a lock is resolved for and how: the digest and the header record it. It names no
-    backend: a team that switches backend, or a backend added to doitenv, re-pins nothing."""
-
-    python: str  # the venv's major.minor, or "universal" and a range such as ">=3.9"
-    hashes: bool
-    universal_from: str | None = None  # the lowest major.minor of a universal lock
-    allow_unsafe: bool = True  # pip and setuptools pinned too (False: left out, as pip-compile's default)
-    strip_extras: bool = True  # `pkg` rather than `pkg[extra]`
-    as_of: str | None = None  # pinned from the releases uploaded by then (config.as_of); None: today's
-
-    @property
-    def cutoff(self) -> str | None:
-        """The moment no release uploaded after counts, as the resolvers take it (RFC 3339, UTC):
-        a day counts whole."""
-        if self.as_of is None or "T" in self.as_of:
-            return self.as_of
-        following = datetime.date.fromisoformat(self.as_of) + datetime.timedelta(days=1)
-        return f"{following.isoformat()}T00:00:00Z"
-
-    def parts(self) -> list[str]:
-        """What the digest covers besides the inputs. A style other than doitenv's own adds a
-        part: the digests of every lock of that style stay as they were."""
-        style = [*([] if self.allow_unsafe else ["unsafe left out"]), *([] if self.strip_extras else ["extras kept"])]
-        style += [f"as of {self.as_of}"] if self.as_of else []
-        return [f"doitenv-lock-{LOCK_FORMAT}", self.python, "hashes" if self.hashes else "no hashes", *style]
-
-    @property
-    def target(self) -> str:
-        """What the lock is for, as a user reads it."""
-        if self.universal_from:
-            return f"every Python {self.python.removeprefix('universal')} and platform"
-        return f"Python {self.python}"
+# What compile_lock starts the resolver from (its docstring says what each keeps).
+Keep = Literal["pins", "versions", "nothing"]
 
 
 class LockError(Failure):
@@ -155,48 +125,6 @@ def moves(old: Mapping[str, str], new: Mapping[str, str]) -> list[tuple[str, str
     between two {name: version} sets, sorted by name: what a sync or an upgrade moved."""
     names = sorted(old.keys() | new.keys())
     return [(name, old.get(name), new.get(name)) for name in names if old.get(name) != new.get(name)]
-
-
-class Header(NamedTuple):
-    """A lock's first line: the digest of its inputs, the digest of its body (None in a lock
-    written before the body was covered), the Python it was resolved for, the lock format
-    ('' before the format was recorded), its style (LockShape's allow_unsafe, strip_extras) and the
-    resolver that pinned it."""
-
-    inputs: str
-    body: str | None
-    python: str
-    format: str
-    allow_unsafe: bool = True
-    strip_extras: bool = True
-    by: str = ""  # the resolver that pinned it (`pip-tools==7.6.2`), when recorded
-
-
-def header_line(inputs: str, body: str, shape: LockShape, pinned_by: str = "") -> str:
-    # The style is written only when it is not doitenv's own: such a lock keeps it (adoption.style).
-    style = ("" if shape.allow_unsafe else " allow-unsafe=no") + ("" if shape.strip_extras else " strip-extras=no")
-    # Which resolver pinned it, for the reader: no digest covers it, so a teammate whose newer
-    # pip-tools pins the same lock changes nothing.
-    by = f" by={pinned_by}" if pinned_by else ""
-    style += f" as-of={shape.as_of}" if shape.as_of else ""
-    return f"{HEADER}{inputs} body={body} python={shape.python} format={LOCK_FORMAT}{style}{by}\n"
-
-
-def recorded(lock: Path) -> Header | None:
-    """What a lock's first line records, or None when it has no doitenv header."""
-    try:
-        with lock.open(encoding="utf-8") as handle:
-            first = handle.readline()
-    except (OSError, ValueError):
-        return None
-    if not first.startswith(HEADER):
-        return None
-    digest, *fields = first[len(HEADER) :].split()
-    named = dict(field.partition("=")[::2] for field in fields)
-    style = named.get("allow-unsafe") != "no", named.get("strip-extras") != "no"
-    return Header(
-        digest, named.get("body"), named.get("python", ""), named.get("format", ""), *style, named.get("by", "")
-    )
 
 
 def why_stale(lock: str, inputs: Inputs, shape: LockShape) -> str | None:
@@ -320,7 +248,7 @@ def compile_lock(
     shape: LockShape,
     compile_argv: Callable[[str, str], list[str]],
     environment: Mapping[str, str] | None = None,
-    keep: str = "pins",
+    keep: Keep = "pins",
     folder: Path | None = None,
     pinned_by: Callable[[], str] = str,
     explain: Callable[[str], str | None] = lambda output: None,

@@ -96,7 +96,7 @@ class Project:
         config = self.config
         if config.universal:
             lowest = lowest_python(config.universal_python or "")
-            shape = locks.LockShape(f"universal{config.universal_python}", config.hashes, lowest)
+            shape = locks.LockShape(config.universal_python or "", config.hashes, universal=True, universal_from=lowest)
         else:
             shape = locks.LockShape(self.locked_python(), config.hashes)
         shape = replace(shape, as_of=config.resolve_as_of)

@@ -15,6 +15,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +34,47 @@ class SyncError(Failure):
     """The venv could not be synced; the message says which lock and why."""
 
 
-def wanted_state(lock: Path, build_inputs: dict[str, Any] | None, root: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SyncRecord:
+    """What a venv was last synced to, as its record (`_SYNCED`, inside it) says; or, with no
+    `installed`, what a sync to a lock would record now (wanted_state). A field an older doitenv
+    did not record is None."""
+
+    folder: str | None  # the project's folder: a copy carries the venv, and so this record, along
+    lock: str | None  # the lock's file name
+    lock_digest: str | None  # None: there was no lock
+    project_digest: str | None  # of the project's build inputs (editable.build_inputs)
+    local_packages: dict[str, str] | None  # localpackages.digests
+    installed: tuple[str, ...] | None = None  # the venv's `*.dist-info` folders once it was synced
+
+    def to_json(self) -> dict[str, Any]:
+        # A field left unrecorded stays out, as an older doitenv left it out.
+        return {name: value for name, value in asdict(self).items() if value is not None}
+
+
+_RECORD_FIELDS = {
+    "folder": str, "lock": str, "lock_digest": str, "project_digest": str, "local_packages": dict, "installed": list
+}  # fmt: skip
+
+
+def read_record(venv: Venv) -> SyncRecord | None:
+    """The venv's sync record, or None when it has none (unsynced) or one that is damaged."""
+    found = files.json_fields(files.read_json(venv.path / _SYNCED), _RECORD_FIELDS)
+    if found is None:
+        return None
+    installed = found["installed"]
+    return SyncRecord(**{**found, "installed": tuple(installed) if installed is not None else None})
+
+
+def wanted_state(lock: Path, build_inputs: dict[str, Any] | None, root: Path) -> SyncRecord:
     content = lock.read_bytes() if lock.exists() else None  # read once: this runs on every no-op
-    return {
-        # The project's folder: a copy carries the venv, and so this record, along.
-        "folder": os.path.realpath(lock.parent),
-        "lock": lock.name,
-        "lock_digest": files.digest([content]) if content is not None else None,
-        "project_digest": files.digest([json.dumps(build_inputs, sort_keys=True, default=str)]),
-        "local_packages": localpackages.digests((content or b"").decode("utf-8", "replace"), root),
-    }
+    return SyncRecord(
+        folder=os.path.realpath(lock.parent),
+        lock=lock.name,
+        lock_digest=files.digest([content]) if content is not None else None,
+        project_digest=files.digest([json.dumps(build_inputs, sort_keys=True, default=str)]),
+        local_packages=localpackages.digests((content or b"").decode("utf-8", "replace"), root),
+    )
 
 
 def record_bytes(venv: Venv) -> bytes:
@@ -55,34 +87,34 @@ def record_bytes(venv: Venv) -> bytes:
 
 def held_lock(venv: Venv) -> str | None:
     """The file name of the lock the venv was last synced to, if any."""
-    record = files.read_json(venv.path / _SYNCED)
-    return record.get("lock") if isinstance(record, dict) else None
+    record = read_record(venv)
+    return record.lock if record is not None else None
 
 
 def why_unsynced(venv: Venv, lock: Path, build_inputs: dict[str, Any] | None, root: Path) -> str | None:
     """Why `venv` does not hold exactly `lock` (plus the project built from `build_inputs`,
     editable.build_inputs, and the local folders the lock installs as they are in `root`), or
     None if it does."""
-    record = files.read_json(venv.path / _SYNCED)
+    record = read_record(venv)
     if record is None:
         # (A sync removes the record first: one that failed or was stopped leaves none.)
         return f"{venv.path.name}/ is not synced to any lock yet, or its last sync did not finish"
     wanted = wanted_state(lock, build_inputs, root)
-    if record.get("folder") is None:
+    if record.folder is None:
         return f"{venv.path.name}/ was synced by an older doitenv, whose record did not name the project's folder"
-    if record.get("folder") != wanted["folder"]:
-        return f"{venv.path.name}/ was synced to the locks in {record['folder']}, not this copy of the project"
+    if record.folder != wanted.folder:
+        return f"{venv.path.name}/ was synced to the locks in {record.folder}, not this copy of the project"
     shown = files.shown(lock, venv.path.parent)  # requirements/dev.txt, as the project names it
-    if record.get("lock") != wanted["lock"]:
-        return f"{venv.path.name}/ holds {record.get('lock')}, not {lock.name}"
-    if record.get("lock_digest") != wanted["lock_digest"]:
+    if record.lock != wanted.lock:
+        return f"{venv.path.name}/ holds {record.lock}, not {lock.name}"
+    if record.lock_digest != wanted.lock_digest:
         return f"{shown} changed since the last sync"
-    if record.get("project_digest") != wanted["project_digest"]:
+    if record.project_digest != wanted.project_digest:
         return "the project's metadata (pyproject.toml, setup.py or setup.cfg) changed since the last sync"
-    moved = localpackages.changed(record.get("local_packages"), wanted["local_packages"])
+    moved = localpackages.changed(record.local_packages, wanted.local_packages or {})
     if moved:
         return f"{moved[0]}, which {shown} installs (not editable), changed since the last sync"
-    if record.get("installed") != venv.installed():
+    if record.installed != tuple(venv.installed()):
         return f"packages in {venv.path.name}/ were installed or removed by hand"
     return None
 
@@ -107,13 +139,11 @@ def sync(
     if problems:
         raise SyncError("\n".join(problems) + f"; so {venv.path.name}/ is unchanged")
     record = venv.path / _SYNCED
-    held = files.read_json(record)
+    held = read_record(venv)
     before = venv.installed()
     wanted = wanted_state(lock, build_inputs, root)
     # Installed again though their version is the same: neither pip nor uv looks at the files.
-    reinstall = localpackages.changed(
-        held.get("local_packages") if isinstance(held, dict) else None, wanted["local_packages"]
-    )
+    reinstall = localpackages.changed(held.local_packages if held is not None else None, wanted.local_packages or {})
     # Until the new record is written, a kill or a full disk leaves the venv marked unsynced.
     record.unlink(missing_ok=True)
     with if_stopped(f"{venv.path.name}/ is marked unsynced: the next run syncs it again"):
@@ -128,8 +158,8 @@ def sync(
             if built is not None:
                 refused = editable.python_refused(built[0], venv)
                 if refused is not None:
-                    if isinstance(held, dict) and held.get("installed") == before:
-                        files.write_json(record, held)  # nothing was touched: the record still holds
+                    if held is not None and held.installed == tuple(before):
+                        files.write_json(record, held.to_json())  # nothing was touched: the record still holds
                     raise SyncError(
                         f"{files.shown(lock, root)}: could not sync {venv.path.name}/: the project requires Python "
                         f"{refused} (its Requires-Python), and {venv.path.name}/ has Python "
@@ -144,9 +174,9 @@ def sync(
             unchanged = venv.installed() == before
             # The backends check everything before they change anything: a venv that still holds
             # what its record says gets the record back.
-            restored = unchanged and isinstance(held, dict) and held.get("installed") == before
-            if restored:
-                files.write_json(record, held)
+            restored = unchanged and held is not None and held.installed == tuple(before)
+            if held is not None and restored:
+                files.write_json(record, held.to_json())
             building = isinstance(failed, editable.BuildFailed)
             hint = None if building else explain(failed.output)
             said = backend.explain_failure(failed.output)
@@ -174,7 +204,7 @@ def sync(
     # The local folders as the install left them: building one may write into it (setuptools-scm's
     # version file), and a digest taken before would call it changed on every run after.
     now_local = localpackages.digests(text, root)
-    files.write_json(record, {**wanted, "local_packages": now_local, "installed": after})
+    files.write_json(record, replace(wanted, local_packages=now_local, installed=tuple(after)).to_json())
 
 
 _KINDS = (("+", "added"), ("-", "removed"), ("~", "changed"))
@@ -238,7 +268,7 @@ def _failure(
     output: str,
     said: ToolFailure,
     unchanged: bool,
-    held: Any,
+    held: SyncRecord | None,
     building: bool,
     hint: str | None,
 ) -> str:
@@ -251,10 +281,10 @@ def _failure(
         state = f"{name}/ is marked unsynced and the next run tries again"
     elif held is None:
         state = f"{name}/ is unchanged, and marked unsynced"
-    elif held["lock"] == lock.name:
-        state = f"{name}/ is unchanged (it still holds what {held['lock']} held before)"
+    elif held.lock == lock.name:
+        state = f"{name}/ is unchanged (it still holds what {held.lock} held before)"
     else:
-        state = f"{name}/ is unchanged (it still holds {held['lock']})"
+        state = f"{name}/ is unchanged (it still holds {held.lock})"
     details = "".join(f"  {line}\n" for line in said.lines)
     if hint is not None:
         return f"{details}{files.shown(lock, root)}: could not sync {name}/, so {state}: {hint}"

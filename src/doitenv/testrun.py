@@ -16,6 +16,7 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from doitenv import files, keyed
@@ -72,6 +73,55 @@ def _shown(path):
         return path
     return path if relative.startswith("..") else relative
 '''
+
+
+@dataclass(frozen=True)
+class StandsOn:
+    """What a test run stands on besides the files. Keyed digests, never values: the words after
+    `--` may hold a token as a variable may."""
+
+    command: str  # keyed digest of the test command and the words after `--`
+    variables: dict[str, str]  # shaping_variables
+    key: str  # keyed.key_id: digests under another key cannot be compared
+    venv: str  # digest of the venv's sync record (the lock, what is installed, the project's folder)
+    folder: str  # the project's folder
+
+
+@dataclass(frozen=True)
+class LastPass:
+    """What the tests stood on when they last passed (LAST_PASS_SUFFIX, one per test task), to say
+    which change makes them run again. A field an older doitenv did not record is None (`key`:
+    its digests were not keyed)."""
+
+    command: str | list[str] | None  # a list: an older doitenv's, the words as they were (not keyed)
+    variables: dict[str, str] | None
+    key: str | None
+    venv: str | None
+    folder: str | None
+    files: dict[str, str] | None  # Snapshot.hashes
+    test_env: list[str] | None  # tool.doitenv.test-env: to tell a variable unset from one it no longer names
+
+    @classmethod
+    def of(cls, stands_on: StandsOn, hashes: dict[str, str], test_env: Sequence[str]) -> LastPass:
+        return cls(**asdict(stands_on), files=hashes, test_env=list(test_env))
+
+    def write(self, path: Path) -> None:
+        # `test-env` as the setting is spelled, as it always was in this record.
+        found = {name.replace("_", "-"): value for name, value in asdict(self).items() if value is not None}
+        files.write_json(path, found)
+
+
+_LAST_PASS_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "command": (str, list), "variables": dict, "key": str, "venv": str, "folder": str, "files": dict, "test-env": list
+}  # fmt: skip
+
+
+def read_last_pass(path: Path) -> LastPass | None:
+    """The last pass on record at `path`; None when there is none, or a damaged one."""
+    found = files.json_fields(files.read_json(path), _LAST_PASS_FIELDS)
+    if found is None:
+        return None
+    return LastPass(**{name.replace("-", "_"): value for name, value in found.items()})
 
 
 def shaping_variables(

@@ -12,7 +12,9 @@ import re
 import shutil
 import sys
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from doitenv import files, runner
 from doitenv.errors import Failure
@@ -20,6 +22,27 @@ from doitenv.interpreter import Interpreter
 
 _MADE_FROM = ".doitenv-made-from.json"
 _WINDOWS = os.name == "nt"
+
+
+@dataclass(frozen=True)
+class MadeFrom:
+    """What doitenv made a venv from, as the record inside it says (Venv.record writes it,
+    Venv.made_from reads it). A field an older doitenv did not record is None."""
+
+    interpreter: str | None  # the interpreter's real path
+    signature: tuple[int, ...] | None  # Interpreter.signature: a replaced interpreter is a new one
+    backend: str | None  # the backend whose tools made it (None: made before there was a choice)
+    # Where: a copy of the project carries the venv along, made for the original's folder.
+    path: str | None
+    # When: a venv made again from the same interpreter is still a new venv (the Jupyter kernel is
+    # registered again for it).
+    made: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: value for name, value in asdict(self).items() if value is not None}
+
+
+_MADE_FROM_FIELDS = {"interpreter": str, "signature": list, "backend": str, "path": str, "made": int}
 
 
 class Venv:
@@ -116,16 +139,24 @@ class Venv:
             return f"{self.path.name}/ does not exist yet"
         if not os.path.exists(self.python):
             return f"{self.path.name}/ is broken: its interpreter {self.python} is gone"
-        made_from = files.read_json(self.path / _MADE_FROM)
+        made_from = self.made_from()
         if made_from is None:
             return f"{self.path.name}/ was not made by doitenv"
-        if made_from.get("interpreter") != interpreter.path:
-            return f"the interpreter changed from {made_from.get('interpreter')} to {interpreter.path}"
-        if tuple(made_from.get("signature", ())) != interpreter.signature:
+        if made_from.interpreter != interpreter.path:
+            return f"the interpreter changed from {made_from.interpreter} to {interpreter.path}"
+        if made_from.signature != interpreter.signature:
             return f"the interpreter {interpreter.path} was upgraded or replaced"
-        if made_from.get("backend", unrecorded) != backend:
-            return f"it was made for the {made_from.get('backend')} backend, not {backend}"
-        return self.made_elsewhere(made_from.get("path"))
+        if (made_from.backend or unrecorded) != backend:
+            return f"it was made for the {made_from.backend} backend, not {backend}"
+        return self.made_elsewhere(made_from.path)
+
+    def made_from(self) -> MadeFrom | None:
+        """The record of what doitenv made the venv from; None when there is none, or a damaged one."""
+        found = files.json_fields(files.read_json(self.path / _MADE_FROM), _MADE_FROM_FIELDS)
+        if found is None:
+            return None
+        signature = found["signature"]
+        return MadeFrom(**{**found, "signature": tuple(signature) if signature is not None else None})
 
     def made_elsewhere(self, recorded: str | None) -> str | None:
         """Why the venv belongs to another folder (the project was copied or moved with it), or
@@ -177,17 +208,10 @@ class Venv:
         return os.path.realpath(cfg.get("base-executable") or cfg.get("executable") or self.python)
 
     def record(self, interpreter: Interpreter, backend: str) -> None:
-        record = {
-            "interpreter": interpreter.path,
-            "signature": list(interpreter.signature),
-            "backend": backend,
-            # Where: a copy of the project carries the venv along, made for the original's folder.
-            "path": os.path.realpath(self.path),
-            # When: a venv made again from the same interpreter is still a new venv (the Jupyter
-            # kernel is registered again for it).
-            "made": time.time_ns(),
-        }
-        files.write_json(self.path / _MADE_FROM, record)
+        made_from = MadeFrom(
+            interpreter.path, interpreter.signature, backend, os.path.realpath(self.path), time.time_ns()
+        )
+        files.write_json(self.path / _MADE_FROM, made_from.to_json())
 
     def made_record(self) -> bytes:
         """What the venv was made from and when, as recorded (empty when there is no record)."""

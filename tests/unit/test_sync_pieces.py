@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from doitenv import localpackages, sync
 from doitenv.backends import Backend, Fetched, piptools
 from doitenv.backends import uv as uv_backend
@@ -153,3 +155,43 @@ def test_a_local_package_s_digest_moves_with_its_source_and_nothing_else(tmp_pat
     assert localpackages.changed(first, now) == ["./pkg", "."]
     assert localpackages.changed(None, now) == ["./pkg", "."]
     assert localpackages.digests("alpha==1.0\n", tmp_path) == {}
+
+
+def _synced_venv(tmp_path: Path, installed: list[str]) -> tuple[Venv, Path]:
+    """A project folder with a lock and a venv whose site-packages hold `installed`."""
+    venv = Venv(tmp_path / "venv")
+    site = venv.path / "lib" / "python3.11" / "site-packages"
+    for folder in installed:
+        _dist(site, folder)
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("alpha==1.0\n")
+    return venv, lock
+
+
+def test_the_sync_record_reads_back_what_a_sync_wrote(tmp_path: Path) -> None:
+    venv, lock = _synced_venv(tmp_path, ["alpha-1.0.dist-info"])
+    wanted = sync.wanted_state(lock, None, tmp_path)
+    record = sync.SyncRecord(**{**vars(wanted), "installed": tuple(venv.installed())})
+    (venv.path / sync._SYNCED).write_text(json.dumps(record.to_json()))
+    assert sync.read_record(venv) == record
+    assert sync.held_lock(venv) == "requirements.txt"
+    assert sync.why_unsynced(venv, lock, None, tmp_path) is None
+    lock.write_text("alpha==2.0\n")
+    assert sync.why_unsynced(venv, lock, None, tmp_path) == "requirements.txt changed since the last sync"
+
+
+def test_an_older_doitenv_s_sync_record_is_read_and_judged_as_before(tmp_path: Path) -> None:
+    venv, lock = _synced_venv(tmp_path, ["alpha-1.0.dist-info"])
+    (venv.path / sync._SYNCED).write_text(json.dumps({"lock": "requirements.txt", "installed": venv.installed()}))
+    record = sync.read_record(venv)
+    assert record is not None and record.folder is None and record.local_packages is None
+    assert "synced by an older doitenv" in (sync.why_unsynced(venv, lock, None, tmp_path) or "")
+
+
+@pytest.mark.parametrize("damaged", ["[]", '"requirements.txt"', '{"lock": 3}', '{"installed": "alpha"}', "{"])
+def test_a_damaged_sync_record_is_no_record(tmp_path: Path, damaged: str) -> None:
+    """A record that is no JSON object was a traceback (`'list' object has no attribute 'get'`)."""
+    venv, lock = _synced_venv(tmp_path, ["alpha-1.0.dist-info"])
+    (venv.path / sync._SYNCED).write_text(damaged)
+    assert "is not synced to any lock yet" in (sync.why_unsynced(venv, lock, None, tmp_path) or "")
+    assert sync.read_record(venv) is None and sync.held_lock(venv) is None

@@ -99,8 +99,8 @@ def unmet_dependencies(project: Project) -> list[str]:
         return []  # nothing pinned yet: the missing lock is the problem to report
     header = locks.recorded(lock)
     python = project.venv.python_version() or (header.python if header else "")
-    if python.startswith("universal"):  # no venv: the markers of the Python that runs doit
-        python = running_version()
+    if not project.venv.python_version() and header is not None and header.universal:
+        python = running_version()  # no venv: the markers of the Python that runs doit
     return declared.unmet(config.metadata, project.root, runtime.lock, fix, python)
 
 
@@ -111,11 +111,11 @@ def _kernel_place(project: Project, name: str, prefix: str, user: bool) -> tuple
     """(name, prefix) of the kernel `doit kernel` registers: what it is given, else what the
     project's kernel was registered as, else the project's name in the user's kernels (prefix
     ''). `user` asks for the user's kernels; a relative prefix is relative to the project."""
-    before = project.jupyter_kernel.record() or {}
-    name = name or before.get("name") or kernel.name_for(project.config.project_name)
+    before = project.jupyter_kernel.record()
+    name = name or (before.name if before else "") or kernel.name_for(project.config.project_name)
     if user:
         return name, ""
-    return name, os.path.abspath(os.path.expanduser(prefix)) if prefix else before.get("prefix") or ""
+    return name, os.path.abspath(os.path.expanduser(prefix)) if prefix else (before.prefix if before else "")
 
 
 def kernel_is_registered(task: Any, values: dict[str, Any], project: Project) -> bool:

@@ -15,13 +15,16 @@ import os
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from doitenv import files, locks, output
 from doitenv.errors import Failure
 from doitenv.notebookfile import code_digest
 from doitenv.tasks.failures import action
 from doitenv.tasks.steps import requires
+
+if TYPE_CHECKING:
+    from doitenv.layers import SyncTask
 
 IN_PLACE = "in-place"
 EXECUTED_FOLDER = "notebooks"  # under the state folder
@@ -90,7 +93,7 @@ def notebook(
     inputs: Sequence[str] = (),
     outputs: Sequence[str] = (),
     executed: str | None = None,
-    environment: str = "dev",
+    environment: SyncTask = "dev",
 ) -> Callable[[], dict[str, Any]]:
     """A doit task creator that runs the notebook at `path` as a step (see the module's doc)."""
 
@@ -129,7 +132,7 @@ def _code_unchanged(task: Any, values: dict[str, Any], path: str) -> bool:
     return bool(before == now)
 
 
-def _run(path: str, copy: str, outputs: list[str], environment: str) -> None:
+def _run(path: str, copy: str, outputs: list[str], environment: SyncTask) -> None:
     from doitenv.tasks import project
     from doitenv.tasks.runs import RunFailed, run_in_venv
 

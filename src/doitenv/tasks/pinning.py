@@ -25,6 +25,7 @@ from doitenv import (
 )
 from doitenv.backends import registry
 from doitenv.caches import for_the_run
+from doitenv.config import lowest_python
 from doitenv.errors import Failure, if_stopped
 from doitenv.interpreter import InterpreterNotFound
 from doitenv.layers import Layer
@@ -90,7 +91,7 @@ def pin(
         folder = adoption.resolver_folder(inputs, project.locks_from(layer))
         failure = pinner.explain_failure
         try:
-            keep = "versions" if edited else "pins"
+            keep: locks.Keep = "versions" if edited else "pins"
             locks.compile_lock(
                 inputs, lock, shape, pin_argv, environment, keep, folder, by, explain, write, failure=failure
             )
@@ -249,7 +250,7 @@ def _say_if_resolved_for_another_python(project: Project, lock: str) -> None:
     running = project.lock_shape().python
     if resolved_for is None or resolved_for in ("", running) or project.config.universal:
         return
-    if resolved_for.startswith("universal"):
+    if found is not None and found.universal:
         output.note(f"{lock} was universal; universal = true is off now, so it is pinned for Python {running}")
         return
     if interpreter.is_version(resolved_for) and interpreter.version_tuple(resolved_for) < interpreter.OLDEST_SUPPORTED:
@@ -297,11 +298,16 @@ def check(project: Project, *, environment: bool = False) -> None:
             problems.append(f"{lock} is missing or was not written by doitenv: run `doit {lock}`")
             continue
         # Without a venv or a `python` setting, check the lock against the Python it was resolved for.
-        shape = configured if configured.python else replace(configured, python=found.python)
+        lowest = lowest_python(found.python) if found.universal else None
+        shape = (
+            configured
+            if configured.python
+            else replace(configured, python=found.python, universal=found.universal, universal_from=lowest)
+        )
         stale = locks.why_stale(lock, layer.read_inputs(project.root), shape)
         if stale is not None:
             if stale == locks.INPUTS_CHANGED:
-                stale = f"{lock} is stale for {layer.source} and Python {shape.python}"
+                stale = f"{lock} is stale for {layer.source} and {shape.target}"
             problems.append(f"{stale}: run `doit {lock}` to pin it again from {layer.source}")
 
     for layer in project.layers:

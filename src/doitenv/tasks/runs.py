@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from doitenv import files, hooks, inputs, keyed, output, runner, sync, testrun
 from doitenv.config import DEFAULT_TEST_COMMAND
@@ -83,23 +84,27 @@ def run_in_venv(
 
 # --- test -------------------------------------------------------------------------------
 
-_TestState = tuple[str, dict[str, Any], inputs.Snapshot]
+
+class _TestState(NamedTuple):
+    digest: str  # what a passing run is cached under
+    stands_on: testrun.StandsOn
+    files: inputs.Snapshot
 
 
 def _test_state(project: Project, args: Sequence[str]) -> _TestState:
-    """(the digest a passing run is cached under, what it stands on besides the files, the files)."""
     state_dir = project.state_dir
-    stands_on = {
-        # Keyed digests, never values: the words after `--` may hold a token as a variable may.
-        "command": keyed.digest(state_dir, [*test_command(project), "--", *args]),
-        "variables": testrun.shaping_variables(state_dir, project.config.test_env),
-        "key": keyed.key_id(state_dir),
-        # The venv's sync record names the lock, what is installed and the project's folder.
-        "venv": files.digest([sync.record_bytes(project.venv)]),
-        "folder": str(project.root.resolve()),
-    }
+    stands_on = testrun.StandsOn(
+        command=keyed.digest(state_dir, [*test_command(project), "--", *args]),
+        variables=testrun.shaping_variables(state_dir, project.config.test_env),
+        key=keyed.key_id(state_dir),
+        venv=files.digest([sync.record_bytes(project.venv)]),
+        folder=str(project.root.resolve()),
+    )
     snapshot = project.files_snapshot(project.config.test_inputs)
-    return files.digest([json.dumps(stands_on, sort_keys=True), snapshot.digest]), stands_on, snapshot
+    # The digest of every pass on record: it must not move for the same run.
+    return _TestState(
+        files.digest([json.dumps(asdict(stands_on), sort_keys=True), snapshot.digest]), stands_on, snapshot
+    )
 
 
 def _last_pass(project: Project, task_name: str) -> Path:
@@ -108,26 +113,26 @@ def _last_pass(project: Project, task_name: str) -> Path:
     return project.state_dir / f"{task_name.replace(':', '-')}{testrun.LAST_PASS_SUFFIX}"
 
 
-def _why_again(last: dict[str, Any], stands_on: dict[str, Any], snapshot: inputs.Snapshot, venv: str) -> str:
+def _why_again(last: testrun.LastPass, stands_on: testrun.StandsOn, snapshot: inputs.Snapshot, venv: str) -> str:
     """Every difference from the last pass, or why there is none to name."""
     reasons = []
-    if last.get("key") != stands_on["key"]:
+    if last.key != stands_on.key:
         # Digests under another key, or an older doitenv's unkeyed ones, cannot be compared.
         was = (
             f"{STATE_DIR}/{keyed.KEY_FILE} was made anew since the last pass"
-            if "key" in last
+            if last.key is not None
             else "the last pass was recorded by an older doitenv, whose digests were not keyed"
         )
         reasons.append(f"{was}, so the test command and variables cannot be compared")
-        last = {**last, "command": stands_on["command"], "variables": stands_on["variables"]}
-    if last.get("folder") != stands_on["folder"]:
-        reasons.append(f"the project is in a new folder (copied or moved from {last.get('folder')})")
-    if last.get("command") != stands_on["command"]:
+        last = replace(last, command=stands_on.command, variables=stands_on.variables)
+    if last.folder != stands_on.folder:
+        reasons.append(f"the project is in a new folder (copied or moved from {last.folder})")
+    if last.command != stands_on.command:
         reasons.append("the test command or its arguments changed")
-    reasons += testrun.variable_changes(last.get("variables") or {}, stands_on["variables"], last.get("test-env"))
-    if last.get("venv") != stands_on["venv"] and last.get("folder") == stands_on["folder"]:
+    reasons += testrun.variable_changes(last.variables or {}, stands_on.variables, last.test_env)
+    if last.venv != stands_on.venv and last.folder == stands_on.folder:
         reasons.append(f"{venv}/ was synced again")
-    reasons += snapshot.changes_from(last.get("files") or {})
+    reasons += snapshot.changes_from(last.files or {})
     # Nothing changed since the last pass: doit forgot it, after a failed run or `doit forget`.
     return ", ".join(reasons) or "doit has no passing run on record (the last run failed, or `doit forget`)"
 
@@ -142,19 +147,18 @@ def tests_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool
     digest, stands_on, before = state
     if values.get("inputs") == digest:
         return _say_if_passed_before(True, task.name)
-    last = files.read_json(_last_pass(project, task.name))
-    if isinstance(last, dict):
+    last = testrun.read_last_pass(_last_pass(project, task.name))
+    if last is not None:
         why = _why_again(last, stands_on, before, project.venv.path.name)
         output.reason(f"tests run again: {why}")
-        if "key" not in last:  # an older doitenv's record holds the words after `--` as they were
+        if last.key is None:  # an older doitenv's record holds the words after `--` as they were
             _last_pass(project, task.name).unlink(missing_ok=True)
 
     def record_the_pass() -> dict[str, str]:  # doit calls it only when the run exited 0
         cached = _cache_the_pass(project, args, state)
         if cached:
-            # test-env: to tell a variable unset from one it no longer names.
-            last = {**stands_on, "files": before.hashes, "test-env": list(project.config.test_env)}
-            files.write_json(_last_pass(project, task.name), last)
+            passed = testrun.LastPass.of(stands_on, before.hashes, project.config.test_env)
+            passed.write(_last_pass(project, task.name))
         return cached
 
     task.value_savers.append(saver(record_the_pass))
@@ -170,9 +174,9 @@ def _cache_the_pass(project: Project, args: Sequence[str], before: _TestState) -
             output.note(f"{none_ran}, so this run is not recorded as a pass")
             return {}
     after = _test_state(project, args)
-    if after[0] == before[0]:
-        return {"inputs": before[0]}
-    what = ", ".join(after[2].changes_from(before[2].hashes)) or "the environment changed"
+    if after.digest == before.digest:
+        return {"inputs": before.digest}
+    what = ", ".join(after.files.changes_from(before.files.hashes)) or "the environment changed"
     output.note(f"{what} while the tests ran, so this pass is not cached: they run again next time")
     return {}
 
@@ -230,7 +234,7 @@ def run_tests(project: Project, args: Sequence[str]) -> None:
 def matrix_unchanged(task: Any, values: dict[str, Any], project: Project) -> bool:
     # The entry makes its own venv, so its digest is recorded by run_matrix_entry.
     try:
-        return _say_if_passed_before(values.get("inputs") == _test_state(project, [])[0], task.name)
+        return _say_if_passed_before(values.get("inputs") == _test_state(project, []).digest, task.name)
     except keyed.KeyProblem:
         return False  # run_matrix_entry says what is wrong with the key
 

@@ -29,14 +29,19 @@ import re
 import shlex
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from doit.exceptions import TaskFailed
 
 from doitenv import output
 
-ENVIRONMENTS = ("dev", "prod")
+if TYPE_CHECKING:
+    from doitenv.layers import SyncTask
+    from doitenv.receipts import Action
+
+ENVIRONMENTS: tuple[SyncTask, ...] = ("dev", "prod")
 
 
 def in_venv(*command: str) -> tuple[Callable[..., TaskFailed | None], list[Any]]:
@@ -62,11 +67,13 @@ def _run(command: list[str], task: Any) -> TaskFailed | None:
     return result
 
 
-def requires(environment: str, environment_is_input: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def requires(
+    environment: SyncTask, environment_is_input: bool = True
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorate a task creator so its tasks run after `dev` (or `prod`) brought the venv up to
     date. A task doit caches (one with `file_dep` or `uptodate`) also runs again when that
     environment moved since it last ran, and leaves a receipt for each of its targets
-    (provenance.py); `environment_is_input=False` for a step whose result does not depend on it."""
+    (receipts.py); `environment_is_input=False` for a step whose result does not depend on it."""
     if environment not in ENVIRONMENTS:
         raise ValueError(f"requires() takes one of {ENVIRONMENTS}, not {environment!r}")
 
@@ -83,7 +90,7 @@ def requires(environment: str, environment_is_input: bool = True) -> Callable[[C
     return decorate
 
 
-def _add_dep(task: dict[str, Any], environment: str, environment_is_input: bool) -> dict[str, Any]:
+def _add_dep(task: dict[str, Any], environment: SyncTask, environment_is_input: bool) -> dict[str, Any]:
     deps: Iterable[str] = task.get("task_dep", [])
     task = {**task, "task_dep": [*deps, environment]}
     # A task without file_dep or uptodate runs every time: an uptodate added here would cache it.
@@ -120,10 +127,10 @@ def _say_which_inputs_changed(task: Any) -> None:
     output.reason(f"{task.name}: {listed} {verb}")
 
 
-def _environment_unchanged(task: Any, values: dict[str, Any], environment: str) -> bool:
+def _environment_unchanged(task: Any, values: dict[str, Any], environment: SyncTask) -> bool:
     """doit's uptodate check: the environment is as it was when the task last ran. Whenever the
     task runs and succeeds, the environment is recorded and each target gets its receipt."""
-    from doitenv import provenance
+    from doitenv import provenance, receipts
     from doitenv.keyed import KeyProblem
     from doitenv.notebookfile import code_digest
     from doitenv.tasks import project
@@ -132,7 +139,7 @@ def _environment_unchanged(task: Any, values: dict[str, Any], environment: str) 
     found = project()
     layer = found.dev if environment == "dev" else found.runtime
     env = provenance.environment(found.root, layer.lock, found.venv)
-    now = provenance.digest(env)
+    now = env.digest()
     started = time.time()
 
     meta = task.meta or {}
@@ -143,31 +150,35 @@ def _environment_unchanged(task: Any, values: dict[str, Any], environment: str) 
         inputs = sorted(str(dep) for dep in task.file_dep)
         notebook = meta.get("doitenv_notebook")
         try:
-            actions = meta.get("doitenv_actions") or _actions(task, found.state_dir)
+            named = [receipts.Action(**each) for each in meta.get("doitenv_actions") or []]  # a notebook step's
+            actions = named or _actions(task, found.state_dir)
         except KeyProblem as problem:  # the step did its work: only its receipts are missing
             output.warn(f"{task.name}: no receipt written: {problem}")
         else:
-            facts = {"task": task.name, "actions": actions, "environment": env, "started": started}
-            if notebook:  # a notebook step: the notebook and the digest of its code cells
-                facts["notebook"] = {"path": notebook, "code": code_digest(found.root / notebook)}
-            provenance.write_receipts(found.root, found.state_dir, facts, inputs, targets)
-        return {"environment": now, "environment_pins": env["pins"], "environment_python": env["python"]}
+            # A notebook step: the notebook and the digest of its code cells.
+            code = receipts.NotebookCode(notebook, code_digest(found.root / notebook)) if notebook else None
+            receipts.write_receipts(
+                found.root, found.state_dir, task.name, actions, env, started, inputs, targets, code
+            )
+        # doit keeps plain data.
+        return {"environment": now, "environment_pins": env.pins, "environment_python": asdict(env.python)}
 
     task.value_savers.append(saver(record))
     before = values.get("environment")
     if before is None or before == now:
-        return before == now  # None: it never ran with the environment recorded
-    was = {"pins": values.get("environment_pins", {}), "python": values.get("environment_python")}
-    output.reason(f"{task.name}: {provenance.what_moved(was, env)}")
+        return before is not None  # None: it never ran with the environment recorded
+    python = provenance.StepPython.from_json(values.get("environment_python"))
+    output.reason(f"{task.name}: {provenance.what_moved(values.get('environment_pins', {}), python, env)}")
     return False
 
 
-def _actions(task: Any, state_dir: Path) -> list[dict[str, Any]]:
+def _actions(task: Any, state_dir: Path) -> list[Action]:
     """What the task's actions run, for its receipts: each one's name (the program, or the
     Python function) and a keyed digest of its arguments, never the arguments themselves: a
     step that uploads with `os.environ["API_TOKEN"]` must not leave the token in a receipt."""
     # Imported here: dodo.py imports this module on every `doit list`.
     from doitenv import keyed
+    from doitenv.receipts import Action
     from doitenv.tasks.runs import arguments_after_dashes
 
     described = []
@@ -190,7 +201,7 @@ def _actions(task: Any, state_dir: Path) -> list[dict[str, Any]]:
             else:
                 name, arguments = _qualified(command) if callable(command) else type(command).__name__, []
         plain = json.dumps(_plain(arguments), sort_keys=True)
-        described.append({"name": name, "arguments": keyed.digest(state_dir, [plain]) if arguments else None})
+        described.append(Action(name, keyed.digest(state_dir, [plain]) if arguments else None))
     return described
 
 
