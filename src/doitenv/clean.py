@@ -58,7 +58,7 @@ def clean_artifacts(root: Path, dryrun: bool = False) -> None:
         # and all. Only doitenv's own scratch files are surely nobody's work.
         unknown = [path for path in found if not files.SCRATCH_NAME.search(path.name)]
         if unknown:
-            output.note(
+            output.warn(
                 f"{_listed(unknown, root)} {'is' if len(unknown) == 1 else 'are'} kept: git could not say "
                 f"which files it tracks ({_why(failed)}), so doit clean removes only what doitenv made; "
                 "once `git ls-files` works here, `doit clean` removes the rest"

@@ -129,11 +129,11 @@ class Hook:
         if not self.missing():
             return
         if not (self.root / ".git").is_dir():
-            output.note(f"no .git folder here, so the pre-commit hook is not installed ({CONFIG} asks for it)")
+            output.warn(f"no .git folder here, so the pre-commit hook is not installed ({CONFIG} asks for it)")
             return
         command = self.command()
         if command is None:
-            output.note(
+            output.warn(
                 f"the pre-commit hook is not installed: no pre-commit in {self.venv.path.name}/ or on PATH "
                 "(add pre-commit to the dev requirements, or `pipx install pre-commit`, then `doit dev`)"
             )
@@ -142,7 +142,7 @@ class Hook:
         found = runner.probe([["git", "config", "--get", "core.hooksPath"]], cwd=str(self.root))
         if found and found[0].strip():
             elsewhere = found[0].decode("utf-8", "replace").strip()
-            output.note(
+            output.warn(
                 f"the pre-commit hook is not installed: git's core.hooksPath is set ({elsewhere}), so git "
                 "runs the hooks of that folder: add pre-commit's there yourself"
             )

@@ -102,7 +102,7 @@ def recover(state_dir: Path, root: Path) -> None:
     journal = _read(path, root)
     shown = files.shown(path, root)
     if journal is None:
-        output.note(
+        output.warn(
             f"{shown} is not a journal doitenv can read, so no lock is put back: if a `doit upgrade` was "
             "cut short, compare the locks with git and run `doit check`"
         )
@@ -115,7 +115,7 @@ def recover(state_dir: Path, root: Path) -> None:
     # Neither what was there nor what the upgrade wrote: someone's work since, by hand or by git.
     changed = [entry.lock for entry in journal.entries if entry not in pinned and entry.lock not in untouched]
     if not untouched and not changed:
-        output.note(f"{said} after it pinned every lock, so the upgraded locks are kept")
+        output.warn(f"{said} after it pinned every lock, so the upgraded locks are kept")
         journal.end()
         return
     # A lock the upgrade made where there was none stays, as when an upgrade fails (pinning.py).
@@ -124,7 +124,7 @@ def recover(state_dir: Path, root: Path) -> None:
         files.write_atomic(root / entry.lock, entry.before or b"")
     names = [entry.lock for entry in restored]
     if not names and not changed:  # killed before a lock moved, or put back by the user since
-        output.note(f"{said}; every lock is as it was before it: run `{journal.command()}` again")
+        output.warn(f"{said}; every lock is as it was before it: run `{journal.command()}` again")
         journal.end()
         return
     line = said + (f" ({_and(untouched)} {_was(untouched)} not pinned yet)" if untouched else "")
@@ -135,7 +135,7 @@ def recover(state_dir: Path, root: Path) -> None:
             f"; {_and(changed)} changed since, not by doitenv, so {_it(changed)} {_is(changed)} left as "
             f"{_it(changed)} {_is(changed)} (compare with git, then `doit check`)"
         )
-    output.note(f"{line}: run `{journal.command()}` again")
+    output.warn(f"{line}: run `{journal.command()}` again")
     journal.end()
 
 

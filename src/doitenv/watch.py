@@ -106,7 +106,7 @@ class Watch:
                 break
             changed = after.changes_from(before.hashes)
             if again == SELF_MADE:
-                output.note(
+                output.warn(
                     f"{', '.join(changed)} changed during each of the last {again + 1} runs: if "
                     f"{self.shown} writes it, let git ignore it; waiting for the next change",
                 )

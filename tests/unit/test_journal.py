@@ -33,7 +33,7 @@ def test_a_killed_upgrade_is_put_back_and_a_finished_one_kept(
     record = journal.Journal.begin(state, root, LOCKS, ["beta", "gamma==2.0"])
     record.write(root / "requirements.txt", b"new runtime\n")  # then the kill, while pinning dev
     journal.recover(state, root)
-    assert capsys.readouterr().out == (
+    assert capsys.readouterr().err == (
         "doitenv: the last `doit upgrade --package beta --package=gamma==2.0` was cut short (requirements-dev.txt was "
         "not pinned yet), so requirements.txt is put back as it was before it: run `doit upgrade --package beta "
         "--package=gamma==2.0` again\n"
@@ -47,10 +47,10 @@ def test_a_killed_upgrade_is_put_back_and_a_finished_one_kept(
         record.write(root / lock, b"new\n")
     journal.recover(state, root)
     said = "doitenv: the last `doit upgrade` was cut short after it pinned every lock, so the upgraded locks are kept\n"
-    assert capsys.readouterr().out == said
+    assert capsys.readouterr().err == said
     assert [(root / lock).read_bytes() for lock in LOCKS] == [b"new\n", b"new\n"]
     journal.recover(state, root)  # and once gone, nothing more is said
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().err == ""
 
 
 def _outside(data: dict[str, Any], root: Path) -> None:
@@ -105,7 +105,7 @@ def test_a_journal_is_checked_before_it_is_believed(
     forge(data, root)
     (state / journal.NAME).write_text(json.dumps(data))
     journal.recover(state, root)
-    assert capsys.readouterr().out == (
+    assert capsys.readouterr().err == (
         "doitenv: .doitenv/upgrade-journal.json is not a journal doitenv can read, so no lock is put back: if a "
         "`doit upgrade` was cut short, compare the locks with git and run `doit check`\n"
     )
@@ -117,7 +117,7 @@ def test_a_journal_that_is_no_json_puts_nothing_back(tmp_path: Path, capsys: pyt
     root, state = _project(tmp_path)
     (state / journal.NAME).write_bytes(b'{"version": 1, "locks": [')  # as a disk that filled up might leave it
     journal.recover(state, root)
-    assert "is not a journal doitenv can read, so no lock is put back" in capsys.readouterr().out
+    assert "is not a journal doitenv can read, so no lock is put back" in capsys.readouterr().err
     assert (root / "requirements.txt").read_bytes() == b"old requirements.txt\n"
 
 
@@ -127,5 +127,17 @@ def test_a_lock_is_known_however_its_path_is_spelt(tmp_path: Path, capsys: pytes
     record = journal.Journal.begin(state, root, ["./requirements.txt", "requirements-dev.txt"], [])
     record.write(root / "requirements.txt", b"new runtime\n")
     journal.recover(state, root)
-    assert "so requirements.txt is put back as it was before it" in capsys.readouterr().out
+    assert "so requirements.txt is put back as it was before it" in capsys.readouterr().err
     assert (root / "requirements.txt").read_bytes() == b"old requirements.txt\n"
+
+
+def test_a_lock_put_back_is_said_at_the_quiet_level_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What asks something of the user (run the upgrade again) is a warning, which quiet keeps."""
+    monkeypatch.setenv("DOITENV_OUTPUT", "quiet")
+    root, state = _project(tmp_path)
+    record = journal.Journal.begin(state, root, ["requirements.txt", "requirements-dev.txt"], [])
+    record.write(root / "requirements.txt", b"new runtime\n")
+    journal.recover(state, root)
+    assert "so requirements.txt is put back as it was before it" in capsys.readouterr().err

@@ -59,7 +59,7 @@ def sync_env(project: Project, layer: Layer) -> None:
 
                 sync.sync(venv, lock_path, project.root, project.state_dir, build_inputs, backend, verify, explain)
     for line in unmet_dependencies(project):
-        output.note(line)
+        output.warn(line)
     if project.main_venv is None:  # a matrix entry's venv runs no git hook
         project.pre_commit.settle(dev=layer == project.dev)
     with changing(project), using(project):

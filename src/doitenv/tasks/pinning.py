@@ -56,7 +56,7 @@ def pin(
         _say_if_hashes_go(project, lock, shape)
         _say_if_undated(shape, inputs.index_options(), pinner.name)
         for line in indexes.warnings(inputs.index_options(), inputs.texts, root):
-            output.note(line)
+            output.warn(line)
         # A hand-edited lock is pinned again from the edits (the resolver keeps a version the
         # inputs allow) but never keeps a hash it did not compute itself.
         conflicted = locks.conflicted(root / lock)
@@ -221,7 +221,7 @@ def _say_if_hashes_go(project: Project, lock: str, shape: locks.LockShape) -> No
     if shape.hashes or locks.recorded(path) is not None or not path.is_file():
         return
     if "--hash=" in locks.read_requirements(path):
-        output.note(f"{lock} has hashes and tool.doitenv.hashes is off, so they go: set hashes = true to keep them")
+        output.warn(f"{lock} has hashes and tool.doitenv.hashes is off, so they go: set hashes = true to keep them")
 
 
 def _say_if_undated(shape: locks.LockShape, options: list[reqfile.IndexOption], tool: str) -> None:
@@ -230,7 +230,7 @@ def _say_if_undated(shape: locks.LockShape, options: list[reqfile.IndexOption], 
         return
     found = releases.undated(releases.sources(options, tool))
     if found:
-        output.note(
+        output.warn(
             f"resolve-as-of = {shape.as_of}: {', '.join(found)} give no upload times, so their files are "
             f"taken whatever their age (a find-links folder or a file:// index; {tool} reads them from the .in "
             "files, its environment variables or, for pip, pip's configuration)"

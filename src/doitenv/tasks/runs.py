@@ -207,7 +207,7 @@ def run_tests(project: Project, args: Sequence[str]) -> None:
     keyed.key(project.state_dir)  # a key it cannot read is one line before the tests, not after them
     setting = test_command(project)
     if setting != project.config.test_command:
-        output.note(
+        output.warn(
             f"pytest-cov is not in {project.config.dev_requirements}, so the tests run without coverage "
             f"(add pytest-cov to {project.dev.source} for it; tool.doitenv.test-command in pyproject.toml sets "
             "the command)"
