@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -195,3 +197,58 @@ def test_a_damaged_sync_record_is_no_record(tmp_path: Path, damaged: str) -> Non
     (venv.path / sync._SYNCED).write_text(damaged)
     assert "is not synced to any lock yet" in (sync.why_unsynced(venv, lock, None, tmp_path) or "")
     assert sync.read_record(venv) is None and sync.held_lock(venv) is None
+
+
+def _record_sync(venv: Venv, lock: Path, build_inputs: dict[str, object] | None, root: Path) -> None:
+    """The record a sync of `lock` into `venv` writes once it is done."""
+    wanted = sync.wanted_state(lock, build_inputs, root)
+    record = sync.SyncRecord(**{**vars(wanted), "installed": tuple(venv.installed())})
+    (venv.path / sync._SYNCED).write_text(json.dumps(record.to_json()))
+
+
+def test_every_way_a_venv_leaves_its_lock_is_told_apart(tmp_path: Path) -> None:
+    """why_unsynced, each reason on its own: what `doit dev` syncs for and `doit check` reports."""
+    venv, lock = _synced_venv(tmp_path, ["alpha-1.0.dist-info"])
+    assert sync.why_unsynced(venv, lock, None, tmp_path) == (
+        "venv/ is not synced to any lock yet, or its last sync did not finish"
+    )
+    (tmp_path / "libs" / "tool").mkdir(parents=True)
+    (tmp_path / "libs" / "tool" / "tool.py").write_text("A = 1\n")
+    lock.write_text("alpha==1.0\n./libs/tool\n")
+    inputs = {"project": {"name": "demo", "dependencies": ["alpha"]}}
+    _record_sync(venv, lock, inputs, tmp_path)
+    assert sync.why_unsynced(venv, lock, inputs, tmp_path) is None
+
+    # Another lock of the project.
+    dev = tmp_path / "requirements-dev.txt"
+    dev.write_text("alpha==1.0\n")
+    assert sync.why_unsynced(venv, dev, inputs, tmp_path) == "venv/ holds requirements.txt, not requirements-dev.txt"
+    # The project's metadata (what its editable install is built from).
+    moved = {"project": {"name": "demo", "dependencies": ["alpha", "beta"]}}
+    assert sync.why_unsynced(venv, lock, moved, tmp_path) == (
+        "the project's metadata (pyproject.toml, setup.py or setup.cfg) changed since the last sync"
+    )
+    # A local folder the lock installs without -e: pip and uv keep the version they have.
+    (tmp_path / "libs" / "tool" / "tool.py").write_text("A = 22\n")
+    assert sync.why_unsynced(venv, lock, inputs, tmp_path) == (
+        "./libs/tool, which requirements.txt installs (not editable), changed since the last sync"
+    )
+    _record_sync(venv, lock, inputs, tmp_path)
+    # A package installed by hand.
+    _dist(venv.path / "lib" / "python3.11" / "site-packages", "extra-1.0.dist-info")
+    assert sync.why_unsynced(venv, lock, inputs, tmp_path) == "packages in venv/ were installed or removed by hand"
+    _record_sync(venv, lock, inputs, tmp_path)
+    # The lock itself.
+    lock.write_text("alpha==2.0\n./libs/tool\n")
+    assert sync.why_unsynced(venv, lock, inputs, tmp_path) == "requirements.txt changed since the last sync"
+
+
+def test_a_venv_carried_along_with_a_copy_of_the_project_is_not_in_step(tmp_path: Path) -> None:
+    """A copied project carries its venv and record; the record names the folder it was synced in."""
+    venv, lock = _synced_venv(tmp_path / "first", ["alpha-1.0.dist-info"])
+    _record_sync(venv, lock, None, tmp_path / "first")
+    shutil.copytree(tmp_path / "first", tmp_path / "copy", symlinks=True)
+    copied = Venv(tmp_path / "copy" / "venv")
+    reason = sync.why_unsynced(copied, tmp_path / "copy" / "requirements.txt", None, tmp_path / "copy")
+    first = os.path.realpath(tmp_path / "first")
+    assert reason == f"venv/ was synced to the locks in {first}, not this copy of the project"
