@@ -64,15 +64,25 @@ def fetching() -> contextlib.AbstractContextManager[None]:
     return filelock.exclusive(FETCH_LOCK)
 
 
-# The slow tiers, by folder: `pytest -m "not slow"` is the quick loop (unit, in-process, integration).
-SLOW_TIERS = ("realprojects", "reliability")
+# The slow tiers, by folder. `pytest -m "not slow"` is the quick loop: the unit and in-process
+# tiers, where the decisions are tested (why a lock is stale, why a venv is out of step, what
+# `doit check` says, the task graph), the shape and quality checks, and of the integration tier
+# the modules below: an end-to-end run of both backends (test_secrets.py) and the commands that
+# run no resolver. The rest of the integration tier runs the real tools for what only they show.
+SLOW_TIERS = ("integration", "realprojects", "reliability")
+QUICK_INTEGRATION = (
+    "test_ci.py", "test_init.py", "test_graph_picture.py", "test_pyproject_sources.py", "test_secrets.py",
+    "test_teams.py",
+)  # fmt: skip
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        tier = Path(str(item.path)).parent.name
-        if tier in SLOW_TIERS:
-            item.add_marker(getattr(pytest.mark, tier))
+        path = Path(str(item.path))
+        tier = path.parent.name
+        if tier in SLOW_TIERS and path.name not in QUICK_INTEGRATION:
+            if tier != "integration":
+                item.add_marker(getattr(pytest.mark, tier))
             item.add_marker(pytest.mark.slow)
 
 

@@ -5,61 +5,22 @@ tests/integration (test_check_upgrade.py)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-from doit.cmd_base import ModuleTaskLoader
-from doit.doit_cmd import DoitMain
 
-from doitenv import config, locks, tasks
-from doitenv.project import Project
-
-PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
-PYPROJECT = f"""\
-[project]
-name = "demo"
-version = "0.1.0"
-dependencies = ["alpha"]
-
-[tool.doitenv]
-python = "{PYTHON}"
-install-project = false
-"""
-RUNTIME = "alpha==1.0\n    # via -r requirements.in\n"
-DEV = "alpha==1.0\n    # via -r requirements.txt\npytest==8.0\n    # via -r requirements-dev.in\n"
+from tests.inprocess.running import DEV, PYTHON, RUNTIME, doit, fresh_project, pin
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A project whose two locks are fresh, as doitenv would have pinned them (no venv)."""
-    root = tmp_path / "proj"
-    root.mkdir()
-    (root / "pyproject.toml").write_text(PYPROJECT)
-    (root / "requirements.in").write_text("alpha\n")
-    (root / "requirements-dev.in").write_text("-r requirements.txt\npytest\n")
+    root = fresh_project(tmp_path / "proj")
     monkeypatch.chdir(root)
-    pin(root, "requirements.txt", RUNTIME)
-    pin(root, "requirements-dev.txt", DEV)
     return root
 
 
-def pin(root: Path, lock: str, body: str) -> None:
-    """Write `lock` with `body` and the first line doitenv writes for its inputs as they are now."""
-    found = Project(config.load(root))
-    layer = found.layer(lock)
-    shape = found.lock_shape(layer)
-    digest = layer.read_inputs(root).digest(shape)
-    (root / lock).write_text(locks.header_line(digest, locks.body_digest(body), shape) + body)
-
-
 def check(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    tasks._prepare_state(Path(".doitenv"), Path(".doitenv/doit.sqlite3"))  # what importing dodo.py does
-    capsys.readouterr()
-    main = DoitMain(ModuleTaskLoader(vars(tasks)), extra_config={"GLOBAL": {"outfile": sys.stdout}})
-    code = main.run(["check"])
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
+    return doit(capsys, "check")
 
 
 def test_fresh_locks_and_no_venv_pass(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
