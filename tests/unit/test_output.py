@@ -139,3 +139,22 @@ def test_an_unknown_level_is_said_again_in_the_next_run_of_the_same_process(
     caches.reset()  # a new doit run in this process (doit in-process, a test suite)
     output.check()
     assert capsys.readouterr().err.count("DOITENV_OUTPUT='loud' is no output level") == 2
+
+
+def test_a_wait_for_another_doit_is_said_at_the_quiet_level_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run that waits for another (a server started with in_venv holds the venv) waits until
+    the user ends that one: at the quiet level too it must not wait without a word."""
+    import threading
+
+    from doitenv import filelock
+
+    monkeypatch.setenv(output.VARIABLE, "quiet")
+    path = tmp_path / "venv.lock"
+    holder = filelock.exclusive(path)
+    holder.__enter__()
+    threading.Timer(0.2, holder.__exit__, (None, None, None)).start()
+    with filelock.exclusive(path, "waiting for a command running in venv/ to finish before syncing it"):
+        pass
+    assert capsys.readouterr().err == "doitenv: waiting for a command running in venv/ to finish before syncing it\n"
