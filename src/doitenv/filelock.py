@@ -78,7 +78,7 @@ def _held(path: Path, exclusive: bool, waiting: str | None) -> Iterator[None]:
     try:
         if not _try_lock(fd, exclusive):
             if waiting:
-                output.note(waiting)
+                output.warn(waiting)  # a wait the user may have to end (a server holding the venv)
             _lock(fd, exclusive)
         try:
             yield

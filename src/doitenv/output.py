@@ -50,6 +50,7 @@ def problem() -> str | None:
 # The unknown DOITENV_OUTPUT values warned about in this process: doit loads the tasks once a run,
 # `doitenv graph` loads them inside the doitenv command, and each says it once.
 _WARNED: set[str] = set()
+caches.for_the_run(_WARNED.clear)
 
 
 def check() -> None:

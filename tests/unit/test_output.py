@@ -16,7 +16,6 @@ from doitenv import cli, output, runner
 def no_level_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(output.VARIABLE, raising=False)
     monkeypatch.delenv(runner.SHOW_COMMANDS, raising=False)
-    monkeypatch.setattr(output, "_WARNED", set())
 
 
 def _every_kind() -> None:
@@ -128,3 +127,34 @@ def test_the_doitenv_command_takes_the_level_for_its_process(
     assert ("is no output level" in shown.err) is (flag is None), shown.err
     if flag:
         assert output.level() == flag.removeprefix("--")
+
+
+def test_an_unknown_level_is_said_again_in_the_next_run_of_the_same_process(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from doitenv import caches
+
+    monkeypatch.setenv(output.VARIABLE, "loud")
+    output.check()
+    caches.reset()  # a new doit run in this process (doit in-process, a test suite)
+    output.check()
+    assert capsys.readouterr().err.count("DOITENV_OUTPUT='loud' is no output level") == 2
+
+
+def test_a_wait_for_another_doit_is_said_at_the_quiet_level_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run that waits for another (a server started with in_venv holds the venv) waits until
+    the user ends that one: at the quiet level too it must not wait without a word."""
+    import threading
+
+    from doitenv import filelock
+
+    monkeypatch.setenv(output.VARIABLE, "quiet")
+    path = tmp_path / "venv.lock"
+    holder = filelock.exclusive(path)
+    holder.__enter__()
+    threading.Timer(0.2, holder.__exit__, (None, None, None)).start()
+    with filelock.exclusive(path, "waiting for a command running in venv/ to finish before syncing it"):
+        pass
+    assert capsys.readouterr().err == "doitenv: waiting for a command running in venv/ to finish before syncing it\n"
