@@ -93,7 +93,7 @@ def _prepare_state(state_dir: Path, dep_file: Path) -> None:
         # Only a cache of what ran: the locks and the venv carry their own state.
         aside = dep_file.with_name(dep_file.name + ".damaged")
         os.replace(dep_file, aside)
-        output.note(f"{dep_file} was not a doit state file; moved it to {aside.name} and starting afresh")
+        output.warn(f"{dep_file} was not a doit state file; moved it to {aside.name} and starting afresh")
 
 
 # doit's own commands that cannot work on doitenv's tasks, and why, said instead of a traceback.

@@ -171,7 +171,7 @@ def _cache_the_pass(project: Project, args: Sequence[str], before: _TestState) -
     if testrun.is_pytest(test_command(project)):
         none_ran = testrun.ran_no_test(_report(project))
         if none_ran is not None:
-            output.note(f"{none_ran}, so this run is not recorded as a pass")
+            output.warn(f"{none_ran}, so this run is not recorded as a pass")
             return {}
     after = _test_state(project, args)
     if after.digest == before.digest:
