@@ -61,7 +61,8 @@ def clean_artifacts(root: Path, dryrun: bool = False) -> None:
             output.warn(
                 f"{_listed(unknown, root)} {'is' if len(unknown) == 1 else 'are'} kept: git could not say "
                 f"which files it tracks ({_why(failed)}), so doit clean removes only what doitenv made; "
-                "once `git ls-files` works here, `doit clean` removes the rest"
+                "once `git ls-files` works here, `doit clean` removes the rest",
+                on_stdout=True,
             )
         found = [path for path in found if path not in unknown]
         tracked, folders = set(), set()

@@ -71,9 +71,11 @@ def error(message: str) -> None:
     _write(sys.stderr, message)
 
 
-def warn(message: str) -> None:
-    """Something the user should know and may act on, while the run goes on: always shown."""
-    _write(sys.stderr, message)
+def warn(message: str, *, on_stdout: bool = False) -> None:
+    """Something the user should know and may act on, while the run goes on: always shown.
+    `on_stdout`: from an action of `doit clean`, which hands it no stderr (doit keeps what a
+    clean action writes there to itself)."""
+    _write(sys.stdout if on_stdout else sys.stderr, message)
 
 
 def note(message: str, *, bare: bool = False) -> None:
