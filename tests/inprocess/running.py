@@ -12,6 +12,7 @@ from doit.doit_cmd import DoitMain
 
 from doitenv import config, locks, tasks
 from doitenv.project import Project
+from doitenv.tasks import start
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
 PYPROJECT = f"""\
@@ -50,7 +51,7 @@ def pin(root: Path, lock: str, body: str) -> None:
 
 def doit(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     """doit's command line in this process, in the current folder: (exit code, all it printed)."""
-    tasks._prepare_state(Path(".doitenv"), Path(".doitenv/doit.sqlite3"))  # what importing dodo.py does
+    start.prepare_state(Path(".doitenv"), Path(".doitenv/doit.sqlite3"))  # what importing dodo.py does
     capsys.readouterr()
     # doit's default output stream is the sys.stdout of when doit was imported: hand it this one.
     main = DoitMain(ModuleTaskLoader(vars(tasks)), extra_config={"GLOBAL": {"outfile": sys.stdout}})

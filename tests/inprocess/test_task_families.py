@@ -12,6 +12,7 @@ from doit.cmd_base import ModuleTaskLoader
 from doit.doit_cmd import DoitMain
 
 from doitenv import tasks
+from doitenv.tasks import start
 
 PYPROJECT = """\
 [project]
@@ -39,7 +40,7 @@ def doit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capture
         }.items():
             (project / name).write_text(text)
         monkeypatch.chdir(project)
-        tasks._prepare_state(Path(".doitenv"), Path(".doitenv/doit.sqlite3"))  # what importing dodo.py does
+        start.prepare_state(Path(".doitenv"), Path(".doitenv/doit.sqlite3"))  # what importing dodo.py does
         capsys.readouterr()
         # doit's default output stream is the sys.stdout of when doit was imported: hand it this one.
         main = DoitMain(ModuleTaskLoader(vars(tasks)), extra_config={"GLOBAL": {"outfile": sys.stdout}})

@@ -13,7 +13,7 @@ import pytest
 from doitenv import clean, files, interpreter, runner, scaffold, tasks
 from doitenv.backends import toolerrors
 from doitenv.errors import Failure
-from doitenv.tasks import runs
+from doitenv.tasks import runs, start
 from doitenv.venv import Venv
 
 
@@ -122,11 +122,10 @@ def test_the_readme_gives_the_dodo_file_doitenv_init_writes() -> None:
 
 
 def test_the_state_folder_is_ignored_even_when_another_process_made_it_first(tmp_path: Path) -> None:
-    from doitenv import tasks
 
     state = tmp_path / ".doitenv"
     state.mkdir()  # another doit process got here first, and has not written .gitignore yet
-    tasks._prepare_state(state, state / "doit.sqlite3")
+    start.prepare_state(state, state / "doit.sqlite3")
     assert (state / ".gitignore").read_text().endswith("*\n")
 
 

@@ -17,7 +17,6 @@ doitenv's errors become doit's.
 
 from __future__ import annotations
 
-import errno
 import os
 import sys
 from collections.abc import MutableMapping
@@ -27,11 +26,10 @@ from typing import Any
 
 from doit.exceptions import InvalidTask
 
-from doitenv import caches, config, errors, files, output, runner, watch
-from doitenv.errors import Failure
+from doitenv import caches, config, errors, output, runner
 from doitenv.layers import Layer
-from doitenv.project import DOIT_DEP_FILE, STATE_DIR, Project
-from doitenv.tasks import environments, failures, pinning, resolving, runs, state, venv
+from doitenv.project import DOIT_DEP_FILE, Project
+from doitenv.tasks import environments, pinning, resolving, runs, start, state, venv
 from doitenv.tasks.failures import action
 
 __all__ = [
@@ -77,88 +75,7 @@ def export(namespace: MutableMapping[str, Any]) -> None:
     namespace.update({name: names[name] for name in __all__})
 
 
-def _prepare_state(state_dir: Path, dep_file: Path) -> None:
-    """The state folder exists, is ignored by git, and holds a state file sqlite3 can open."""
-    # Two doit processes may start at once on a fresh clone: both may get here first.
-    state_dir.mkdir(exist_ok=True)
-    ignore = state_dir / ".gitignore"
-    if not ignore.exists():
-        files.write_atomic(ignore, b"# doitenv's local state: not for git\n*\n")
-    try:
-        with dep_file.open("rb") as handle:
-            head = handle.read(16)
-    except OSError:
-        return
-    if head and head != b"SQLite format 3\x00":
-        # Only a cache of what ran: the locks and the venv carry their own state.
-        aside = dep_file.with_name(dep_file.name + ".damaged")
-        os.replace(dep_file, aside)
-        output.warn(f"{dep_file} was not a doit state file; moved it to {aside.name} and starting afresh")
-
-
-# doit's own commands that cannot work on doitenv's tasks, and why, said instead of a traceback.
-# (`doit dumpdb` never loads dodo.py: the README says why it cannot read doitenv's state.)
-_UNSUPPORTED = {
-    "strace": "doit strace traces only shell-command actions, and doitenv's tasks run Python (its report "
-    "would reach the test command as an argument): run `strace -f -e trace=file doit test` instead",
-}
-
-
-# Commands that never write doit's state: they work in a read-only checkout (`graph` is
-# `doitenv graph`, which loads dodo.py in its own process).
-_READ_ONLY_COMMANDS = ("list", "help", "info", "tabcompletion", "graph")
-
-
-def _state_problem(state_dir: Path, dep_file: Path, command: str) -> str | None:
-    """Why doit could not keep its state (sqlite fails on its first write, with a traceback)."""
-    fix = "doit keeps what ran there: make the project's folder writable"
-    try:
-        _prepare_state(state_dir, dep_file)
-    except OSError as exc:
-        if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):  # a full disk, say
-            return errors.file_problem(exc)
-        return f"{state_dir}/ cannot be written ({exc.strerror}): {fix}"
-    if command in _READ_ONLY_COMMANDS:
-        return None
-    if not os.access(state_dir, os.W_OK) or (dep_file.exists() and not os.access(dep_file, os.W_OK)):
-        return f"{state_dir}/ is read-only: {fix}"
-    return None
-
-
-def before_doit_starts() -> None:
-    """The only work done when dodo.py imports this module: doit opens its state file right
-    after importing dodo.py, before any task creator runs, so the state folder must be ready by
-    then. The rest waits for the first task creator (_when_doit_starts)."""
-    command = sys.argv[1] if len(sys.argv) > 1 else ""
-    problem = _state_problem(Path(STATE_DIR), Path(DOIT_DEP_FILE), command)
-    if problem:
-        raise SystemExit(errors.leave(Failure(problem), 2))
-
-
-@cache
-def _when_doit_starts() -> None:
-    """Once a run, from the first task creator (every one asks for the project), before doit runs
-    any action: refuse a doit command that cannot work on these tasks, let a round of `doit watch`
-    stop quietly (watch.py), and make a Ctrl-C between tasks one line. Not at import: importing
-    the tasks (a test, a tool, `doitenv graph`) must not take over the process's signals."""
-    command = sys.argv[1] if len(sys.argv) > 1 else ""
-    if command in _UNSUPPORTED:
-        raise SystemExit(errors.leave(Failure(_UNSUPPORTED[command]), 2))
-    watch.exit_quietly_when_stopped()
-    if _run_by_doit():  # not in a process that only imports the tasks (a test, a tool)
-        failures.report_interrupts_between_tasks()
-
-
-caches.for_the_run(_when_doit_starts.cache_clear)
-
-
-def _run_by_doit() -> bool:
-    main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
-    return getattr(spec, "name", "") == "doit.__main__" or Path(getattr(main, "__file__", "")).stem == "doit"
-
-
-before_doit_starts()
+start.before_doit_starts()  # only the state folder: see start.py
 
 
 @cache
@@ -171,7 +88,7 @@ def _project(root: str) -> Project:
     except config.ConfigError as exc:
         raise InvalidTask(errors.describe(exc)) from None
     command = sys.argv[1] if len(sys.argv) > 1 else ""
-    if command not in _READ_ONLY_COMMANDS:  # before any task, or doit's look at them, reads a lock
+    if command not in start.READ_ONLY_COMMANDS:  # before any task, or doit's look at them, reads a lock
         try:
             pinning.settle_cut_short_upgrade(found)
         except OSError as exc:
@@ -184,7 +101,7 @@ caches.for_the_run(_project.cache_clear)
 
 def project() -> Project:
     """The project doit runs in (doit changes into dodo.py's folder first)."""
-    _when_doit_starts()
+    start.when_doit_starts()
     return _project(os.getcwd())
 
 
