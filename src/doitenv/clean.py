@@ -74,10 +74,11 @@ def clean_artifacts(root: Path, dryrun: bool = False) -> None:
             output.note(f"keeping {name}: git tracks it", bare=True)
         elif name in folders:
             output.note(f"keeping {name}: git tracks files in it", bare=True)
+        elif dryrun:  # `doit clean -n`: the list is what was asked for, at every level
+            output.result(f"would remove {name}")
         else:
-            output.note(f"{'would remove' if dryrun else 'removing'} {name}", bare=True)
-            if not dryrun:
-                remove(path)
+            output.note(f"removing {name}", bare=True)
+            remove(path)
 
 
 def _tracked(root: Path) -> tuple[set[str], set[str]]:

@@ -19,9 +19,7 @@ from doitenv.project import STATE_DIR, Project
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="doitenv", description="Set up projects whose environment doit manages.")
     parser.add_argument("--version", action="version", version=f"doitenv {__version__}")
-    chatter = parser.add_mutually_exclusive_group()
-    chatter.add_argument("--quiet", action="store_true", help="errors and warnings only (DOITENV_OUTPUT=quiet)")
-    chatter.add_argument("--verbose", action="store_true", help="each tool's command line too (DOITENV_OUTPUT=verbose)")
+    _levels(parser, False)
     commands = parser.add_subparsers(dest="command", required=True)
     init = commands.add_parser("init", help="create a ready project: git, pyproject.toml, requirements, dodo.py, tests")
     init.add_argument("folder", nargs="?", default=".", type=Path, help="where (default: here)")
@@ -46,7 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     drawn.add_argument("folder", nargs="?", type=Path, help="the project, or a folder in it (default: here)")
     drawn.add_argument("--format", choices=graph.FORMATS, default="mermaid", help="mermaid (the default) or dot")
+    for each in commands.choices.values():
+        _levels(each, True)
     args = parser.parse_args(argv)
+    if args.quiet and args.verbose:  # one before the command, the other after it
+        parser.error("--quiet and --verbose ask for opposite levels: give one")
     if args.quiet or args.verbose:  # for this process and the tools and doit runs it starts
         os.environ[output.VARIABLE] = "quiet" if args.quiet else "verbose"
     output.check()
@@ -54,6 +56,19 @@ def main(argv: list[str] | None = None) -> int:
         return _command(args)
     except (Failure, OSError) as error:  # what the user can fix, said once; anything else is a bug
         return errors.leave(error, 2)
+
+
+def _levels(parser: argparse.ArgumentParser, after_the_command: bool) -> None:
+    """--quiet and --verbose, before the command or after it (`doitenv ci github --quiet`). After
+    it they default to nothing, so that they do not undo the same flag given before it."""
+    default = argparse.SUPPRESS if after_the_command else False
+    chatter = parser.add_mutually_exclusive_group()
+    chatter.add_argument(
+        "--quiet", action="store_true", default=default, help="errors and warnings only (DOITENV_OUTPUT=quiet)"
+    )
+    chatter.add_argument(
+        "--verbose", action="store_true", default=default, help="each tool's command line too (DOITENV_OUTPUT=verbose)"
+    )
 
 
 def _command(args: argparse.Namespace) -> int:
@@ -65,7 +80,7 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "init":
         kept = scaffold.init(args.folder, args.name, args.force)
         if kept:
-            output.note(f"kept as they were (use --force to overwrite): {', '.join(kept)}", bare=True)
+            output.warn(f"kept as they were (use --force to overwrite): {', '.join(kept)}")
         if args.ci:
             _write_workflow(args.folder, None, args.force)
         output.note(f"next: cd {_quoted(str(args.folder))} && doit dev && doit test", bare=True)
@@ -80,7 +95,7 @@ def _write_workflow(folder: Path, install: str | None, force: bool) -> int:
     path, written = workflow.write(settings, install, force)
     shown = path.relative_to(settings.root).as_posix()
     if not written:
-        output.note(f"kept {shown} as it was (use --force to overwrite)", bare=True)
+        output.warn(f"kept {shown} as it was (use --force to overwrite)")
         return 0
     output.note(f"wrote {shown}: `doit check`, then `doit dev` and `doit test` on Linux, macOS and Windows", bare=True)
     return 0

@@ -158,3 +158,38 @@ def test_a_wait_for_another_doit_is_said_at_the_quiet_level_too(
     with filelock.exclusive(path, "waiting for a command running in venv/ to finish before syncing it"):
         pass
     assert capsys.readouterr().err == "doitenv: waiting for a command running in venv/ to finish before syncing it\n"
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_the_level_flags_go_before_or_after_the_command(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`doitenv ci github --quiet` was refused (unrecognized arguments), as `--quiet` was taken
+    before the command only."""
+    command = ["init", str(tmp_path / "proj"), "--name", "demo"]
+    code = cli.main(["--quiet", *command] if where == "before" else [*command, "--quiet"])
+    assert code == 0 and "wrote pyproject.toml" not in capsys.readouterr().out
+    assert output.level() == "quiet"
+
+
+def test_files_kept_as_they_were_are_a_warning_quiet_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`doitenv --quiet ci github` over a workflow that exists wrote nothing and said nothing."""
+    assert cli.main(["init", str(tmp_path / "proj"), "--name", "demo", "--ci", "github"]) == 0
+    capsys.readouterr()
+    assert cli.main(["--quiet", "ci", "github", str(tmp_path / "proj")]) == 0
+    said = capsys.readouterr()
+    assert "doitenv: kept .github/workflows/doitenv.yml as it was (use --force to overwrite)" in said.err, said
+
+
+def test_doit_clean_dry_run_lists_what_it_would_remove_at_every_level(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from doitenv import clean
+
+    monkeypatch.setenv(output.VARIABLE, "quiet")
+    (tmp_path / ".pytest_cache").mkdir()
+    clean.clean_artifacts(tmp_path, dryrun=True)
+    assert capsys.readouterr().out == "would remove .pytest_cache\n"
+    assert (tmp_path / ".pytest_cache").exists()
