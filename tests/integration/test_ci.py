@@ -15,7 +15,7 @@ CHECK_JSONSCHEMA = Path(sys.executable).with_name("check-jsonschema")
 def _doitenv(*args: str, cwd: Path) -> str:
     completed = subprocess.run([sys.executable, "-m", "doitenv", *args], cwd=cwd, capture_output=True, text=True)
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    return completed.stdout
+    return completed.stdout + completed.stderr  # what it did on stdout, a file it kept on stderr (a warning)
 
 
 def _valid(path: Path) -> None:
