@@ -8,11 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from doit.cmd_base import ModuleTaskLoader
-from doit.doit_cmd import DoitMain
 
-from doitenv import tasks
-from doitenv.tasks import start
+from tests.inprocess import running
 
 PYPROJECT = """\
 [project]
@@ -40,13 +37,7 @@ def doit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capture
         }.items():
             (project / name).write_text(text)
         monkeypatch.chdir(project)
-        start.prepare_state(Path(".doitenv"), Path(".doitenv/doit.sqlite3"))  # what importing dodo.py does
-        capsys.readouterr()
-        # doit's default output stream is the sys.stdout of when doit was imported: hand it this one.
-        main = DoitMain(ModuleTaskLoader(vars(tasks)), extra_config={"GLOBAL": {"outfile": sys.stdout}})
-        code = main.run(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out + captured.err
+        return running.doit(capsys, *args)
 
     return run
 
