@@ -55,6 +55,7 @@ _NOT_BUILT = (
     re.compile(r"/pip-(?:resolve|install|req-build|download)-[^/\s]+/([A-Za-z0-9.-]+?)_[0-9a-f]{32}\b"),
 )
 _NO_FILE = (re.compile(r"No matching distribution found for ([A-Za-z0-9._-]+)==([^\s;,]+)"),)
+_WORDS = toolerrors.Words(_UNREACHABLE, _NOT_FOUND, _BAD_HASH, _NOT_BUILT, _NO_FILE)
 # A release whose Requires-Python leaves out the venv's Python (pip names no version).
 _WRONG_PYTHON = re.compile(r"Package '([A-Za-z0-9._-]+)' requires a different Python: \S+ not in '([^']+)'")
 # pip's prompt after a 401 to a URL without credentials (it reads no input from doit: it stops).
@@ -79,13 +80,9 @@ class PipTools:
     @staticmethod
     def explain_failure(output: str) -> ToolFailure:
         wrong = _WRONG_PYTHON.search(output)
-        return ToolFailure(
-            tuple(toolerrors.error_lines(output)),
-            unreachable=toolerrors.first(_UNREACHABLE, output),
-            not_found=toolerrors.first(_NOT_FOUND, output),
-            bad_hash=toolerrors.first(_BAD_HASH, output),
-            not_built=toolerrors.release(_NOT_BUILT, output),
-            no_file=toolerrors.release(_NO_FILE, output),
+        return toolerrors.read(
+            output,
+            _WORDS,
             wrong_python=(wrong.group(1), wrong.group(2)) if wrong else None,
             refused=toolerrors.refused(output, _PROMPT),
             found_nothing=bool(_NOTHING_FOUND.search(output)),

@@ -8,10 +8,38 @@ fits.py, indexes.py): nothing outside this package reads a tool's output.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
+
+from doitenv.runner import ToolFailure
 
 # The system's words for a network out of reach, as both tools pass them on.
 OFFLINE = r"Temporary failure in name resolution|Name or service not known|Network is unreachable|Connection refused"
+
+
+@dataclass(frozen=True)
+class Words:
+    """How one tool says what ToolFailure records: each backend has its own."""
+
+    unreachable: re.Pattern[str]  # an index out of reach (group: the system's reason)
+    not_found: re.Pattern[str]  # a pin no index has (group: the name)
+    bad_hash: re.Pattern[str]  # a file that does not match its hash (group: the name)
+    not_built: tuple[re.Pattern[str], ...]  # a release that failed to build (name, version)
+    no_file: tuple[re.Pattern[str], ...]  # a release with no file for the venv's Python (name, version)
+
+
+def read(output: str, words: Words, **more: Any) -> ToolFailure:
+    """What a tool's failed run says, read with its own `words`; `more`: what only that tool says."""
+    return ToolFailure(
+        tuple(error_lines(output)),
+        unreachable=first(words.unreachable, output),
+        not_found=first(words.not_found, output),
+        bad_hash=first(words.bad_hash, output),
+        not_built=release(words.not_built, output),
+        no_file=release(words.no_file, output),
+        **more,
+    )
 
 
 def first(pattern: re.Pattern[str], output: str) -> str | None:

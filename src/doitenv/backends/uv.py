@@ -37,6 +37,7 @@ _UNREACHABLE = re.compile(rf"({toolerrors.OFFLINE}|dns error|error sending reque
 # uv's words for a release that failed to build, and one with no file for the venv's Python.
 _NOT_BUILT = (re.compile(r"Failed to (?:download and )?build `([A-Za-z0-9._-]+)(?:==([^`\s]+))?`"),)
 _NO_FILE = (re.compile(r"Because ([A-Za-z0-9._-]+)==(\S+?) has no wheels with a matching Python"),)
+_WORDS = toolerrors.Words(_UNREACHABLE, _NOT_FOUND, _BAD_HASH, _NOT_BUILT, _NO_FILE)
 
 
 class Uv:
@@ -52,15 +53,7 @@ class Uv:
 
     @staticmethod
     def explain_failure(output: str) -> ToolFailure:
-        return ToolFailure(
-            tuple(toolerrors.error_lines(output)),
-            unreachable=toolerrors.first(_UNREACHABLE, output),
-            not_found=toolerrors.first(_NOT_FOUND, output),
-            bad_hash=toolerrors.first(_BAD_HASH, output),
-            not_built=toolerrors.release(_NOT_BUILT, output),
-            no_file=toolerrors.release(_NO_FILE, output),
-            refused=toolerrors.refused(output),  # uv's hint names the index and its answer
-        )
+        return toolerrors.read(output, _WORDS, refused=toolerrors.refused(output))  # uv's hint names the index
 
     def create_venv(self, python: str, venv: Venv) -> list[str]:
         # No seed packages: uv needs no pip inside the venv, and uv pip sync would keep them.
