@@ -21,6 +21,7 @@ import zipfile
 from datetime import date
 from importlib.metadata import version
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -57,6 +58,15 @@ USER_INSTALL_OTHER_PYTHON = OLDEST_PYTHON if sys.version_info[:2] != (3, 9) else
 # Held while a cache under .cache/ is filled: with pytest -n, every worker runs the session
 # fixtures, and two `pip download`s into one folder would each see the other's half-written files.
 FETCH_LOCK = REPO / ".cache" / ".fetching.lock"
+
+
+def cannot_fetch(message: str) -> NoReturn:
+    """Stop: a cache the tests need cannot be filled (offline?). Inside an xdist worker
+    pytest.exit is an INTERNALERROR that loses the message, so there each test that needs the
+    cache fails with it instead."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        pytest.fail(message, pytrace=False)
+    pytest.exit(message, returncode=3)
 
 
 def fetching() -> contextlib.AbstractContextManager[None]:
@@ -121,7 +131,7 @@ def _fetch_real_wheels_alone() -> None:
     for argv in argvs:
         completed = subprocess.run(argv, capture_output=True, text=True)
         if completed.returncode != 0:
-            pytest.exit(f"could not fetch the test wheels into {WHEEL_CACHE}:\n{completed.stderr}", returncode=3)
+            cannot_fetch(f"could not fetch the test wheels into {WHEEL_CACHE}:\n{completed.stderr}")
     stamp.touch()
 
 
@@ -145,7 +155,7 @@ def checker_wheels() -> Path:
             [*download, "--dest", str(CHECKERS_CACHE), *CHECKERS], capture_output=True, text=True
         )
         if completed.returncode != 0:
-            pytest.exit(f"could not fetch the checkers into {CHECKERS_CACHE}:\n{completed.stderr}", returncode=3)
+            cannot_fetch(f"could not fetch the checkers into {CHECKERS_CACHE}:\n{completed.stderr}")
         stamp.touch()
     return CHECKERS_CACHE
 
@@ -166,7 +176,7 @@ def _fetch(argv: list[str]) -> None:
     completed = subprocess.run(argv, capture_output=True, text=True)
     if completed.returncode != 0:
         message = f"could not gather the user-install wheels:\n$ {shlex.join(argv)}\n{completed.stderr}"
-        pytest.exit(message, returncode=3)
+        cannot_fetch(message)
 
 
 def _fetch_user_install(own_wheel: Path, other_python: str) -> Path:

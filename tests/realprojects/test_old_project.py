@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from doitenv import interpreter, scaffold
-from tests.conftest import REPO, fetching
+from tests.conftest import REPO, cannot_fetch, fetching
 from tests.helpers import TmpProject, have_python
 
 CACHE = Path(os.environ.get("DOITENV_REAL_PROJECTS", REPO / ".cache" / "real-projects")) / "reference-example-py39"
@@ -45,7 +45,7 @@ def _fetch_example(python: str) -> Path:
     for argv in [*([*download, "--only-binary=:all:", *names] for names in WHEELS), running]:
         completed = subprocess.run(argv, capture_output=True, text=True)
         if completed.returncode != 0:
-            pytest.exit(f"could not fetch the reference example's wheels into {CACHE}:\n{completed.stderr}", 3)
+            cannot_fetch(f"could not fetch the reference example's wheels into {CACHE}:\n{completed.stderr}")
     # pandas 1.1.3's sdist, what pip falls back to on a Python its wheels do not serve, taken as a
     # file: `pip download` of an sdist builds its metadata (minutes, for pandas).
     request = urllib.request.Request(SDIST_INDEX, headers={"Accept": "application/vnd.pypi.simple.v1+json"})

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from doitenv import interpreter, locks, scaffold
-from tests.conftest import REPO, fetching
+from tests.conftest import REPO, cannot_fetch, fetching
 from tests.helpers import WAITING, TmpProject, Watching, have_python, run_in_kernel
 from tests.realprojects.projects import FLASK, FLASK_PYTHON, PROJECTS, RealProject, fetch, unpack
 
@@ -31,7 +31,7 @@ def real_cache() -> Path:
     with fetching():
         problem = fetch(CACHE)
     if problem:
-        pytest.exit(f"could not fetch the real projects into {CACHE}:\n{problem}", returncode=3)
+        cannot_fetch(f"could not fetch the real projects into {CACHE}:\n{problem}")
     return CACHE
 
 
