@@ -34,6 +34,8 @@ class Failure(Exception):
         self.then = tuple(then)
 
     def __str__(self) -> str:
+        if not self.about and not self.then:
+            return self.message  # as raised: a tool's lines keep their own ends
         *details, last = self.message.splitlines() or [""]
         return "\n".join([*details, ": ".join([*self.about, last]), *self.then])
 

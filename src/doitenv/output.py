@@ -29,19 +29,20 @@ VARIABLE = "DOITENV_OUTPUT"
 PREFIX = "doitenv: "
 
 
+def _chosen() -> str:
+    return os.environ.get(VARIABLE, "").strip().lower()
+
+
 def level() -> Level:
     """The level this run shows: DOITENV_OUTPUT, or normal when it is unset or unknown (an unknown
     word gets one warning from `check`)."""
-    chosen = os.environ.get(VARIABLE, "").strip().lower()
-    for each in LEVELS:
-        if chosen == each:
-            return each
-    return "normal"
+    chosen = _chosen()
+    return next((each for each in LEVELS if each == chosen), "normal")
 
 
 def problem() -> str | None:
     """The message for a DOITENV_OUTPUT no level has, or None."""
-    chosen = os.environ.get(VARIABLE, "").strip().lower()
+    chosen = _chosen()
     if chosen and chosen not in LEVELS:
         return f"{VARIABLE}={chosen!r} is no output level: use one of {', '.join(LEVELS)}"
     return None

@@ -172,9 +172,8 @@ def _synced_venv(tmp_path: Path, installed: list[str]) -> tuple[Venv, Path]:
 
 def test_the_sync_record_reads_back_what_a_sync_wrote(tmp_path: Path) -> None:
     venv, lock = _synced_venv(tmp_path, ["alpha-1.0.dist-info"])
-    wanted = sync.wanted_state(lock, None, tmp_path)
-    record = sync.SyncRecord(**{**vars(wanted), "installed": tuple(venv.installed())})
-    (venv.path / sync._SYNCED).write_text(json.dumps(record.to_json()))
+    _record_sync(venv, lock, None, tmp_path)
+    record = sync.SyncRecord(**{**vars(sync.wanted_state(lock, None, tmp_path)), "installed": tuple(venv.installed())})
     assert sync.read_record(venv) == record
     assert sync.held_lock(venv) == "requirements.txt"
     assert sync.why_unsynced(venv, lock, None, tmp_path) is None
